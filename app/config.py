@@ -1,0 +1,290 @@
+"""Settings from one TOML file, checked with bounds at start so a bad file fails before anything runs."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from app import ASSETS_DIR
+
+CONFIG_ENV = "FABKIOSK_CONFIG"
+DEFAULT_CONFIG_NAME = "fabkiosk.toml"
+SUPPORTED_LANGUAGES = ("de", "en")
+MACHINE_KINDS = ("fdm_printer", "laser_engraver", "cnc_router")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the key and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Prices:
+    currency: str = "EUR"
+    setup_fee: Decimal = Decimal("2.00")
+    round_to: Decimal = Decimal("0.50")
+    validity_minutes: int = 60
+    # price per gram of material, by material name
+    material_per_gram: dict[str, Decimal] = field(
+        default_factory=lambda: {"PLA": Decimal("0.06"), "PETG": Decimal("0.08")}
+    )
+    # price per square centimetre of sheet material, for engravers and routers
+    sheet_per_cm2: dict[str, Decimal] = field(
+        default_factory=lambda: {
+            "plywood_3mm": Decimal("0.02"),
+            "acrylic_3mm": Decimal("0.04"),
+            "leather_2mm": Decimal("0.06"),
+            "anodised_aluminium_card": Decimal("0.08"),
+        }
+    )
+    # machine time per hour, by machine kind
+    machine_per_hour: dict[str, Decimal] = field(
+        default_factory=lambda: {
+            "fdm_printer": Decimal("3.00"),
+            "laser_engraver": Decimal("30.00"),
+            "cnc_router": Decimal("36.00"),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_triangles: int = 2_000_000
+    max_extent_mm: float = 2000.0
+    max_zip_entries: int = 64
+    max_zip_total_bytes: int = 512 * 1024 * 1024
+    max_zip_entry_bytes: int = 256 * 1024 * 1024
+    max_zip_ratio: float = 200.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    store_name: str = "fabkiosk demo store"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    languages: tuple[str, ...] = SUPPORTED_LANGUAGES
+    default_language: str = "de"
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    machines_file: Path = ASSETS_DIR / "machines.example.toml"
+    assets_dir: Path = ASSETS_DIR
+    render_timeout_s: float = 60.0
+    slice_timeout_s: float = 300.0
+    prices: Prices = field(default_factory=Prices)
+    uploads: UploadLimits = field(default_factory=UploadLimits)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'fabkiosk.sqlite3').resolve()}"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.assets_dir / "templates"
+
+    @property
+    def profiles_dir(self) -> Path:
+        return self.assets_dir / "profiles"
+
+
+def find_config_file(explicit: str | os.PathLike[str] | None) -> Path | None:
+    """The config file named by flag, else by environment, else ./fabkiosk.toml if it exists."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    local = Path(DEFAULT_CONFIG_NAME)
+    return local if local.exists() else None
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Read and check the settings; raise ConfigError naming the key on anything wrong."""
+    file = find_config_file(path)
+    raw: dict[str, Any] = {}
+    base_dir = Path.cwd()
+    if file is not None:
+        if not file.is_file():
+            raise ConfigError(f"config file {file} does not exist")
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"config file {file} is not valid TOML: {e}") from e
+        base_dir = file.resolve().parent
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    return _settings_from(raw, base_dir)
+
+
+def _settings_from(raw: dict[str, Any], base_dir: Path) -> Settings:
+    reader = _Reader(raw, "")
+    defaults = Settings()
+    languages = tuple(reader.list_of_str("languages", list(defaults.languages)))
+    for lang in languages:
+        if lang not in SUPPORTED_LANGUAGES:
+            raise ConfigError(f"languages: '{lang}' is not supported; allowed: {', '.join(SUPPORTED_LANGUAGES)}")
+    if not languages:
+        raise ConfigError("languages: give at least one of " + ", ".join(SUPPORTED_LANGUAGES))
+    default_language = reader.str("default_language", defaults.default_language)
+    if default_language not in languages:
+        raise ConfigError(f"default_language: '{default_language}' must be one of languages ({', '.join(languages)})")
+    settings = Settings(
+        store_name=reader.str("store_name", defaults.store_name, max_len=80),
+        host=reader.str("host", defaults.host),
+        port=reader.int("port", defaults.port, 1, 65535),
+        languages=languages,
+        default_language=default_language,
+        data_dir=reader.path("data_dir", defaults.data_dir, base_dir),
+        database_url=reader.str("database_url", defaults.database_url),
+        machines_file=reader.path("machines_file", defaults.machines_file, base_dir),
+        assets_dir=reader.path("assets_dir", defaults.assets_dir, base_dir),
+        render_timeout_s=reader.float("render_timeout_s", defaults.render_timeout_s, 1, 3600),
+        slice_timeout_s=reader.float("slice_timeout_s", defaults.slice_timeout_s, 1, 7200),
+        prices=_prices_from(reader.table("prices"), defaults.prices),
+        uploads=_uploads_from(reader.table("uploads"), defaults.uploads),
+    )
+    reader.reject_unknown()
+    if settings.database_url and not settings.database_url.startswith(("sqlite", "postgresql")):
+        raise ConfigError("database_url: must start with sqlite:// or postgresql://")
+    return settings
+
+
+def _prices_from(reader: _Reader, d: Prices) -> Prices:
+    currency = reader.str("currency", d.currency)
+    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        raise ConfigError("prices.currency: give a three-letter ISO 4217 code such as EUR or CHF")
+    machine_per_hour = reader.decimal_table("machine_per_hour", d.machine_per_hour)
+    for kind in machine_per_hour:
+        if kind not in MACHINE_KINDS:
+            raise ConfigError(f"prices.machine_per_hour.{kind}: unknown machine kind; allowed: {', '.join(MACHINE_KINDS)}")
+    prices = Prices(
+        currency=currency,
+        setup_fee=reader.decimal("setup_fee", d.setup_fee),
+        round_to=reader.decimal("round_to", d.round_to, minimum=Decimal("0.01")),
+        validity_minutes=reader.int("validity_minutes", d.validity_minutes, 1, 60 * 24 * 14),
+        material_per_gram=reader.decimal_table("material_per_gram", d.material_per_gram),
+        sheet_per_cm2=reader.decimal_table("sheet_per_cm2", d.sheet_per_cm2),
+        machine_per_hour=machine_per_hour,
+    )
+    reader.reject_unknown()
+    return prices
+
+
+def _uploads_from(reader: _Reader, d: UploadLimits) -> UploadLimits:
+    limits = UploadLimits(
+        max_file_bytes=reader.int("max_file_bytes", d.max_file_bytes, 1024, 2 * 1024**3),
+        max_triangles=reader.int("max_triangles", d.max_triangles, 100, 50_000_000),
+        max_extent_mm=reader.float("max_extent_mm", d.max_extent_mm, 10, 100_000),
+        max_zip_entries=reader.int("max_zip_entries", d.max_zip_entries, 1, 10_000),
+        max_zip_total_bytes=reader.int("max_zip_total_bytes", d.max_zip_total_bytes, 1024, 8 * 1024**3),
+        max_zip_entry_bytes=reader.int("max_zip_entry_bytes", d.max_zip_entry_bytes, 1024, 8 * 1024**3),
+        max_zip_ratio=reader.float("max_zip_ratio", d.max_zip_ratio, 1, 10_000),
+    )
+    reader.reject_unknown()
+    return limits
+
+
+class _Reader:
+    """Reads typed values from a TOML table, remembering which keys it used."""
+
+    def __init__(self, raw: dict[str, Any], prefix: str) -> None:
+        self.raw = raw
+        self.prefix = prefix
+        self.used: set[str] = set()
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}{key}"
+
+    def _get(self, key: str) -> Any:
+        self.used.add(key)
+        return self.raw.get(key)
+
+    def str(self, key: str, default: str, max_len: int = 1000) -> str:
+        value = self._get(key)
+        if value is None:
+            return default
+        if not isinstance(value, str) or len(value) > max_len:
+            raise ConfigError(f"{self._key(key)}: give text of at most {max_len} characters")
+        return value
+
+    def int(self, key: str, default: int, low: int, high: int) -> int:
+        value = self._get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(f"{self._key(key)}: give a whole number from {low} to {high}")
+        return value
+
+    def float(self, key: str, default: float, low: float, high: float) -> float:
+        value = self._get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            raise ConfigError(f"{self._key(key)}: give a number from {low:g} to {high:g}")
+        return float(value)
+
+    def decimal(self, key: str, default: Decimal, minimum: Decimal = Decimal(0)) -> Decimal:
+        value = self._get(key)
+        if value is None:
+            return default
+        return self._to_decimal(self._key(key), value, minimum)
+
+    @staticmethod
+    def _to_decimal(name: str, value: Any, minimum: Decimal) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ConfigError(f"{name}: give an amount such as 2.50")
+        try:
+            amount = Decimal(str(value))
+        except ArithmeticError as e:
+            raise ConfigError(f"{name}: give an amount such as 2.50") from e
+        if not amount.is_finite() or amount < minimum or amount > Decimal(1_000_000):
+            raise ConfigError(f"{name}: give an amount from {minimum} to 1000000")
+        return amount
+
+    def decimal_table(self, key: str, default: dict[str, Decimal]) -> dict[str, Decimal]:
+        value = self._get(key)
+        if value is None:
+            return dict(default)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{self._key(key)}: give a table of name = amount")
+        return {name: self._to_decimal(f"{self._key(key)}.{name}", v, Decimal(0)) for name, v in value.items()}
+
+    def list_of_str(self, key: str, default: list[str]) -> list[str]:
+        value = self._get(key)
+        if value is None:
+            return default
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{self._key(key)}: give a list of text values")
+        return value
+
+    def path(self, key: str, default: Path, base_dir: Path) -> Path:
+        value = self._get(key)
+        if value is None:
+            return default
+        if not isinstance(value, str | Path) or not str(value):
+            raise ConfigError(f"{self._key(key)}: give a file or folder path")
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else base_dir / path
+
+    def table(self, key: str) -> _Reader:
+        value = self._get(key)
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise ConfigError(f"{self._key(key)}: must be a table ([{self._key(key)}])")
+        return _Reader(value, f"{self._key(key)}.")
+
+    def reject_unknown(self) -> None:
+        unknown = sorted(set(self.raw) - self.used)
+        if unknown:
+            allowed = ", ".join(sorted(self.used))
+            raise ConfigError(f"{self._key(unknown[0])}: unknown key; allowed here: {allowed}")

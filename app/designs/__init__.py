@@ -1,0 +1,1 @@
+"""Design sources: the template catalog, OpenSCAD rendering, uploads and part checks."""

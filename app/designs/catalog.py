@@ -1,0 +1,99 @@
+"""The catalog of parametric templates: OpenSCAD files with customizer annotations plus a metadata file."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from app.designs.customizer import Parameter, TextParam, parse_parameters
+from app.designs.fonts import undrawable_characters
+
+KNOWN_KINDS = ("fdm_printer", "laser_engraver", "cnc_router")
+
+
+class CatalogError(ValueError):
+    """A template in the catalog is broken; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Designer:
+    name: str
+    city: str
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    title: dict[str, str]
+    description: dict[str, str]
+    designer: Designer
+    machine_kinds: tuple[str, ...]
+    output: str  # "stl" for 3-D parts, "svg" for 2-D designs
+    fonts: tuple[str, ...]
+    scad_path: Path
+    source: str
+    parameters: tuple[Parameter, ...]
+
+    @cached_property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.source.encode("utf-8")).hexdigest()
+
+    def title_in(self, lang: str) -> str:
+        return self.title.get(lang) or self.title.get("en") or self.id
+
+    def description_in(self, lang: str) -> str:
+        return self.description.get(lang) or self.description.get("en") or ""
+
+    def undrawable(self, text: str) -> set[str]:
+        """Characters of `text` that any of this template's fonts cannot draw."""
+        missing: set[str] = set()
+        for font in self.fonts:
+            missing |= undrawable_characters(font, text)
+        return missing
+
+    @property
+    def text_parameters(self) -> list[TextParam]:
+        return [p for p in self.parameters if isinstance(p, TextParam)]
+
+
+def load_catalog(templates_dir: Path) -> dict[str, Template]:
+    """Every template in the folder, by id (the file stem); raise CatalogError on a broken one."""
+    templates: dict[str, Template] = {}
+    for meta_path in sorted(templates_dir.glob("*.toml")):
+        template = load_template(meta_path)
+        templates[template.id] = template
+    return templates
+
+
+def load_template(meta_path: Path) -> Template:
+    scad_path = meta_path.with_suffix(".scad").resolve()
+    if not scad_path.exists():
+        raise CatalogError(f"{meta_path.name}: no OpenSCAD file {scad_path.name} beside it")
+    try:
+        meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
+        source = scad_path.read_text(encoding="utf-8")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise CatalogError(f"{meta_path.name}: {e}") from e
+    title, description, designer = meta.get("title"), meta.get("description", {}), meta.get("designer")
+    if not isinstance(title, dict) or "en" not in title:
+        raise CatalogError(f"{meta_path.name}: title needs at least an English text (title = {{ en = \"...\" }})")
+    if not isinstance(designer, dict) or not designer.get("name") or not designer.get("city"):
+        raise CatalogError(f"{meta_path.name}: designer needs a name and a city")
+    kinds = tuple(meta.get("machine_kinds", ()))
+    if not kinds or any(k not in KNOWN_KINDS for k in kinds):
+        raise CatalogError(f"{meta_path.name}: machine_kinds must list some of {', '.join(KNOWN_KINDS)}")
+    output = meta.get("output", "stl")
+    if output not in ("stl", "svg"):
+        raise CatalogError(f"{meta_path.name}: output must be stl or svg")
+    parameters = tuple(parse_parameters(source))
+    fonts = tuple(meta.get("fonts", ()))
+    if any(isinstance(p, TextParam) for p in parameters) and not fonts:
+        raise CatalogError(f"{meta_path.name}: a template with text parameters must list its fonts")
+    return Template(
+        id=meta_path.stem, title=dict(title), description=dict(description),
+        designer=Designer(str(designer["name"]), str(designer["city"])), machine_kinds=kinds, output=output,
+        fonts=fonts, scad_path=scad_path, source=source, parameters=parameters,
+    )

@@ -1,0 +1,38 @@
+"""Which characters a font can draw, so text a template cannot render is refused with a clear message."""
+
+from __future__ import annotations
+
+import subprocess
+from functools import cache
+
+from fontTools.ttLib import TTFont
+
+
+class FontMissing(RuntimeError):
+    """A template's font is not installed; OpenSCAD would silently draw another one."""
+
+
+@cache
+def font_file(font: str) -> str:
+    """The file fontconfig picks for an OpenSCAD font name such as 'Liberation Sans:style=Bold'."""
+    result = subprocess.run(
+        ["fc-match", "--format=%{family}\n%{file}", font], capture_output=True, text=True, timeout=10, check=False
+    )
+    families, _, path = result.stdout.strip().partition("\n")
+    wanted = font.split(":", 1)[0].strip().lower()
+    if wanted not in [f.strip().lower() for f in families.split(",")]:
+        raise FontMissing(f"font '{font}' is not installed (fontconfig offers '{families}' instead)")
+    return path
+
+
+@cache
+def drawable_codepoints(font: str) -> frozenset[int]:
+    path = font_file(font)
+    with TTFont(path, lazy=True) as tt:
+        cmap = tt.getBestCmap() or {}
+        return frozenset(cmap)
+
+
+def undrawable_characters(font: str, text: str) -> set[str]:
+    codepoints = drawable_codepoints(font)
+    return {c for c in text if c != " " and ord(c) not in codepoints}

@@ -1,0 +1,1 @@
+"""Everything that talks to a machine. Nothing in here imports the UI."""

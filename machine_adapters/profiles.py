@@ -1,0 +1,260 @@
+"""Machine profiles from the machines file (TOML), checked with bounds when loaded."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+class ProfileError(ValueError):
+    """The machines file cannot be used; the message names the machine and the key."""
+
+
+class MachineKind(StrEnum):
+    FDM_PRINTER = "fdm_printer"
+    LASER_ENGRAVER = "laser_engraver"
+    CNC_ROUTER = "cnc_router"
+
+
+class ConnectionType(StrEnum):
+    SIMULATED = "simulated"
+    SERIAL = "serial"
+    OCTOPRINT = "octoprint"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Work volume in millimetres, origin at the front left of the bed."""
+
+    x: float
+    y: float
+    z: float
+
+    def fits(self, size: tuple[float, float, float]) -> bool:
+        return size[0] <= self.x and size[1] <= self.y and size[2] <= self.z
+
+
+@dataclass(frozen=True)
+class MaterialLimits:
+    """What one material may be run at on this machine."""
+
+    name: str
+    hotend: tuple[float, float] | None = None
+    bed: tuple[float, float] | None = None
+    laser_power_max_pct: float | None = None
+    colour: str = ""
+    colour_hex: str = ""
+
+
+@dataclass(frozen=True)
+class Connection:
+    type: ConnectionType
+    port: str = ""
+    baud: int = 115200
+    url: str = ""
+    api_key: str = ""
+
+
+@dataclass(frozen=True)
+class Limits:
+    hotend_max: float = 0.0
+    bed_max: float = 0.0
+    max_feed_mm_s: dict[str, float] = field(default_factory=dict)
+    max_acceleration: float = 1000.0
+    max_extrusion_per_move: float = 0.0
+    spindle_rpm: tuple[float, float] | None = None
+    laser_power_max_pct: float = 0.0
+
+
+@dataclass(frozen=True)
+class MachineProfile:
+    id: str
+    name: str
+    kind: MachineKind
+    connection: Connection
+    envelope: Envelope
+    limits: Limits
+    materials: dict[str, MaterialLimits]
+    loaded_material: str
+    slicer_profile: str = ""
+    rx_buffer: int = 128
+
+    @property
+    def material(self) -> MaterialLimits:
+        return self.materials[self.loaded_material]
+
+
+def load_machines(path: Path) -> dict[str, MachineProfile]:
+    """All machines of the file by id; raise ProfileError naming the key on anything wrong."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ProfileError(f"machines file {path} does not exist") from e
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ProfileError(f"machines file {path} is not valid TOML: {e}") from e
+    entries = raw.get("machine")
+    if not isinstance(entries, list) or not entries:
+        raise ProfileError(f"{path}: define at least one [[machine]]")
+    machines: dict[str, MachineProfile] = {}
+    for index, entry in enumerate(entries):
+        profile = _profile_from(entry, f"machine[{index}]")
+        if profile.id in machines:
+            raise ProfileError(f"machine[{index}].id: '{profile.id}' is used twice")
+        machines[profile.id] = profile
+    return machines
+
+
+def _profile_from(entry: Any, where: str) -> MachineProfile:
+    if not isinstance(entry, dict):
+        raise ProfileError(f"{where}: must be a table")
+    machine_id = _text(entry, "id", where, pattern_ok=str.isascii)
+    if not machine_id.replace("-", "").replace("_", "").isalnum():
+        raise ProfileError(f"{where}.id: use letters, digits, '-' and '_' only")
+    where = f"machine '{machine_id}'"
+    kind = _enum(MachineKind, entry.get("kind"), f"{where}.kind")
+    connection = _connection_from(entry.get("connection"), f"{where}.connection")
+    env = _table(entry, "envelope", where)
+    envelope = Envelope(*(_number(env, axis, f"{where}.envelope", 1, 5000) for axis in ("x", "y", "z")))
+    limits = _limits_from(_table(entry, "limits", where), kind, f"{where}.limits")
+    materials_raw = _table(entry, "materials", where)
+    if not materials_raw:
+        raise ProfileError(f"{where}.materials: list at least one material")
+    materials = {
+        name: _material_from(name, value, kind, limits, f"{where}.materials.{name}")
+        for name, value in materials_raw.items()
+    }
+    loaded = _text(entry, "loaded_material", where)
+    if loaded not in materials:
+        raise ProfileError(f"{where}.loaded_material: '{loaded}' is not one of {', '.join(materials)}")
+    slicer_profile = entry.get("slicer_profile", "")
+    if kind is MachineKind.FDM_PRINTER and not slicer_profile:
+        raise ProfileError(f"{where}.slicer_profile: a printer needs a PrusaSlicer printer profile file name")
+    rx_buffer = int(_number(entry, "rx_buffer", where, 16, 4096, default=128))
+    unknown = set(entry) - {
+        "id", "name", "kind", "connection", "envelope", "limits", "materials",
+        "loaded_material", "slicer_profile", "rx_buffer",
+    }
+    if unknown:
+        raise ProfileError(f"{where}.{sorted(unknown)[0]}: unknown key")
+    return MachineProfile(
+        id=machine_id,
+        name=_text(entry, "name", where),
+        kind=kind,
+        connection=connection,
+        envelope=envelope,
+        limits=limits,
+        materials=materials,
+        loaded_material=loaded,
+        slicer_profile=str(slicer_profile),
+        rx_buffer=rx_buffer,
+    )
+
+
+def _connection_from(raw: Any, where: str) -> Connection:
+    if not isinstance(raw, dict):
+        raise ProfileError(f"{where}: give a table with type = simulated, serial or octoprint")
+    ctype = _enum(ConnectionType, raw.get("type"), f"{where}.type")
+    if ctype is ConnectionType.SERIAL:
+        port = _text(raw, "port", where)
+        baud = int(_number(raw, "baud", where, 9600, 4_000_000, default=115200))
+        return Connection(ctype, port=port, baud=baud)
+    if ctype is ConnectionType.OCTOPRINT:
+        url = _text(raw, "url", where)
+        if not url.startswith(("http://", "https://")):
+            raise ProfileError(f"{where}.url: give the OctoPrint address starting with http:// or https://")
+        return Connection(ctype, url=url, api_key=_text(raw, "api_key", where))
+    return Connection(ctype)
+
+
+def _limits_from(raw: dict[str, Any], kind: MachineKind, where: str) -> Limits:
+    feed = raw.get("max_feed_mm_s", {})
+    if not isinstance(feed, dict) or not feed:
+        raise ProfileError(f"{where}.max_feed_mm_s: give a table such as {{ x = 200, y = 200, z = 12 }}")
+    max_feed = {axis: _number(feed, axis, f"{where}.max_feed_mm_s", 0.1, 2000) for axis in feed}
+    for axis in max_feed:
+        if axis not in ("x", "y", "z", "e"):
+            raise ProfileError(f"{where}.max_feed_mm_s.{axis}: allowed axes are x, y, z, e")
+    spindle = raw.get("spindle_rpm")
+    if kind is MachineKind.FDM_PRINTER:
+        return Limits(
+            hotend_max=_number(raw, "hotend_max", where, 150, 320),
+            bed_max=_number(raw, "bed_max", where, 0, 80),
+            max_feed_mm_s=max_feed,
+            max_acceleration=_number(raw, "max_acceleration", where, 10, 20000),
+            max_extrusion_per_move=_number(raw, "max_extrusion_per_move", where, 0.1, 100, default=30),
+        )
+    if kind is MachineKind.CNC_ROUTER:
+        if not (isinstance(spindle, list) and len(spindle) == 2 and 0 < spindle[0] < spindle[1] <= 60000):
+            raise ProfileError(f"{where}.spindle_rpm: give [min, max] revolutions per minute, 0 < min < max")
+        return Limits(
+            max_feed_mm_s=max_feed,
+            max_acceleration=_number(raw, "max_acceleration", where, 10, 20000),
+            spindle_rpm=(float(spindle[0]), float(spindle[1])),
+        )
+    return Limits(
+        max_feed_mm_s=max_feed,
+        max_acceleration=_number(raw, "max_acceleration", where, 10, 20000),
+        laser_power_max_pct=_number(raw, "laser_power_max_pct", where, 1, 100),
+    )
+
+
+def _material_from(name: str, raw: Any, kind: MachineKind, limits: Limits, where: str) -> MaterialLimits:
+    if not isinstance(raw, dict):
+        raise ProfileError(f"{where}: must be a table")
+    colour = str(raw.get("colour", ""))
+    colour_hex = str(raw.get("colour_hex", ""))
+    if kind is MachineKind.FDM_PRINTER:
+        hotend = _range(raw, "hotend", where, 150, limits.hotend_max)
+        bed = _range(raw, "bed", where, 0, limits.bed_max)
+        return MaterialLimits(name, hotend=hotend, bed=bed, colour=colour, colour_hex=colour_hex)
+    if kind is MachineKind.LASER_ENGRAVER:
+        power = _number(raw, "laser_power_max_pct", where, 1, limits.laser_power_max_pct)
+        return MaterialLimits(name, laser_power_max_pct=power, colour=colour, colour_hex=colour_hex)
+    return MaterialLimits(name, colour=colour, colour_hex=colour_hex)
+
+
+def _table(raw: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = raw.get(key)
+    if not isinstance(value, dict):
+        raise ProfileError(f"{where}.{key}: must be a table")
+    return value
+
+
+def _text(raw: dict[str, Any], key: str, where: str, pattern_ok: Any = None) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip() or len(value) > 120:
+        raise ProfileError(f"{where}.{key}: give a non-empty text of at most 120 characters")
+    if pattern_ok is not None and not pattern_ok(value):
+        raise ProfileError(f"{where}.{key}: use plain ASCII")
+    return value
+
+
+def _number(
+    raw: dict[str, Any], key: str, where: str, low: float, high: float, default: float | None = None
+) -> float:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ProfileError(f"{where}.{key}: give a number from {low:g} to {high:g}")
+    return float(value)
+
+
+def _range(raw: dict[str, Any], key: str, where: str, low: float, high: float) -> tuple[float, float]:
+    value = raw.get(key)
+    ok = isinstance(value, list) and len(value) == 2 and all(isinstance(v, int | float) for v in value)
+    if not ok or not low <= value[0] <= value[1] <= high:  # type: ignore[index]
+        raise ProfileError(f"{where}.{key}: give [min, max] within {low:g} to {high:g}")
+    return (float(value[0]), float(value[1]))  # type: ignore[index]
+
+
+def _enum(enum: type[_E], value: Any, where: str) -> _E:
+    try:
+        return enum(value)
+    except ValueError as e:
+        allowed = ", ".join(member.value for member in enum)
+        raise ProfileError(f"{where}: '{value}' is unknown; allowed: {allowed}") from e
