@@ -15,6 +15,7 @@ CONFIG_ENV = "FABKIOSK_CONFIG"
 DEFAULT_CONFIG_NAME = "fabkiosk.toml"
 SUPPORTED_LANGUAGES = ("de", "en")
 MACHINE_KINDS = ("fdm_printer", "laser_engraver", "cnc_router")
+ROUNDING_MODES = ("up", "nearest", "down")
 
 
 class ConfigError(ValueError):
@@ -26,6 +27,7 @@ class Prices:
     currency: str = "EUR"
     setup_fee: Decimal = Decimal("2.00")
     round_to: Decimal = Decimal("0.50")
+    rounding: str = "up"  # up, nearest or down, to a multiple of round_to
     validity_minutes: int = 60
     # price per gram of material, by material name
     material_per_gram: dict[str, Decimal] = field(
@@ -170,6 +172,7 @@ def _prices_from(reader: _Reader, d: Prices) -> Prices:
         currency=currency,
         setup_fee=reader.decimal("setup_fee", d.setup_fee),
         round_to=reader.decimal("round_to", d.round_to, minimum=Decimal("0.01")),
+        rounding=reader.choice("rounding", d.rounding, ROUNDING_MODES),
         validity_minutes=reader.int("validity_minutes", d.validity_minutes, 1, 60 * 24 * 14),
         material_per_gram=reader.decimal_table("material_per_gram", d.material_per_gram),
         sheet_per_cm2=reader.decimal_table("sheet_per_cm2", d.sheet_per_cm2),
@@ -215,6 +218,14 @@ class _Reader:
         if not isinstance(value, str) or len(value) > max_len:
             raise ConfigError(f"{self._key(key)}: give text of at most {max_len} characters")
         return value
+
+    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = self._get(key)
+        if value is None:
+            return default
+        if value not in allowed:
+            raise ConfigError(f"{self._key(key)}: '{value}' is not allowed; allowed: {', '.join(allowed)}")
+        return str(value)
 
     def int(self, key: str, default: int, low: int, high: int) -> int:
         value = self._get(key)

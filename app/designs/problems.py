@@ -21,6 +21,7 @@ class Problem:
     message: Text
     action: Text | None = None
     field: str = ""  # the parameter or input it concerns, if any
+    suggested_scale: float | None = None  # a fix the customer may choose (units), never applied silently
 
     def render(self, lang: str) -> str:
         text = self.message.render(lang)
@@ -37,3 +38,8 @@ class DesignRejected(Exception):
 
 def errors(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.severity is Severity.ERROR]
+
+
+def reject(code: str, message: Text, action: Text | None = None, field: str = "") -> DesignRejected:
+    """A DesignRejected with one error, ready to raise."""
+    return DesignRejected([Problem(code, Severity.ERROR, message, action, field)])

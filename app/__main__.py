@@ -1,0 +1,164 @@
+"""The `fabkiosk` command: `serve` (the default) starts the store's server; small admin commands beside it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from app.config import ConfigError, Settings, load_settings
+from app.designs.catalog import CatalogError
+from app.designs.customizer import describe
+from app.designs.problems import DesignRejected, Problem, Severity
+from app.designs.uploads import check_size
+from app.i18n import t
+from app.pipeline import QuoteResult
+from app.production.quotes import format_money
+from machine_adapters.profiles import ProfileError
+
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.config, host=getattr(args, "host", None), port=getattr(args, "port", None),
+                                 data_dir=getattr(args, "data_dir", None))
+    except ConfigError as e:
+        print(f"fabkiosk: configuration: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    command = args.command or "serve"
+    try:
+        if command == "serve":
+            from app.server import serve
+
+            serve(settings)
+            return 0
+        if command == "templates":
+            return _templates(settings, args.lang)
+        return _quote(settings, args)
+    except (ProfileError, CatalogError) as e:
+        print(f"fabkiosk: {e}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fabkiosk", description="Customer-facing control for production machines.")
+    parser.add_argument("--config", help="settings file (default: $FABKIOSK_CONFIG or ./fabkiosk.toml)")
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="start the store's server (default)")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    serve.add_argument("--data-dir", help="where the database, uploads and caches live")
+    templates = sub.add_parser("templates", help="list the catalog's templates and their settings")
+    templates.add_argument("--lang", default="en", choices=["en", "de"])
+    quote = sub.add_parser("quote", help="check a design and print time and price")
+    quote.add_argument("model", nargs="?", help="a model file (STL, 3MF, OBJ) or drawing (SVG)")
+    quote.add_argument("--template", help="a catalog template instead of a file")
+    quote.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                       help="a template setting; repeat for more")
+    quote.add_argument("--machine", help="machine id from the machines file (default: the first that fits)")
+    quote.add_argument("--material", help="material (default: the one loaded in the machine)")
+    quote.add_argument("--scale", type=float, default=1.0, help="scale an upload, e.g. 25.4 for a file in inches")
+    quote.add_argument("--lang", default="en", choices=["en", "de"])
+    quote.add_argument("--data-dir", help="where the database, uploads and caches live")
+    return parser
+
+
+def _templates(settings: Settings, lang: str) -> int:
+    from app.designs.catalog import load_catalog
+
+    for template in load_catalog(settings.templates_dir).values():
+        print(f"{template.id}: {template.title_in(lang)} — {template.designer.name}, {template.designer.city} "
+              f"({', '.join(template.machine_kinds)})")
+        for param in template.parameters:
+            print(f"    {describe(param)}")
+    return 0
+
+
+def _quote(settings: Settings, args: argparse.Namespace) -> int:
+    from app.services import build_services
+
+    lang = args.lang
+    if bool(args.model) == bool(args.template):
+        print("fabkiosk quote: give either a model file or --template NAME", file=sys.stderr)
+        return EXIT_USAGE
+    values: dict[str, str] = {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            print(f"fabkiosk quote: --param takes NAME=VALUE, not {item!r}", file=sys.stderr)
+            return EXIT_USAGE
+        values[name.strip()] = value
+    services = build_services(settings)
+    pipeline = services.pipeline
+    try:
+        if args.template:
+            template = services.catalog.get(args.template)
+            machine = args.machine or _first_machine(services, template.machine_kinds if template else ())
+            result = pipeline.quote_template(args.template, values, machine, args.material)
+        else:
+            path = Path(args.model)
+            if not path.is_file():
+                print(t("There is no file at {path}.", path=str(path)).render(lang), file=sys.stderr)
+                return EXIT_USAGE
+            check_size(path.stat().st_size, settings.uploads)
+            kinds = ("laser_engraver", "cnc_router") if path.suffix.lower() == ".svg" else ("fdm_printer",)
+            machine = args.machine or _first_machine(services, kinds)
+            result = pipeline.quote_upload(path.read_bytes(), path.name, machine, args.material, args.scale)
+    except DesignRejected as e:
+        _print_problems(e.problems, lang, sys.stderr)
+        return EXIT_REJECTED
+    _print_result(result, lang)
+    return 0
+
+
+def _first_machine(services: object, kinds: Sequence[str]) -> str:
+    machines = services.machines  # type: ignore[attr-defined]
+    for machine in machines.values():
+        if machine.kind.value in kinds:
+            return str(machine.id)
+    return str(next(iter(machines)))
+
+
+def _print_problems(problems: Sequence[Problem], lang: str, stream: object) -> None:
+    for problem in problems:
+        marker = {Severity.ERROR: "✗", Severity.WARNING: "!", Severity.INFO: "i"}[problem.severity]
+        line = f"{marker} {problem.render(lang)}"
+        if problem.suggested_scale:
+            line += " " + t("Suggested scale: {scale}", scale=f"{problem.suggested_scale:g}").render(lang)
+        print(line, file=stream)  # type: ignore[call-overload]
+
+
+def _print_result(result: QuoteResult, lang: str) -> None:
+    part, plan, quote = result.part, result.plan, result.quote
+    print(t("Design: {name}", name=result.design.display_name).render(lang))
+    print(t("Checks passed on {machine}: size {x} × {y} × {z} mm", machine=plan.machine_id,
+            x=f"{part.size[0]:.1f}", y=f"{part.size[1]:.1f}", z=f"{part.size[2]:.1f}").render(lang))
+    _print_problems(part.problems, lang, sys.stdout)
+    hours, rest = divmod(plan.estimated_seconds, 3600)
+    print(t("Estimated time: {h} h {m} min", h=hours, m=rest // 60).render(lang))
+    if plan.material_grams:
+        print(t("Material: {grams} g {material}", grams=f"{plan.material_grams:.1f}", material=plan.material)
+              .render(lang))
+    else:
+        print(t("Material: {area} cm² {material}", area=f"{plan.sheet_cm2:.0f}", material=plan.material)
+              .render(lang))
+    money = format_money
+    print(t("Price: {total} (material {material}, machine time {machine}, setup {setup})",
+            total=money(quote.total, quote.currency, lang), material=money(quote.material_cost, quote.currency, lang),
+            machine=money(quote.machine_cost, quote.currency, lang),
+            setup=money(quote.setup_fee, quote.currency, lang)).render(lang))
+    print(t("Valid until {time}", time=_local_time(quote.valid_until)).render(lang))
+
+
+def _local_time(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

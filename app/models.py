@@ -1,0 +1,84 @@
+"""Database tables (SQLAlchemy 2). Every change to them comes with an Alembic migration in app/migrations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, Numeric, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class DesignRow(Base):
+    """Where a part comes from: a catalog template with values, or a customer's upload."""
+
+    __tablename__ = "designs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # "template" or "upload"
+    template_id: Mapped[str | None] = mapped_column(String(64))
+    template_hash: Mapped[str | None] = mapped_column(String(64))
+    parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    upload_path: Mapped[str | None] = mapped_column(String(500))  # server-made name
+    upload_format: Mapped[str | None] = mapped_column(String(8))
+    display_name: Mapped[str] = mapped_column(String(200), default="")  # customer's filename: display text only
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PartRow(Base):
+    """A checked part: the mesh (or 2-D drawing) to make, its size and the problems found."""
+
+    __tablename__ = "parts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    design_id: Mapped[str] = mapped_column(ForeignKey("designs.id"), index=True)
+    machine_id: Mapped[str] = mapped_column(String(64))  # checked against this machine's envelope
+    geometry_path: Mapped[str] = mapped_column(String(500))
+    preview_path: Mapped[str | None] = mapped_column(String(500))
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    size_x: Mapped[float] = mapped_column(Float)
+    size_y: Mapped[float] = mapped_column(Float)
+    size_z: Mapped[float] = mapped_column(Float)
+    volume_mm3: Mapped[float] = mapped_column(Float, default=0.0)
+    triangles: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PlanRow(Base):
+    """A machine program for one part on one machine and material, with the slicer's or planner's estimates."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    part_id: Mapped[str] = mapped_column(ForeignKey("parts.id"), index=True)
+    machine_id: Mapped[str] = mapped_column(String(64), index=True)
+    material: Mapped[str] = mapped_column(String(64))
+    program_path: Mapped[str | None] = mapped_column(String(500))
+    estimated_seconds: Mapped[int] = mapped_column(Integer)
+    material_grams: Mapped[float] = mapped_column(Float, default=0.0)
+    sheet_cm2: Mapped[float] = mapped_column(Float, default=0.0)
+    layers: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class QuoteRow(Base):
+    """A price for a plan; a job locks one when the customer accepts it."""
+
+    __tablename__ = "quotes"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    material_cost: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    machine_cost: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    setup_fee: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_by_job: Mapped[str | None] = mapped_column(String(32), index=True)  # jobs table arrives with the journey

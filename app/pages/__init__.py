@@ -1,0 +1,11 @@
+"""NiceGUI pages. Pages call services and bind to their state; services never import pages."""
+
+from __future__ import annotations
+
+from app.services import Services
+
+
+def register_pages(services: Services) -> None:
+    from app.pages import start
+
+    start.register(services)

@@ -1,0 +1,1 @@
+"""Production: from a checked part to a machine program (slicing, toolpaths), and from a plan to a price."""

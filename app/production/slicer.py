@@ -1,0 +1,115 @@
+"""Slicing with the PrusaSlicer CLI: one profile set per machine and material, a timeout, clear failures."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.designs.problems import reject
+from app.i18n import t
+from app.tool_runner import ToolTimeout, run_tool
+from machine_adapters.profiles import MachineProfile
+
+PRUSA_SLICER = "prusa-slicer"
+PRINT_PROFILE = "print_standard.ini"
+
+_TIME = re.compile(r"^; estimated printing time \(normal mode\) = (.+)$", re.MULTILINE)
+_GRAMS = re.compile(r"^; total filament used \[g\] = ([0-9.]+)$", re.MULTILINE)
+_TAIL_BYTES = 64 * 1024  # the estimates and the config dump sit at the end of the file
+
+
+@dataclass(frozen=True)
+class SlicedProgram:
+    gcode_path: Path
+    estimated_seconds: int
+    material_grams: float
+    layers: int
+
+
+def profile_files(profiles_dir: Path, machine: MachineProfile, material: str) -> list[Path]:
+    files = [
+        profiles_dir / machine.slicer_profile,
+        profiles_dir / PRINT_PROFILE,
+        profiles_dir / f"filament_{material.lower()}.ini",
+    ]
+    for file in files:
+        if not file.is_file():
+            raise reject("slice.no_profile",
+                         t("This machine has no slicing profile for {material}.", material=material),
+                         t("Ask the staff to set up the material."))
+    return files
+
+
+def slice_part(
+    mesh_stl: Path, machine: MachineProfile, material: str, profiles_dir: Path, output: Path, timeout_s: float
+) -> SlicedProgram:
+    """Slice a checked, placed part to G-code at `output`; raise DesignRejected with the reason on failure."""
+    args = [PRUSA_SLICER, "--export-gcode"]
+    for file in profile_files(profiles_dir, machine, material):
+        args += ["--load", str(file)]
+    args += ["--center", f"{machine.envelope.x / 2:g},{machine.envelope.y / 2:g}"]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="fabkiosk-slice-", dir=output.parent) as work:
+        partial = Path(work) / "program.gcode"
+        args += ["-o", str(partial), str(mesh_stl.resolve())]
+        try:
+            result = run_tool(args, timeout_s, cwd=Path(work))
+        except ToolTimeout as e:
+            raise reject("slice.timeout",
+                         t("Preparing the print took too long ({seconds} s) and was stopped.",
+                           seconds=f"{timeout_s:g}"),
+                         t("Try a smaller or simpler part.")) from e
+        if result.returncode != 0 or not partial.exists():
+            raise _failure(result.returncode, result.stdout + result.stderr)
+        program = _read_estimates(partial)
+        os.replace(partial, output)
+    return SlicedProgram(output, program[0], program[1], program[2])
+
+
+def _failure(code: int, log: str) -> Exception:
+    if code == 134 or "outside of the print area" in log or "not fit" in log.lower():
+        return reject("slice.does_not_fit", t("The part does not fit on the printer's bed."),
+                      t("Scale the part down or choose a larger machine."))
+    if "Loading of a model file failed" in log or code == 1 and "model" in log.lower():
+        return reject("slice.broken_model", t("The slicer could not read this model."),
+                      t("Export the file again from your design program."))
+    if "No extrusions" in log or "empty" in log.lower():
+        return reject("slice.nothing_to_print", t("There is nothing to print in this part: it may be too thin."),
+                      t("Make the part thicker or larger."))
+    return reject("slice.failed", t("The print could not be prepared (slicer error {code}).", code=code),
+                  t("Try again, or ask the staff for help."))
+
+
+def _read_estimates(gcode: Path) -> tuple[int, float, int]:
+    with gcode.open("rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        f.seek(max(0, size - _TAIL_BYTES))
+        tail = f.read().decode("utf-8", errors="replace")
+    time_match, grams_match = _TIME.search(tail), _GRAMS.search(tail)
+    if not time_match or not grams_match:
+        raise reject("slice.no_estimate", t("The slicer gave no time or material estimate."),
+                     t("Ask the staff to check the slicing profile."))
+    layers = _count_layers(gcode)
+    return parse_duration(time_match.group(1)), float(grams_match.group(1)), layers
+
+
+def _count_layers(gcode: Path) -> int:
+    count = 0
+    with gcode.open("rb") as f:
+        for line in f:
+            if line.startswith(b";LAYER_CHANGE"):
+                count += 1
+    return count
+
+
+def parse_duration(text: str) -> int:
+    """Seconds from PrusaSlicer's '1d 2h 3m 4s' style."""
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    parts = re.findall(r"(\d+)\s*([dhms])", text)
+    if not parts:
+        raise ValueError(f"not a duration: {text!r}")
+    return sum(int(n) * units[u] for n, u in parts)

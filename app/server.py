@@ -1,0 +1,42 @@
+"""The web server: builds the services, registers routes and pages, and runs NiceGUI."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import HTTPException
+from fastapi.responses import FileResponse
+from nicegui import app, ui
+
+from app.config import Settings
+from app.pages import register_pages
+from app.services import Services, build_services
+
+_MEDIA_NAME = re.compile(r"^[0-9a-f]{32}$")
+
+
+def register_media_routes(services: Services) -> None:
+    """Big payloads over HTTP with caching: previews are content-addressed, so they never change."""
+    previews = services.settings.cache_dir / "previews"
+
+    @app.get("/media/previews/{name}.glb")
+    def preview(name: str) -> FileResponse:
+        path = previews / f"{name}.glb"
+        if not _MEDIA_NAME.match(name) or not path.is_file():
+            raise HTTPException(status_code=404)
+        return FileResponse(path, media_type="model/gltf-binary",
+                            headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+
+def create_app(settings: Settings) -> Services:
+    services = build_services(settings)
+    register_media_routes(services)
+    register_pages(services)
+    return services
+
+
+def serve(settings: Settings) -> None:
+    create_app(settings)
+    ui.run(host=settings.host, port=settings.port, title=settings.store_name, reload=False, show=False,
+           favicon="🛠", language="de" if settings.default_language == "de" else "en-GB",
+           storage_secret=None)

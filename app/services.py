@@ -1,0 +1,39 @@
+"""Wiring: builds the services from the settings once, for the server and the command line alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings
+from app.db import make_engine, migrate, session_factory
+from app.designs.catalog import Template, load_catalog
+from app.pipeline import Pipeline
+from app.production.laser import LaserMaterial, load_laser_materials
+from machine_adapters.profiles import MachineProfile, load_machines
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    machines: dict[str, MachineProfile]
+    catalog: dict[str, Template]
+    laser_materials: dict[str, LaserMaterial]
+    pipeline: Pipeline
+
+
+def build_services(settings: Settings) -> Services:
+    """Load and check everything a bad file could break, migrate the database, then build the services."""
+    machines = load_machines(settings.machines_file)
+    catalog = load_catalog(settings.templates_dir)
+    laser_materials = load_laser_materials(settings.assets_dir / "laser_materials.toml")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.effective_database_url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    pipeline = Pipeline(settings, machines, catalog, laser_materials, sessions)
+    return Services(settings, engine, sessions, machines, catalog, laser_materials, pipeline)
