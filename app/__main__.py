@@ -26,8 +26,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        settings = load_settings(args.config, host=getattr(args, "host", None), port=getattr(args, "port", None),
-                                 data_dir=getattr(args, "data_dir", None))
+        settings = load_settings(
+            args.config,
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            data_dir=getattr(args, "data_dir", None),
+        )
     except ConfigError as e:
         print(f"fabkiosk: configuration: {e}", file=sys.stderr)
         return EXIT_USAGE
@@ -59,8 +63,13 @@ def _parser() -> argparse.ArgumentParser:
     quote = sub.add_parser("quote", help="check a design and print time and price")
     quote.add_argument("model", nargs="?", help="a model file (STL, 3MF, OBJ) or drawing (SVG)")
     quote.add_argument("--template", help="a catalog template instead of a file")
-    quote.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                       help="a template setting; repeat for more")
+    quote.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a template setting; repeat for more",
+    )
     quote.add_argument("--machine", help="machine id from the machines file (default: the first that fits)")
     quote.add_argument("--material", help="material (default: the one loaded in the machine)")
     quote.add_argument("--scale", type=float, default=1.0, help="scale an upload, e.g. 25.4 for a file in inches")
@@ -73,8 +82,10 @@ def _templates(settings: Settings, lang: str) -> int:
     from app.designs.catalog import load_catalog
 
     for template in load_catalog(settings.templates_dir).values():
-        print(f"{template.id}: {template.title_in(lang)} — {template.designer.name}, {template.designer.city} "
-              f"({', '.join(template.machine_kinds)})")
+        print(
+            f"{template.id}: {template.title_in(lang)} — {template.designer.name}, {template.designer.city} "
+            f"({', '.join(template.machine_kinds)})"
+        )
         for param in template.parameters:
             print(f"    {describe(param)}")
     return 0
@@ -137,22 +148,34 @@ def _print_problems(problems: Sequence[Problem], lang: str, stream: object) -> N
 def _print_result(result: QuoteResult, lang: str) -> None:
     part, plan, quote = result.part, result.plan, result.quote
     print(t("Design: {name}", name=result.design.display_name).render(lang))
-    print(t("Checks passed on {machine}: size {x} × {y} × {z} mm", machine=plan.machine_id,
-            x=f"{part.size[0]:.1f}", y=f"{part.size[1]:.1f}", z=f"{part.size[2]:.1f}").render(lang))
+    print(
+        t(
+            "Checks passed on {machine}: size {x} × {y} × {z} mm",
+            machine=plan.machine_id,
+            x=f"{part.size[0]:.1f}",
+            y=f"{part.size[1]:.1f}",
+            z=f"{part.size[2]:.1f}",
+        ).render(lang)
+    )
     _print_problems(part.problems, lang, sys.stdout)
     hours, rest = divmod(plan.estimated_seconds, 3600)
     print(t("Estimated time: {h} h {m} min", h=hours, m=rest // 60).render(lang))
     if plan.material_grams:
-        print(t("Material: {grams} g {material}", grams=f"{plan.material_grams:.1f}", material=plan.material)
-              .render(lang))
+        print(
+            t("Material: {grams} g {material}", grams=f"{plan.material_grams:.1f}", material=plan.material).render(lang)
+        )
     else:
-        print(t("Material: {area} cm² {material}", area=f"{plan.sheet_cm2:.0f}", material=plan.material)
-              .render(lang))
+        print(t("Material: {area} cm² {material}", area=f"{plan.sheet_cm2:.0f}", material=plan.material).render(lang))
     money = format_money
-    print(t("Price: {total} (material {material}, machine time {machine}, setup {setup})",
-            total=money(quote.total, quote.currency, lang), material=money(quote.material_cost, quote.currency, lang),
+    print(
+        t(
+            "Price: {total} (material {material}, machine time {machine}, setup {setup})",
+            total=money(quote.total, quote.currency, lang),
+            material=money(quote.material_cost, quote.currency, lang),
             machine=money(quote.machine_cost, quote.currency, lang),
-            setup=money(quote.setup_fee, quote.currency, lang)).render(lang))
+            setup=money(quote.setup_fee, quote.currency, lang),
+        ).render(lang)
+    )
     print(t("Valid until {time}", time=_local_time(quote.valid_until)).render(lang))
 
 

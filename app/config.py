@@ -167,7 +167,9 @@ def _prices_from(reader: _Reader, d: Prices) -> Prices:
     machine_per_hour = reader.decimal_table("machine_per_hour", d.machine_per_hour)
     for kind in machine_per_hour:
         if kind not in MACHINE_KINDS:
-            raise ConfigError(f"prices.machine_per_hour.{kind}: unknown machine kind; allowed: {', '.join(MACHINE_KINDS)}")
+            raise ConfigError(
+                f"prices.machine_per_hour.{kind}: unknown machine kind; allowed: {', '.join(MACHINE_KINDS)}"
+            )
     prices = Prices(
         currency=currency,
         setup_fee=reader.decimal("setup_fee", d.setup_fee),

@@ -137,27 +137,47 @@ class Pipeline:
     def design_from_template(self, template_id: str, values: Mapping[str, Any], machine_id: str) -> Design:
         template = self.catalog.get(template_id)
         if template is None:
-            raise reject("design.unknown_template", t("This design is not in the catalog."),
-                         t("Pick a design from the catalog."))
+            raise reject(
+                "design.unknown_template",
+                t("This design is not in the catalog."),
+                t("Pick a design from the catalog."),
+            )
         machine = self.machine(machine_id)
         if machine.kind.value not in template.machine_kinds:
-            raise reject("design.wrong_machine", t("This design is not made on this machine."),
-                         t("Choose a machine that makes this design."))
+            raise reject(
+                "design.wrong_machine",
+                t("This design is not made on this machine."),
+                t("Choose a machine that makes this design."),
+            )
         path, checked = render_template(template, values, self.settings.cache_dir, self.settings.render_timeout_s)
         design = Design(new_id(), "template", template.output, path, template.title_in("en"), template, checked)
-        self._store(DesignRow(
-            id=design.id, source="template", template_id=template.id, template_hash=template.content_hash,
-            parameters=dict(checked), display_name=design.display_name, created_at=self.clock(),
-        ))
+        self._store(
+            DesignRow(
+                id=design.id,
+                source="template",
+                template_id=template.id,
+                template_hash=template.content_hash,
+                parameters=dict(checked),
+                display_name=design.display_name,
+                created_at=self.clock(),
+            )
+        )
         return design
 
     def design_from_upload(self, data: bytes, filename: str) -> Design:
         path, fmt, shown = store_upload(data, filename, self.settings.uploads_dir, self.settings.uploads)
         design = Design(new_id(), "upload", fmt, path, shown)
-        self._store(DesignRow(
-            id=design.id, source="upload", upload_path=str(path), upload_format=fmt, display_name=shown,
-            parameters={}, created_at=self.clock(),
-        ))
+        self._store(
+            DesignRow(
+                id=design.id,
+                source="upload",
+                upload_path=str(path),
+                upload_format=fmt,
+                display_name=shown,
+                parameters={},
+                created_at=self.clock(),
+            )
+        )
         return design
 
     def part_for(self, design: Design, machine_id: str, scale: float = 1.0) -> Part:
@@ -174,8 +194,11 @@ class Pipeline:
         if design.geometry_format in DRAWING_FORMATS:
             return self._drawing_part(design, machine, read_drawing(data, self.settings.uploads)), None
         if machine.kind is not MachineKind.FDM_PRINTER:
-            raise reject("design.wrong_machine", t("3-D models are made on a printer, not on this machine."),
-                         t("Choose a printer."))
+            raise reject(
+                "design.wrong_machine",
+                t("3-D models are made on a printer, not on this machine."),
+                t("Choose a printer."),
+            )
         raw = read_mesh(data, design.geometry_format, self.settings.uploads)
         if scale != 1.0:
             raw = RawMesh(raw.vertices * scale, raw.faces)
@@ -192,33 +215,75 @@ class Pipeline:
             _write_atomically(mesh_path, stl)
         preview_path = self.settings.cache_dir / "previews" / f"{digest[:32]}.glb"
         preview = _PREVIEWS.submit(write_preview, check.mesh, preview_path)
-        part = Part(new_id(), design.id, machine.id, mesh_path, preview_path, check.size, check.volume_mm3,
-                    check.triangles, tuple(check.problems))
-        self._store(PartRow(
-            id=part.id, design_id=design.id, machine_id=machine.id, geometry_path=str(mesh_path),
-            preview_path=str(preview_path), content_hash=digest, size_x=part.size[0], size_y=part.size[1],
-            size_z=part.size[2], volume_mm3=part.volume_mm3, triangles=part.triangles,
-            problems=[_problem_record(p) for p in part.problems], created_at=self.clock(),
-        ))
+        part = Part(
+            new_id(),
+            design.id,
+            machine.id,
+            mesh_path,
+            preview_path,
+            check.size,
+            check.volume_mm3,
+            check.triangles,
+            tuple(check.problems),
+        )
+        self._store(
+            PartRow(
+                id=part.id,
+                design_id=design.id,
+                machine_id=machine.id,
+                geometry_path=str(mesh_path),
+                preview_path=str(preview_path),
+                content_hash=digest,
+                size_x=part.size[0],
+                size_y=part.size[1],
+                size_z=part.size[2],
+                volume_mm3=part.volume_mm3,
+                triangles=part.triangles,
+                problems=[_problem_record(p) for p in part.problems],
+                created_at=self.clock(),
+            )
+        )
         return part, preview
 
     def _drawing_part(self, design: Design, machine: MachineProfile, drawing: SvgDesign) -> Part:
         if machine.kind is MachineKind.FDM_PRINTER:
-            raise reject("design.wrong_machine", t("Drawings are made on the laser engraver, not on a printer."),
-                         t("Choose the laser engraver."))
+            raise reject(
+                "design.wrong_machine",
+                t("Drawings are made on the laser engraver, not on a printer."),
+                t("Choose the laser engraver."),
+            )
         w, h = drawing.width_mm, drawing.height_mm
         env = machine.envelope
         if not ((w <= env.x and h <= env.y) or (h <= env.x and w <= env.y)):
-            raise reject("size.does_not_fit",
-                         t("The drawing ({x} × {y} mm) does not fit this machine ({ex} × {ey} mm).",
-                           x=f"{w:.0f}", y=f"{h:.0f}", ex=f"{env.x:.0f}", ey=f"{env.y:.0f}"),
-                         t("Make the drawing smaller."))
+            raise reject(
+                "size.does_not_fit",
+                t(
+                    "The drawing ({x} × {y} mm) does not fit this machine ({ex} × {ey} mm).",
+                    x=f"{w:.0f}",
+                    y=f"{h:.0f}",
+                    ex=f"{env.x:.0f}",
+                    ey=f"{env.y:.0f}",
+                ),
+                t("Make the drawing smaller."),
+            )
         part = Part(new_id(), design.id, machine.id, design.geometry_path, None, (w, h, 0.0), 0.0, 0, ())
-        self._store(PartRow(
-            id=part.id, design_id=design.id, machine_id=machine.id, geometry_path=str(design.geometry_path),
-            preview_path=None, content_hash=hashlib.sha256(design.geometry_path.read_bytes()).hexdigest(),
-            size_x=w, size_y=h, size_z=0.0, volume_mm3=0.0, triangles=0, problems=[], created_at=self.clock(),
-        ))
+        self._store(
+            PartRow(
+                id=part.id,
+                design_id=design.id,
+                machine_id=machine.id,
+                geometry_path=str(design.geometry_path),
+                preview_path=None,
+                content_hash=hashlib.sha256(design.geometry_path.read_bytes()).hexdigest(),
+                size_x=w,
+                size_y=h,
+                size_z=0.0,
+                volume_mm3=0.0,
+                triangles=0,
+                problems=[],
+                created_at=self.clock(),
+            )
+        )
         return part
 
     def plan_for(self, part: Part, machine_id: str, material: str | None = None) -> Plan:
@@ -227,19 +292,29 @@ class Pipeline:
         machine = self.machine(machine_id)
         material = material or machine.loaded_material
         if material not in machine.materials:
-            raise reject("plan.unknown_material",
-                         t("This machine cannot run {material}.", material=material),
-                         t("Choose one of: {choices}.", choices=", ".join(machine.materials)))
+            raise reject(
+                "plan.unknown_material",
+                t("This machine cannot run {material}.", material=material),
+                t("Choose one of: {choices}.", choices=", ".join(machine.materials)),
+            )
         if machine.kind is MachineKind.FDM_PRINTER:
             plan = self._slice(part, machine, material)
         else:
             plan = self._laser_plan(part, machine, material)
-        self._store(PlanRow(
-            id=plan.id, part_id=part.id, machine_id=machine.id, material=material,
-            program_path=str(plan.program_path) if plan.program_path else None,
-            estimated_seconds=plan.estimated_seconds, material_grams=plan.material_grams,
-            sheet_cm2=plan.sheet_cm2, layers=plan.layers, created_at=self.clock(),
-        ))
+        self._store(
+            PlanRow(
+                id=plan.id,
+                part_id=part.id,
+                machine_id=machine.id,
+                material=material,
+                program_path=str(plan.program_path) if plan.program_path else None,
+                estimated_seconds=plan.estimated_seconds,
+                material_grams=plan.material_grams,
+                sheet_cm2=plan.sheet_cm2,
+                layers=plan.layers,
+                created_at=self.clock(),
+            )
+        )
         return plan
 
     def _slice(self, part: Part, machine: MachineProfile, material: str) -> Plan:
@@ -249,35 +324,70 @@ class Pipeline:
             key.update(profile.read_bytes())
         key.update(f"{machine.envelope}".encode())
         output = self.settings.cache_dir / "programs" / f"{key.hexdigest()[:32]}.gcode"
-        program = slice_part(part.geometry_path, machine, material, self.settings.profiles_dir, output,
-                             self.settings.slice_timeout_s)
-        return Plan(new_id(), part.id, machine.id, material, program.gcode_path, program.estimated_seconds,
-                    program.material_grams, 0.0, program.layers)
+        program = slice_part(
+            part.geometry_path,
+            machine,
+            material,
+            self.settings.profiles_dir,
+            output,
+            self.settings.slice_timeout_s,
+        )
+        return Plan(
+            new_id(),
+            part.id,
+            machine.id,
+            material,
+            program.gcode_path,
+            program.estimated_seconds,
+            program.material_grams,
+            0.0,
+            program.layers,
+        )
 
     def _laser_plan(self, part: Part, machine: MachineProfile, material: str) -> Plan:
         laser_material = self.laser_materials.get(material)
         if laser_material is None:
-            raise reject("plan.material_not_for_laser", t("{material} cannot be lasered here.", material=material),
-                         t("Choose another material."))
+            raise reject(
+                "plan.material_not_for_laser",
+                t("{material} cannot be lasered here.", material=material),
+                t("Choose another material."),
+            )
         drawing = read_drawing(part.geometry_path.read_bytes(), self.settings.uploads)
         sheet_cm2 = (drawing.width_mm + 10) * (drawing.height_mm + 10) / 100  # with a 5 mm margin around
         # The toolpath for the engraver is generated from the drawing when the job is prepared for the machine.
-        return Plan(new_id(), part.id, machine.id, material, None, estimate_seconds(drawing, laser_material),
-                    0.0, round(sheet_cm2, 1), 0)
+        return Plan(
+            new_id(),
+            part.id,
+            machine.id,
+            material,
+            None,
+            estimate_seconds(drawing, laser_material),
+            0.0,
+            round(sheet_cm2, 1),
+            0,
+        )
 
     def quote(self, design: Design, part: Part, plan: Plan) -> QuoteResult:
         machine = self.machine(plan.machine_id)
         quote = quote_for(
-            QuoteInput(machine.kind.value, plan.material, plan.estimated_seconds, plan.material_grams,
-                       plan.sheet_cm2),
-            self.settings.prices, self.clock(),
+            QuoteInput(machine.kind.value, plan.material, plan.estimated_seconds, plan.material_grams, plan.sheet_cm2),
+            self.settings.prices,
+            self.clock(),
         )
         quote_id = new_id()
-        self._store(QuoteRow(
-            id=quote_id, plan_id=plan.id, currency=quote.currency, material_cost=quote.material_cost,
-            machine_cost=quote.machine_cost, setup_fee=quote.setup_fee, total=quote.total,
-            created_at=quote.created_at, valid_until=quote.valid_until,
-        ))
+        self._store(
+            QuoteRow(
+                id=quote_id,
+                plan_id=plan.id,
+                currency=quote.currency,
+                material_cost=quote.material_cost,
+                machine_cost=quote.machine_cost,
+                setup_fee=quote.setup_fee,
+                total=quote.total,
+                created_at=quote.created_at,
+                valid_until=quote.valid_until,
+            )
+        )
         return QuoteResult(design, part, plan, quote, quote_id)
 
     # --- helpers -----------------------------------------------------------------------------
@@ -285,8 +395,11 @@ class Pipeline:
     def machine(self, machine_id: str) -> MachineProfile:
         machine = self.machines.get(machine_id)
         if machine is None:
-            raise reject("machine.unknown", t("There is no machine called '{machine}'.", machine=machine_id),
-                         t("Choose one of: {choices}.", choices=", ".join(self.machines)))
+            raise reject(
+                "machine.unknown",
+                t("There is no machine called '{machine}'.", machine=machine_id),
+                t("Choose one of: {choices}.", choices=", ".join(self.machines)),
+            )
         return machine
 
     def _store(self, row: Any) -> None:
@@ -295,9 +408,14 @@ class Pipeline:
 
 
 def _problem_record(problem: Problem) -> dict[str, Any]:
-    return {"code": problem.code, "severity": problem.severity.value, "message": problem.message.msgid,
-            "params": {k: str(v) for k, v in problem.message.params.items()}, "field": problem.field,
-            "suggested_scale": problem.suggested_scale}
+    return {
+        "code": problem.code,
+        "severity": problem.severity.value,
+        "message": problem.message.msgid,
+        "params": {k: str(v) for k, v in problem.message.params.items()},
+        "field": problem.field,
+        "suggested_scale": problem.suggested_scale,
+    }
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

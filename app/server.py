@@ -24,8 +24,11 @@ def register_media_routes(services: Services) -> None:
         path = previews / f"{name}.glb"
         if not _MEDIA_NAME.match(name) or not path.is_file():
             raise HTTPException(status_code=404)
-        return FileResponse(path, media_type="model/gltf-binary",
-                            headers={"Cache-Control": "public, max-age=31536000, immutable"})
+        return FileResponse(
+            path,
+            media_type="model/gltf-binary",
+            headers={"Cache-Control": "public, max-age=31536000, immutable"},
+        )
 
 
 def create_app(settings: Settings) -> Services:
@@ -37,6 +40,13 @@ def create_app(settings: Settings) -> Services:
 
 def serve(settings: Settings) -> None:
     create_app(settings)
-    ui.run(host=settings.host, port=settings.port, title=settings.store_name, reload=False, show=False,
-           favicon="🛠", language="de" if settings.default_language == "de" else "en-GB",
-           storage_secret=None)
+    ui.run(
+        host=settings.host,
+        port=settings.port,
+        title=settings.store_name,
+        reload=False,
+        show=False,
+        favicon="🛠",
+        language="de" if settings.default_language == "de" else "en-GB",
+        storage_secret=None,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -38,8 +39,14 @@ def run_tool(args: list[str], timeout_s: float, cwd: Path | None = None) -> Tool
         started = time.monotonic()
         try:
             process = subprocess.Popen(
-                args, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                text=True, errors="replace", start_new_session=True,
+                args,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+                start_new_session=True,
             )
         except FileNotFoundError as e:
             raise ToolMissing(f"{args[0]} is not installed; run `make run` or `make test` to install it") from e
@@ -55,7 +62,5 @@ def run_tool(args: list[str], timeout_s: float, cwd: Path | None = None) -> Tool
 
 
 def _kill_group(process: subprocess.Popen[str]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # it ended on its own meanwhile
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass

@@ -8,7 +8,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-
 _E = TypeVar("_E", bound=StrEnum)
 
 
@@ -137,8 +136,16 @@ def _profile_from(entry: Any, where: str) -> MachineProfile:
         raise ProfileError(f"{where}.slicer_profile: a printer needs a PrusaSlicer printer profile file name")
     rx_buffer = int(_number(entry, "rx_buffer", where, 16, 4096, default=128))
     unknown = set(entry) - {
-        "id", "name", "kind", "connection", "envelope", "limits", "materials",
-        "loaded_material", "slicer_profile", "rx_buffer",
+        "id",
+        "name",
+        "kind",
+        "connection",
+        "envelope",
+        "limits",
+        "materials",
+        "loaded_material",
+        "slicer_profile",
+        "rx_buffer",
     }
     if unknown:
         raise ProfileError(f"{where}.{sorted(unknown)[0]}: unknown key")
@@ -235,9 +242,7 @@ def _text(raw: dict[str, Any], key: str, where: str, pattern_ok: Any = None) -> 
     return value
 
 
-def _number(
-    raw: dict[str, Any], key: str, where: str, low: float, high: float, default: float | None = None
-) -> float:
+def _number(raw: dict[str, Any], key: str, where: str, low: float, high: float, default: float | None = None) -> float:
     value = raw.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
         raise ProfileError(f"{where}.{key}: give a number from {low:g} to {high:g}")

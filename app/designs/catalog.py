@@ -79,7 +79,7 @@ def load_template(meta_path: Path) -> Template:
         raise CatalogError(f"{meta_path.name}: {e}") from e
     title, description, designer = meta.get("title"), meta.get("description", {}), meta.get("designer")
     if not isinstance(title, dict) or "en" not in title:
-        raise CatalogError(f"{meta_path.name}: title needs at least an English text (title = {{ en = \"...\" }})")
+        raise CatalogError(f'{meta_path.name}: title needs at least an English text (title = {{ en = "..." }})')
     if not isinstance(designer, dict) or not designer.get("name") or not designer.get("city"):
         raise CatalogError(f"{meta_path.name}: designer needs a name and a city")
     kinds = tuple(meta.get("machine_kinds", ()))
@@ -93,7 +93,14 @@ def load_template(meta_path: Path) -> Template:
     if any(isinstance(p, TextParam) for p in parameters) and not fonts:
         raise CatalogError(f"{meta_path.name}: a template with text parameters must list its fonts")
     return Template(
-        id=meta_path.stem, title=dict(title), description=dict(description),
-        designer=Designer(str(designer["name"]), str(designer["city"])), machine_kinds=kinds, output=output,
-        fonts=fonts, scad_path=scad_path, source=source, parameters=parameters,
+        id=meta_path.stem,
+        title=dict(title),
+        description=dict(description),
+        designer=Designer(str(designer["name"]), str(designer["city"])),
+        machine_kinds=kinds,
+        output=output,
+        fonts=fonts,
+        scad_path=scad_path,
+        source=source,
+        parameters=parameters,
     )

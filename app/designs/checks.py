@@ -52,33 +52,59 @@ def check_part(raw: RawMesh, envelope: Envelope, lay_flat: bool) -> PartCheck:
     longest = float(size.max())
     units = _units_suggestion(longest, envelope)
     if longest < MIN_SIZE_MM:
-        raise DesignRejected([Problem(
-            "size.too_small", Severity.ERROR,
-            t("The part is only {size} mm long, too small to make.", size=f"{longest:.3g}"),
-            t("The file may use other units: choose a scale, or export it in millimetres."),
-            suggested_scale=units,
-        )])
+        raise DesignRejected(
+            [
+                Problem(
+                    "size.too_small",
+                    Severity.ERROR,
+                    t("The part is only {size} mm long, too small to make.", size=f"{longest:.3g}"),
+                    t("The file may use other units: choose a scale, or export it in millimetres."),
+                    suggested_scale=units,
+                )
+            ]
+        )
     if units is not None:
-        problems.append(Problem(
-            "size.units_suspect", Severity.WARNING,
-            t("The part is {size} mm long. The file may use other units.", size=f"{longest:.3g}"),
-            t("If it looks too small or too large, choose the suggested scale."),
-            suggested_scale=units,
-        ))
+        problems.append(
+            Problem(
+                "size.units_suspect",
+                Severity.WARNING,
+                t("The part is {size} mm long. The file may use other units.", size=f"{longest:.3g}"),
+                t("If it looks too small or too large, choose the suggested scale."),
+                suggested_scale=units,
+            )
+        )
     oriented, turned = _orient_to_fit(mesh, envelope, lay_flat)
     if oriented is None:
         x, y, z = (float(v) for v in size)
-        raise DesignRejected([Problem(
-            "size.does_not_fit", Severity.ERROR,
-            t("The part ({x} × {y} × {z} mm) does not fit this machine ({ex} × {ey} × {ez} mm) in any position.",
-              x=f"{x:.0f}", y=f"{y:.0f}", z=f"{z:.0f}",
-              ex=f"{envelope.x:.0f}", ey=f"{envelope.y:.0f}", ez=f"{envelope.z:.0f}"),
-            t("Scale the part down, or split it into pieces."),
-            suggested_scale=units,
-        )])
+        raise DesignRejected(
+            [
+                Problem(
+                    "size.does_not_fit",
+                    Severity.ERROR,
+                    t(
+                        "The part ({x} × {y} × {z} mm) does not fit this machine "
+                        "({ex} × {ey} × {ez} mm) in any position.",
+                        x=f"{x:.0f}",
+                        y=f"{y:.0f}",
+                        z=f"{z:.0f}",
+                        ex=f"{envelope.x:.0f}",
+                        ey=f"{envelope.y:.0f}",
+                        ez=f"{envelope.z:.0f}",
+                    ),
+                    t("Scale the part down, or split it into pieces."),
+                    suggested_scale=units,
+                )
+            ]
+        )
     if turned:
-        problems.append(Problem("orientation.laid_flat", Severity.INFO,
-                                t("The part was turned to lie flat on its largest face."), None))
+        problems.append(
+            Problem(
+                "orientation.laid_flat",
+                Severity.INFO,
+                t("The part was turned to lie flat on its largest face."),
+                None,
+            )
+        )
     return PartCheck(oriented, problems)
 
 
@@ -90,12 +116,24 @@ def _repaired(raw: RawMesh) -> tuple[trimesh.Trimesh, list[Problem]]:
     mesh.update_faces(mesh.unique_faces())
     mesh.remove_unreferenced_vertices()
     if len(mesh.faces) == 0:
-        raise DesignRejected([Problem("mesh.empty", Severity.ERROR, t("The file contains no surfaces."),
-                                      t("Export the file again from your design program."))])
+        raise DesignRejected(
+            [
+                Problem(
+                    "mesh.empty",
+                    Severity.ERROR,
+                    t("The file contains no surfaces."),
+                    t("Export the file again from your design program."),
+                )
+            ]
+        )
     if len(mesh.faces) < faces_before:
-        problems.append(Problem("repair.removed_faces", Severity.INFO,
-                                t("{count} broken or doubled triangles were removed.",
-                                  count=faces_before - len(mesh.faces))))
+        problems.append(
+            Problem(
+                "repair.removed_faces",
+                Severity.INFO,
+                t("{count} broken or doubled triangles were removed.", count=faces_before - len(mesh.faces)),
+            )
+        )
     if not mesh.is_watertight:
         trimesh.repair.fill_holes(mesh)
         if mesh.is_watertight:
@@ -107,11 +145,14 @@ def _repaired(raw: RawMesh) -> tuple[trimesh.Trimesh, list[Problem]]:
         mesh.invert()
         problems.append(Problem("repair.inverted", Severity.INFO, t("The part was inside out and was turned.")))
     if not mesh.is_watertight:
-        problems.append(Problem(
-            "mesh.not_watertight", Severity.WARNING,
-            t("The surface of the part has gaps that could not be closed. It may print with flaws."),
-            t("Repair the model in your design program, or continue and check the preview carefully."),
-        ))
+        problems.append(
+            Problem(
+                "mesh.not_watertight",
+                Severity.WARNING,
+                t("The surface of the part has gaps that could not be closed. It may print with flaws."),
+                t("Repair the model in your design program, or continue and check the preview carefully."),
+            )
+        )
     return mesh, problems
 
 
@@ -130,9 +171,7 @@ def _units_suggestion(longest: float, envelope: Envelope) -> float | None:
     return None
 
 
-def _orient_to_fit(
-    mesh: trimesh.Trimesh, envelope: Envelope, lay_flat: bool
-) -> tuple[trimesh.Trimesh | None, bool]:
+def _orient_to_fit(mesh: trimesh.Trimesh, envelope: Envelope, lay_flat: bool) -> tuple[trimesh.Trimesh | None, bool]:
     """The mesh turned to fit the envelope, and whether it was tipped over to do so."""
     for rotation in _candidate_rotations(mesh, lay_flat):
         candidate = mesh.copy()
@@ -151,8 +190,12 @@ def _candidate_rotations(mesh: trimesh.Trimesh, lay_flat: bool) -> list[np.ndarr
     if not lay_flat:
         return [np.eye(4)]
     hull = mesh.convex_hull
-    order = np.argsort(hull.facets_area)[::-1][:6] if len(hull.facets) else []
-    rotations = [trimesh.geometry.align_vectors(hull.facets_normal[i], [0, 0, -1]) for i in order]
+    if not len(hull.facets):
+        return [np.eye(4)]
+    areas, normals = hull.facets_area, hull.facets_normal
+    # largest faces first; among (nearly) equal ones, the one already facing down, so nothing turns needlessly
+    order = sorted(range(len(areas)), key=lambda i: (-round(areas[i] / areas.max(), 2), normals[i][2]))[:6]
+    rotations = [trimesh.geometry.align_vectors(normals[i], [0, 0, -1]) for i in order]
     return [*rotations, np.eye(4)]
 
 

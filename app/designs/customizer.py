@@ -98,7 +98,11 @@ def parse_parameters(source: str) -> list[Parameter]:
         assignment = _ASSIGNMENT.match(line) if depth == 0 else None
         if assignment and not hidden:
             param = _parameter_from(
-                assignment.group("name"), assignment.group("value"), assignment.group("note"), description, group
+                assignment.group("name"),
+                assignment.group("value"),
+                assignment.group("note"),
+                description,
+                group,
             )
             if param is not None:
                 params.append(param)
@@ -204,8 +208,13 @@ def check_values(
     for name in values:
         if name not in by_name:
             problems.append(
-                Problem("param.unknown", Severity.ERROR, t("This design has no setting called '{name}'.", name=name),
-                        t("Choose one of the settings shown."), field=str(name)[:60])
+                Problem(
+                    "param.unknown",
+                    Severity.ERROR,
+                    t("This design has no setting called '{name}'.", name=name),
+                    t("Choose one of the settings shown."),
+                    field=str(name)[:60],
+                )
             )
     result: dict[str, str | float | bool] = {}
     for param in params:
@@ -244,7 +253,9 @@ def _check(param: Parameter, value: Any, undrawable: CharChecker | None) -> str 
             if option == value or (isinstance(option, float) and _as_number(value) == option) or str(option) == value:
                 return option
         raise _fail(
-            param, "param.not_a_choice", t("'{label}' has no such choice.", label=label),
+            param,
+            "param.not_a_choice",
+            t("'{label}' has no such choice.", label=label),
             t("Pick one of the choices shown."),
         )
     return _check_text(param, value, label, undrawable)
@@ -265,23 +276,37 @@ def _as_number(value: Any) -> float | None:
 def _check_number(param: NumberParam, value: Any, label: str) -> float:
     number = _as_number(value)
     if number is None:
-        raise _fail(param, "param.not_a_number", t("'{label}' must be a number.", label=label),
-                    t("Use the slider or type a number such as {example}.", example=_fmt(param.default)))
+        raise _fail(
+            param,
+            "param.not_a_number",
+            t("'{label}' must be a number.", label=label),
+            t("Use the slider or type a number such as {example}.", example=_fmt(param.default)),
+        )
     low = param.minimum if param.minimum is not None else -1e6
     high = param.maximum if param.maximum is not None else 1e6
     if not low <= number <= high:
-        raise _fail(param, "param.out_of_range",
-                    t("'{label}' must be between {low} and {high}.", label=label, low=_fmt(low), high=_fmt(high)),
-                    t("Choose a value in that range."))
+        raise _fail(
+            param,
+            "param.out_of_range",
+            t("'{label}' must be between {low} and {high}.", label=label, low=_fmt(low), high=_fmt(high)),
+            t("Choose a value in that range."),
+        )
     if param.step and param.minimum is not None:
         steps = (Decimal(str(number)) - Decimal(str(param.minimum))) / Decimal(str(param.step))
         if abs(steps - steps.to_integral_value()) > Decimal("0.000001"):
-            raise _fail(param, "param.off_step",
-                        t("'{label}' goes in steps of {step}.", label=label, step=_fmt(param.step)),
-                        t("Use the slider to pick a value."))
+            raise _fail(
+                param,
+                "param.off_step",
+                t("'{label}' goes in steps of {step}.", label=label, step=_fmt(param.step)),
+                t("Use the slider to pick a value."),
+            )
     if param.integer and not number.is_integer():
-        raise _fail(param, "param.not_whole", t("'{label}' must be a whole number.", label=label),
-                    t("Use the slider to pick a value."))
+        raise _fail(
+            param,
+            "param.not_whole",
+            t("'{label}' must be a whole number.", label=label),
+            t("Use the slider to pick a value."),
+        )
     return float(int(number)) if param.integer else number
 
 
@@ -289,19 +314,29 @@ def _check_text(param: TextParam, value: Any, label: str, undrawable: CharChecke
     if not isinstance(value, str):
         raise _fail(param, "param.not_text", t("'{label}' must be text.", label=label), t("Type some letters."))
     if len(value) > param.max_length:
-        raise _fail(param, "param.too_long",
-                    t("'{label}' can be at most {n} characters long.", label=label, n=param.max_length),
-                    t("Shorten the text."))
+        raise _fail(
+            param,
+            "param.too_long",
+            t("'{label}' can be at most {n} characters long.", label=label, n=param.max_length),
+            t("Shorten the text."),
+        )
     bad = {c for c in value if not c.isprintable() or c in "\u2028\u2029"}
     if bad:
-        raise _fail(param, "param.control_chars", t("'{label}' contains characters that cannot be used.", label=label),
-                    t("Use letters, digits and punctuation only, on one line."))
+        raise _fail(
+            param,
+            "param.control_chars",
+            t("'{label}' contains characters that cannot be used.", label=label),
+            t("Use letters, digits and punctuation only, on one line."),
+        )
     missing = undrawable(value) if undrawable else set()
     if missing:
         shown = " ".join(sorted(missing))[:40]
-        raise _fail(param, "param.undrawable",
-                    t("The font of this design cannot draw: {chars}", chars=shown),
-                    t("Leave these characters out or replace them."))
+        raise _fail(
+            param,
+            "param.undrawable",
+            t("The font of this design cannot draw: {chars}", chars=shown),
+            t("Leave these characters out or replace them."),
+        )
     return value
 
 

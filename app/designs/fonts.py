@@ -16,7 +16,11 @@ class FontMissing(RuntimeError):
 def font_file(font: str) -> str:
     """The file fontconfig picks for an OpenSCAD font name such as 'Liberation Sans:style=Bold'."""
     result = subprocess.run(
-        ["fc-match", "--format=%{family}\n%{file}", font], capture_output=True, text=True, timeout=10, check=False
+        ["fc-match", "--format=%{family}\n%{file}", font],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
     )
     families, _, path = result.stdout.strip().partition("\n")
     wanted = font.split(":", 1)[0].strip().lower()

@@ -34,19 +34,28 @@ def _checked(vertices: np.ndarray, faces: np.ndarray, limits: UploadLimits) -> R
     if len(faces) == 0:
         raise reject("mesh.empty", t("The file contains no surfaces."), _BROKEN_ACTION)
     if len(faces) > limits.max_triangles:
-        raise reject("mesh.too_many_triangles",
-                     t("The model has too many triangles ({count}); at most {limit} are possible.",
-                       count=len(faces), limit=limits.max_triangles),
-                     t("Reduce the detail when you export the model."))
+        raise reject(
+            "mesh.too_many_triangles",
+            t(
+                "The model has too many triangles ({count}); at most {limit} are possible.",
+                count=len(faces),
+                limit=limits.max_triangles,
+            ),
+            t("Reduce the detail when you export the model."),
+        )
     if not np.isfinite(vertices).all():
         raise reject("mesh.not_finite", t("The file contains invalid coordinates (not a number)."), _BROKEN_ACTION)
     if np.abs(vertices).max(initial=0.0) > limits.max_extent_mm * 1000:
-        raise reject("mesh.coordinates_huge", t("The file contains coordinates far too large for any machine."),
-                     _BROKEN_ACTION)
+        raise reject(
+            "mesh.coordinates_huge",
+            t("The file contains coordinates far too large for any machine."),
+            _BROKEN_ACTION,
+        )
     return RawMesh(vertices.astype(np.float64, copy=False), faces.astype(np.int64, copy=False))
 
 
 # --- STL ---------------------------------------------------------------------------------------
+
 
 def read_stl(data: bytes, limits: UploadLimits) -> RawMesh:
     if len(data) >= 84:
@@ -56,10 +65,14 @@ def read_stl(data: bytes, limits: UploadLimits) -> RawMesh:
     if data.lstrip()[:5].lower() == b"solid":
         return _read_ascii_stl(data, limits)
     if len(data) >= 84:
-        raise reject("stl.length_mismatch",
-                     t("The STL file is damaged or cut off: it announces {count} triangles but its size does not "
-                       "match.", count=int.from_bytes(data[80:84], "little")),
-                     _BROKEN_ACTION)
+        raise reject(
+            "stl.length_mismatch",
+            t(
+                "The STL file is damaged or cut off: it announces {count} triangles but its size does not match.",
+                count=int.from_bytes(data[80:84], "little"),
+            ),
+            _BROKEN_ACTION,
+        )
     raise reject("stl.not_stl", t("This is not an STL file."), _BROKEN_ACTION)
 
 
@@ -82,16 +95,21 @@ def _read_ascii_stl(data: bytes, limits: UploadLimits) -> RawMesh:
     try:
         vertices = np.array(rows, dtype=np.float64) if rows else np.zeros((0, 3))
     except ValueError as e:
-        raise reject("stl.bad_number", t("The STL file contains a coordinate that is not a number."),
-                     _BROKEN_ACTION) from e
+        raise reject(
+            "stl.bad_number", t("The STL file contains a coordinate that is not a number."), _BROKEN_ACTION
+        ) from e
     if len(vertices) % 3:
-        raise reject("stl.incomplete_triangle", t("The STL file is damaged: a triangle has fewer than three corners."),
-                     _BROKEN_ACTION)
+        raise reject(
+            "stl.incomplete_triangle",
+            t("The STL file is damaged: a triangle has fewer than three corners."),
+            _BROKEN_ACTION,
+        )
     faces = np.arange(len(vertices), dtype=np.int64).reshape(-1, 3)
     return _checked(vertices, faces, limits)
 
 
 # --- OBJ ---------------------------------------------------------------------------------------
+
 
 def read_obj(data: bytes, limits: UploadLimits) -> RawMesh:
     vertices: list[tuple[float, float, float]] = []
@@ -113,8 +131,11 @@ def read_obj(data: bytes, limits: UploadLimits) -> RawMesh:
             faces.extend((corners[0], corners[i], corners[i + 1]) for i in range(1, len(corners) - 1))
             if len(faces) > limits.max_triangles:
                 _checked(np.zeros((0, 3)), np.zeros((len(faces), 3)), limits)
-    return _checked(np.array(vertices, dtype=np.float64).reshape(-1, 3),
-                    np.array(faces, dtype=np.int64).reshape(-1, 3), limits)
+    return _checked(
+        np.array(vertices, dtype=np.float64).reshape(-1, 3),
+        np.array(faces, dtype=np.int64).reshape(-1, 3),
+        limits,
+    )
 
 
 def _obj_index(token: bytes, vertex_count: int, line: int) -> int:
@@ -124,9 +145,11 @@ def _obj_index(token: bytes, vertex_count: int, line: int) -> int:
         raise _obj_error(line) from e
     resolved = index - 1 if index > 0 else vertex_count + index
     if index == 0 or not 0 <= resolved < vertex_count:
-        raise reject("obj.bad_index",
-                     t("The OBJ file is damaged: line {line} refers to a corner that does not exist.", line=line),
-                     _BROKEN_ACTION)
+        raise reject(
+            "obj.bad_index",
+            t("The OBJ file is damaged: line {line} refers to a corner that does not exist.", line=line),
+            _BROKEN_ACTION,
+        )
     return resolved
 
 
@@ -136,7 +159,14 @@ def _obj_error(line: int) -> Exception:
 
 # --- 3MF ---------------------------------------------------------------------------------------
 
-_UNITS_MM = {"micron": 0.001, "millimeter": 1.0, "centimeter": 10.0, "inch": 25.4, "foot": 304.8, "meter": 1000.0}
+_UNITS_MM = {
+    "micron": 0.001,
+    "millimeter": 1.0,
+    "centimeter": 10.0,
+    "inch": 25.4,
+    "foot": 304.8,
+    "meter": 1000.0,
+}
 _CORE_NS = "{http://schemas.microsoft.com/3dmanufacturing/core/2015/02}"
 _RELS_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _MODEL_REL = "http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"
@@ -157,22 +187,37 @@ def read_3mf(data: bytes, limits: UploadLimits) -> RawMesh:
 def _check_archive(archive: zipfile.ZipFile, limits: UploadLimits) -> None:
     entries = archive.infolist()
     if len(entries) > limits.max_zip_entries:
-        raise reject("3mf.too_many_entries", t("This 3MF file contains too many parts ({count}).", count=len(entries)),
-                     _BROKEN_ACTION)
+        raise reject(
+            "3mf.too_many_entries",
+            t("This 3MF file contains too many parts ({count}).", count=len(entries)),
+            _BROKEN_ACTION,
+        )
     total = 0
     for entry in entries:
         name = entry.filename
-        if (name.startswith(("/", "\\")) or "\\" in name or re.match(r"^[A-Za-z]:", name)
-                or ".." in posixpath.normpath(name).split("/")):
-            raise reject("3mf.unsafe_name", t("This 3MF file contains an unsafe file name and was refused."),
-                         _BROKEN_ACTION)
+        if (
+            name.startswith(("/", "\\"))
+            or "\\" in name
+            or re.match(r"^[A-Za-z]:", name)
+            or ".." in posixpath.normpath(name).split("/")
+        ):
+            raise reject(
+                "3mf.unsafe_name",
+                t("This 3MF file contains an unsafe file name and was refused."),
+                _BROKEN_ACTION,
+            )
         total += entry.file_size
         ratio = entry.file_size / max(entry.compress_size, 1)
-        if entry.file_size > limits.max_zip_entry_bytes or total > limits.max_zip_total_bytes or (
-            entry.file_size > 1_000_000 and ratio > limits.max_zip_ratio
+        if (
+            entry.file_size > limits.max_zip_entry_bytes
+            or total > limits.max_zip_total_bytes
+            or (entry.file_size > 1_000_000 and ratio > limits.max_zip_ratio)
         ):
-            raise reject("3mf.too_large_unpacked", t("This 3MF file unpacks to far more data than a model needs."),
-                         _BROKEN_ACTION)
+            raise reject(
+                "3mf.too_large_unpacked",
+                t("This 3MF file unpacks to far more data than a model needs."),
+                _BROKEN_ACTION,
+            )
 
 
 def _read_member(archive: zipfile.ZipFile, name: str, limits: UploadLimits) -> bytes:
@@ -185,8 +230,11 @@ def _read_member(archive: zipfile.ZipFile, name: str, limits: UploadLimits) -> b
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as e:
         raise reject("3mf.not_zip", t("This 3MF file is damaged (it is not a valid archive)."), _BROKEN_ACTION) from e
     if len(content) > limits.max_zip_entry_bytes:
-        raise reject("3mf.too_large_unpacked", t("This 3MF file unpacks to far more data than a model needs."),
-                     _BROKEN_ACTION)
+        raise reject(
+            "3mf.too_large_unpacked",
+            t("This 3MF file unpacks to far more data than a model needs."),
+            _BROKEN_ACTION,
+        )
     return content
 
 
@@ -195,8 +243,9 @@ def _parse_part(archive: zipfile.ZipFile, name: str, limits: UploadLimits) -> El
     try:
         return parse_xml_safely(content, forbid_dtd=True)  # type: ignore[no-any-return]
     except DefusedXmlException as e:
-        raise reject("3mf.unsafe_xml", t("This 3MF file contains XML constructs that are not allowed."),
-                     _BROKEN_ACTION) from e
+        raise reject(
+            "3mf.unsafe_xml", t("This 3MF file contains XML constructs that are not allowed."), _BROKEN_ACTION
+        ) from e
     except Exception as e:  # ParseError and the expat errors beneath it
         raise reject("3mf.bad_xml", t("This 3MF file is damaged (its model cannot be read)."), _BROKEN_ACTION) from e
 
@@ -227,8 +276,9 @@ def _mesh_from_model(root: Element, limits: UploadLimits) -> RawMesh:
     offset = 0
     budget = [limits.max_triangles]
     for item in items:
-        for vertices, faces in _object_meshes(objects, item.get("objectid"), _transform(item.get("transform")),
-                                              0, budget):
+        for vertices, faces in _object_meshes(
+            objects, item.get("objectid"), _transform(item.get("transform")), 0, budget
+        ):
             all_vertices.append(vertices)
             all_faces.append(faces + offset)
             offset += len(vertices)
@@ -238,7 +288,11 @@ def _mesh_from_model(root: Element, limits: UploadLimits) -> RawMesh:
 
 
 def _object_meshes(
-    objects: dict[str | None, Element], object_id: str | None, matrix: np.ndarray, depth: int, budget: list[int]
+    objects: dict[str | None, Element],
+    object_id: str | None,
+    matrix: np.ndarray,
+    depth: int,
+    budget: list[int],
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     obj = objects.get(object_id)
     if obj is None or depth > 16:
@@ -251,27 +305,41 @@ def _object_meshes(
     components = obj.find(f"{_CORE_NS}components")
     if components is not None:
         for comp in components.iter(f"{_CORE_NS}component"):
-            result += _object_meshes(objects, comp.get("objectid"), matrix @ _transform(comp.get("transform")),
-                                     depth + 1, budget)
+            result += _object_meshes(
+                objects, comp.get("objectid"), matrix @ _transform(comp.get("transform")), depth + 1, budget
+            )
     return result
 
 
 def _mesh_arrays(mesh: Element, budget: list[int]) -> tuple[np.ndarray, np.ndarray]:
     try:
-        vertices = np.array([(float(v.get("x", "nan")), float(v.get("y", "nan")), float(v.get("z", "nan")))
-                             for v in mesh.iter(f"{_CORE_NS}vertex")], dtype=np.float64).reshape(-1, 3)
+        vertices = np.array(
+            [
+                (float(v.get("x", "nan")), float(v.get("y", "nan")), float(v.get("z", "nan")))
+                for v in mesh.iter(f"{_CORE_NS}vertex")
+            ],
+            dtype=np.float64,
+        ).reshape(-1, 3)
         triangles = list(mesh.iter(f"{_CORE_NS}triangle"))
         budget[0] -= len(triangles)
         if budget[0] < 0:
-            raise reject("mesh.too_many_triangles", t("The model has too many triangles."),
-                         t("Reduce the detail when you export the model."))
-        faces = np.array([(int(f.get("v1", "-1")), int(f.get("v2", "-1")), int(f.get("v3", "-1")))
-                          for f in triangles], dtype=np.int64).reshape(-1, 3)
+            raise reject(
+                "mesh.too_many_triangles",
+                t("The model has too many triangles."),
+                t("Reduce the detail when you export the model."),
+            )
+        faces = np.array(
+            [(int(f.get("v1", "-1")), int(f.get("v2", "-1")), int(f.get("v3", "-1"))) for f in triangles],
+            dtype=np.int64,
+        ).reshape(-1, 3)
     except ValueError as e:
         raise reject("3mf.bad_number", t("This 3MF file contains a value that is not a number."), _BROKEN_ACTION) from e
     if len(faces) and (faces.min() < 0 or faces.max() >= len(vertices)):
-        raise reject("3mf.bad_index", t("This 3MF file is damaged: a triangle refers to a missing corner."),
-                     _BROKEN_ACTION)
+        raise reject(
+            "3mf.bad_index",
+            t("This 3MF file is damaged: a triangle refers to a missing corner."),
+            _BROKEN_ACTION,
+        )
     return vertices, faces
 
 

@@ -18,8 +18,13 @@ from app.tool_runner import ToolTimeout, run_tool
 
 OPENSCAD = "openscad"
 PARAMETER_SET = "fabkiosk"
-_FAILURE_MARKERS = ("ERROR:", "No top level geometry", "Current top level object is empty", "not a 3D object",
-                    "not a 2D object")
+_FAILURE_MARKERS = (
+    "ERROR:",
+    "No top level geometry",
+    "Current top level object is empty",
+    "not a 3D object",
+    "not a 2D object",
+)
 
 
 def render_template(
@@ -37,22 +42,44 @@ def render_template(
         params_file = Path(work) / "params.json"
         params_file.write_text(json.dumps(_parameter_file(checked)), encoding="utf-8")
         partial = Path(work) / f"out.{template.output}"
-        args = [OPENSCAD, "-o", str(partial), "-p", str(params_file), "-P", PARAMETER_SET, str(template.scad_path)]
+        args = [
+            OPENSCAD,
+            "-o",
+            str(partial),
+            "-p",
+            str(params_file),
+            "-P",
+            PARAMETER_SET,
+            str(template.scad_path),
+        ]
         try:
             result = run_tool(args, timeout_s, cwd=Path(work))
         except ToolTimeout as e:
-            raise DesignRejected([Problem(
-                "render.timeout", Severity.ERROR,
-                t("Making this design took too long ({seconds} s) and was stopped.", seconds=f"{timeout_s:g}"),
-                t("Try smaller or simpler settings, or ask the staff for help."),
-            )]) from e
+            raise DesignRejected(
+                [
+                    Problem(
+                        "render.timeout",
+                        Severity.ERROR,
+                        t(
+                            "Making this design took too long ({seconds} s) and was stopped.",
+                            seconds=f"{timeout_s:g}",
+                        ),
+                        t("Try smaller or simpler settings, or ask the staff for help."),
+                    )
+                ]
+            ) from e
         log = result.stderr + result.stdout
         if result.returncode != 0 or any(m in log for m in _FAILURE_MARKERS) or not _has_content(partial):
-            raise DesignRejected([Problem(
-                "render.failed", Severity.ERROR,
-                t("This design could not be made with these settings."),
-                t("Try other settings, or ask the staff for help."),
-            )])
+            raise DesignRejected(
+                [
+                    Problem(
+                        "render.failed",
+                        Severity.ERROR,
+                        t("This design could not be made with these settings."),
+                        t("Try other settings, or ask the staff for help."),
+                    )
+                ]
+            )
         os.replace(partial, output)  # atomic: a half-written render is never in the cache
     return output, checked
 
@@ -71,7 +98,10 @@ def _parameter_file(checked: Mapping[str, str | float | bool]) -> dict[str, Any]
             return f"{value:.10g}"
         return value
 
-    return {"fileFormatVersion": "1", "parameterSets": {PARAMETER_SET: {k: as_data(v) for k, v in checked.items()}}}
+    return {
+        "fileFormatVersion": "1",
+        "parameterSets": {PARAMETER_SET: {k: as_data(v) for k, v in checked.items()}},
+    }
 
 
 def _has_content(path: Path) -> bool:

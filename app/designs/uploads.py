@@ -22,9 +22,11 @@ FORMATS = MESH_FORMATS + DRAWING_FORMATS
 def format_of(filename: str) -> str:
     suffix = PurePosixPath(display_name(filename)).suffix.lower().lstrip(".")
     if suffix not in FORMATS:
-        raise reject("file.unknown_format",
-                     t("Files of this type cannot be used. Use STL, 3MF or OBJ for the printer, SVG for the engraver."),
-                     t("Export your design in one of these formats."))
+        raise reject(
+            "file.unknown_format",
+            t("Files of this type cannot be used. Use STL, 3MF or OBJ for the printer, SVG for the engraver."),
+            t("Export your design in one of these formats."),
+        )
     return suffix
 
 
@@ -40,10 +42,15 @@ def check_size(size: int, limits: UploadLimits) -> None:
     if size == 0:
         raise reject("file.empty", t("The file is empty."), t("Choose the file again, or export it once more."))
     if size > limits.max_file_bytes:
-        raise reject("file.too_large",
-                     t("The file is too large ({size} MB); at most {limit} MB are possible.",
-                       size=f"{size / 1e6:.0f}", limit=f"{limits.max_file_bytes / 1e6:.0f}"),
-                     t("Reduce the detail when you export the model."))
+        raise reject(
+            "file.too_large",
+            t(
+                "The file is too large ({size} MB); at most {limit} MB are possible.",
+                size=f"{size / 1e6:.0f}",
+                limit=f"{limits.max_file_bytes / 1e6:.0f}",
+            ),
+            t("Reduce the detail when you export the model."),
+        )
 
 
 def store_upload(data: bytes, filename: str, uploads_dir: Path, limits: UploadLimits) -> tuple[Path, str, str]:
@@ -62,8 +69,11 @@ def read_mesh(data: bytes, fmt: str, limits: UploadLimits) -> RawMesh:
     check_size(len(data), limits)
     readers = {"stl": read_stl, "3mf": read_3mf, "obj": read_obj}
     if fmt not in readers:
-        raise reject("file.not_a_mesh", t("This file is a drawing, not a 3-D model."),
-                     t("Choose the laser engraver for drawings."))
+        raise reject(
+            "file.not_a_mesh",
+            t("This file is a drawing, not a 3-D model."),
+            t("Choose the laser engraver for drawings."),
+        )
     return readers[fmt](data, limits)
 
 

@@ -29,8 +29,11 @@ def register(services: Services) -> None:
                     with ui.card().classes("w-72 p-6"):
                         ui.label(template.title_in(lang)).classes("text-xl font-bold")
                         ui.label(template.description_in(lang)).classes("text-lg")
-                        ui.label(t("by {name}, {city}", name=template.designer.name,
-                                   city=template.designer.city).render(lang)).classes("text-base italic")
+                        ui.label(
+                            t("by {name}, {city}", name=template.designer.name, city=template.designer.city).render(
+                                lang
+                            )
+                        ).classes("text-base italic")
                         kinds = ", ".join(KIND_LABELS[k].render(lang) for k in template.machine_kinds)
                         ui.label(kinds).classes("text-base")
             ui.label(t("Machines in this store").render(lang)).classes("text-2xl mt-4")

@@ -70,8 +70,11 @@ def quote_for(job: QuoteInput, prices: Prices, now: datetime) -> Quote:
 
 
 def _no_price(what: str) -> Exception:
-    return reject("quote.no_price", t("The store has no price for {what} yet.", what=what),
-                  t("Ask the staff, or choose another material."))
+    return reject(
+        "quote.no_price",
+        t("The store has no price for {what} yet.", what=what),
+        t("Ask the staff, or choose another material."),
+    )
 
 
 def format_money(amount: Decimal, currency: str, lang: str) -> str:

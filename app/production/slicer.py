@@ -37,9 +37,11 @@ def profile_files(profiles_dir: Path, machine: MachineProfile, material: str) ->
     ]
     for file in files:
         if not file.is_file():
-            raise reject("slice.no_profile",
-                         t("This machine has no slicing profile for {material}.", material=material),
-                         t("Ask the staff to set up the material."))
+            raise reject(
+                "slice.no_profile",
+                t("This machine has no slicing profile for {material}.", material=material),
+                t("Ask the staff to set up the material."),
+            )
     return files
 
 
@@ -58,10 +60,14 @@ def slice_part(
         try:
             result = run_tool(args, timeout_s, cwd=Path(work))
         except ToolTimeout as e:
-            raise reject("slice.timeout",
-                         t("Preparing the print took too long ({seconds} s) and was stopped.",
-                           seconds=f"{timeout_s:g}"),
-                         t("Try a smaller or simpler part.")) from e
+            raise reject(
+                "slice.timeout",
+                t(
+                    "Preparing the print took too long ({seconds} s) and was stopped.",
+                    seconds=f"{timeout_s:g}",
+                ),
+                t("Try a smaller or simpler part."),
+            ) from e
         if result.returncode != 0 or not partial.exists():
             raise _failure(result.returncode, result.stdout + result.stderr)
         program = _read_estimates(partial)
@@ -71,16 +77,28 @@ def slice_part(
 
 def _failure(code: int, log: str) -> Exception:
     if code == 134 or "outside of the print area" in log or "not fit" in log.lower():
-        return reject("slice.does_not_fit", t("The part does not fit on the printer's bed."),
-                      t("Scale the part down or choose a larger machine."))
-    if "Loading of a model file failed" in log or code == 1 and "model" in log.lower():
-        return reject("slice.broken_model", t("The slicer could not read this model."),
-                      t("Export the file again from your design program."))
+        return reject(
+            "slice.does_not_fit",
+            t("The part does not fit on the printer's bed."),
+            t("Scale the part down or choose a larger machine."),
+        )
+    if "Loading of a model file failed" in log or (code == 1 and "model" in log.lower()):
+        return reject(
+            "slice.broken_model",
+            t("The slicer could not read this model."),
+            t("Export the file again from your design program."),
+        )
     if "No extrusions" in log or "empty" in log.lower():
-        return reject("slice.nothing_to_print", t("There is nothing to print in this part: it may be too thin."),
-                      t("Make the part thicker or larger."))
-    return reject("slice.failed", t("The print could not be prepared (slicer error {code}).", code=code),
-                  t("Try again, or ask the staff for help."))
+        return reject(
+            "slice.nothing_to_print",
+            t("There is nothing to print in this part: it may be too thin."),
+            t("Make the part thicker or larger."),
+        )
+    return reject(
+        "slice.failed",
+        t("The print could not be prepared (slicer error {code}).", code=code),
+        t("Try again, or ask the staff for help."),
+    )
 
 
 def _read_estimates(gcode: Path) -> tuple[int, float, int]:
@@ -91,8 +109,11 @@ def _read_estimates(gcode: Path) -> tuple[int, float, int]:
         tail = f.read().decode("utf-8", errors="replace")
     time_match, grams_match = _TIME.search(tail), _GRAMS.search(tail)
     if not time_match or not grams_match:
-        raise reject("slice.no_estimate", t("The slicer gave no time or material estimate."),
-                     t("Ask the staff to check the slicing profile."))
+        raise reject(
+            "slice.no_estimate",
+            t("The slicer gave no time or material estimate."),
+            t("Ask the staff to check the slicing profile."),
+        )
     layers = _count_layers(gcode)
     return parse_duration(time_match.group(1)), float(grams_match.group(1)), layers
 

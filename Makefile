@@ -1,0 +1,51 @@
+# fabkiosk: `make run` starts the store on the embedded default; `make test` runs every test.
+# Both install whatever is missing first (system packages, then a virtual environment in .venv).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+SYSTEM_PACKAGES := python3-venv prusa-slicer openscad fonts-liberation fontconfig socat
+TEST_SYSTEM_PACKAGES :=
+
+.PHONY: run test lint format bench system-packages test-system-packages
+
+run: system-packages $(VENV)/.installed-run
+	$(VENV)/bin/fabkiosk serve --host $(HOST) --port $(PORT)
+
+test: system-packages test-system-packages $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy machine_adapters
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy machine_adapters
+
+format: $(VENV)/.installed-test
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: system-packages $(VENV)/.installed-run
+	$(VENV)/bin/python bench/quote.py
+
+system-packages:
+	@scripts/system-packages.sh $(SYSTEM_PACKAGES)
+
+test-system-packages:
+	@[ -z "$(TEST_SYSTEM_PACKAGES)" ] || scripts/system-packages.sh $(TEST_SYSTEM_PACKAGES)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed-run

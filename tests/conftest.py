@@ -1,0 +1,65 @@
+"""Shared fixtures: settings on a temporary data folder, the real services, and meshes made on the fly."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+import trimesh
+
+from app.config import Settings, load_settings
+from app.services import Services, build_services
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings(None, data_dir=str(tmp_path / "data"))
+
+
+@pytest.fixture
+def services(settings: Settings) -> Services:
+    return build_services(settings)
+
+
+def stl_bytes(mesh: trimesh.Trimesh) -> bytes:
+    return bytes(mesh.export(file_type="stl"))
+
+
+def ascii_stl(triangles: list[list[tuple[str, str, str]]]) -> bytes:
+    lines = ["solid test"]
+    for triangle in triangles:
+        lines += ["facet normal 0 0 0", " outer loop"]
+        lines += [f"  vertex {x} {y} {z}" for x, y, z in triangle]
+        lines += [" endloop", "endfacet"]
+    lines.append("endsolid test")
+    return "\n".join(lines).encode()
+
+
+def threemf_bytes(model_xml: str, extra: dict[str, bytes] | None = None, name: str = "3D/3dmodel.model") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        archive.writestr(name, model_xml)
+        for entry, data in (extra or {}).items():
+            archive.writestr(entry, data)
+    return buffer.getvalue()
+
+
+def model_xml(mesh: trimesh.Trimesh, unit: str = "millimeter") -> str:
+    vertices = "".join(f'<vertex x="{x}" y="{y}" z="{z}"/>' for x, y, z in mesh.vertices)
+    triangles = "".join(f'<triangle v1="{a}" v2="{b}" v3="{c}"/>' for a, b, c in mesh.faces)
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>'
+        f'<model unit="{unit}" xmlns="http://schemas.microsoft.com/3dmanufacturing/core/2015/02">'
+        f'<resources><object id="1" type="model"><mesh><vertices>{vertices}</vertices>'
+        f"<triangles>{triangles}</triangles></mesh></object></resources>"
+        f'<build><item objectid="1"/></build></model>'
+    )
+
+
+def obj_bytes(mesh: trimesh.Trimesh) -> bytes:
+    lines = [f"v {x} {y} {z}" for x, y, z in mesh.vertices]
+    lines += [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in mesh.faces]
+    return "\n".join(lines).encode()
