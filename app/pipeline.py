@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,11 +30,12 @@ from app.i18n import t
 from app.models import DesignRow, PartRow, PlanRow, QuoteRow
 from app.production.laser import LaserMaterial, estimate_seconds
 from app.production.quotes import Quote, QuoteInput, quote_for
-from app.production.slicer import profile_files, slice_part
+from app.production.slicer import SlicedProgram, profile_files, slice_part
 from machine_adapters.profiles import MachineKind, MachineProfile
 
 Clock = Callable[[], datetime]
 _PREVIEWS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="fabkiosk-preview")
+_SLICES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="fabkiosk-early-slice")
 
 
 def utc_now() -> datetime:
@@ -66,6 +68,7 @@ class Part:
     volume_mm3: float
     triangles: int
     problems: tuple[Problem, ...]
+    unchanged: bool = False  # same shape and orientation as the uploaded file, only moved
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,12 @@ class Plan:
     material_grams: float
     sheet_cm2: float
     layers: int
+
+
+@dataclass(frozen=True)
+class _EarlySlice:
+    future: Future[SlicedProgram]
+    cancel: threading.Event
 
 
 @dataclass(frozen=True)
@@ -124,13 +133,50 @@ class Pipeline:
     def quote_design(
         self, design: Design, machine_id: str, material: str | None = None, scale: float = 1.0
     ) -> QuoteResult:
-        part, preview = self._part(design, machine_id, scale)
+        raw, early = self._start_early_slice(design, machine_id, material, scale)
         try:
-            plan = self.plan_for(part, machine_id, material)
-            return self.quote(design, part, plan)
+            part, preview = self._part(design, machine_id, scale, raw)
+            if early is not None and not part.unchanged:
+                early.cancel.set()  # the checks changed the part: that program is of no use
+            try:
+                plan = self.plan_for(part, machine_id, material, early if part.unchanged else None)
+                return self.quote(design, part, plan)
+            finally:
+                if preview is not None:
+                    preview.result()
         finally:
-            if preview is not None:
-                preview.result()
+            if early is not None:
+                early.cancel.set()
+
+    def _start_early_slice(
+        self, design: Design, machine_id: str, material: str | None, scale: float
+    ) -> tuple[RawMesh | None, _EarlySlice | None]:
+        """For an STL upload, start PrusaSlicer on the file as it came while the checks run.
+
+        Most uploads need no repair and no turning; then that program is the one we want and the customer
+        waits for the slicer alone, not checks plus slicer. The file is read by our strict parser first, so
+        PrusaSlicer only ever sees a well-formed STL (never a customer 3MF, which could carry its own settings).
+        """
+        machine = self.machine(machine_id)
+        material = material or machine.loaded_material
+        if not (design.source == "upload" and design.geometry_format == "stl" and scale == 1.0):
+            return None, None
+        if machine.kind is not MachineKind.FDM_PRINTER or material not in machine.materials:
+            return None, None
+        raw = read_mesh(design.geometry_path.read_bytes(), "stl", self.settings.uploads)
+        output = self._program_path(design.geometry_path, machine, material)
+        cancel = threading.Event()
+        future = _SLICES.submit(
+            slice_part,
+            design.geometry_path,
+            machine,
+            material,
+            self.settings.profiles_dir,
+            output,
+            self.settings.slice_timeout_s,
+            cancel,
+        )
+        return raw, _EarlySlice(future, cancel)
 
     # --- steps -------------------------------------------------------------------------------
 
@@ -186,7 +232,9 @@ class Pipeline:
             preview.result()
         return part
 
-    def _part(self, design: Design, machine_id: str, scale: float) -> tuple[Part, Future[Path] | None]:
+    def _part(
+        self, design: Design, machine_id: str, scale: float, raw: RawMesh | None = None
+    ) -> tuple[Part, Future[Path] | None]:
         machine = self.machine(machine_id)
         if not 0.001 <= scale <= 1000:
             raise reject("size.bad_scale", t("The scale must be between 0.001 and 1000."), None)
@@ -199,7 +247,7 @@ class Pipeline:
                 t("3-D models are made on a printer, not on this machine."),
                 t("Choose a printer."),
             )
-        raw = read_mesh(data, design.geometry_format, self.settings.uploads)
+        raw = raw or read_mesh(data, design.geometry_format, self.settings.uploads)
         if scale != 1.0:
             raw = RawMesh(raw.vertices * scale, raw.faces)
         check = check_part(raw, machine.envelope, lay_flat=design.source == "upload")
@@ -225,6 +273,7 @@ class Pipeline:
             check.volume_mm3,
             check.triangles,
             tuple(check.problems),
+            unchanged=check.unchanged,
         )
         self._store(
             PartRow(
@@ -286,7 +335,9 @@ class Pipeline:
         )
         return part
 
-    def plan_for(self, part: Part, machine_id: str, material: str | None = None) -> Plan:
+    def plan_for(
+        self, part: Part, machine_id: str, material: str | None = None, early: _EarlySlice | None = None
+    ) -> Plan:
         if any(p.severity is Severity.ERROR for p in part.problems):
             raise reject("plan.part_has_errors", t("This part has problems that must be fixed first."), None)
         machine = self.machine(machine_id)
@@ -298,7 +349,7 @@ class Pipeline:
                 t("Choose one of: {choices}.", choices=", ".join(machine.materials)),
             )
         if machine.kind is MachineKind.FDM_PRINTER:
-            plan = self._slice(part, machine, material)
+            plan = self._slice(part, machine, material, early)
         else:
             plan = self._laser_plan(part, machine, material)
         self._store(
@@ -317,21 +368,27 @@ class Pipeline:
         )
         return plan
 
-    def _slice(self, part: Part, machine: MachineProfile, material: str) -> Plan:
-        profiles = profile_files(self.settings.profiles_dir, machine, material)
-        key = hashlib.sha256(part.geometry_path.read_bytes())
-        for profile in profiles:
+    def _program_path(self, mesh_path: Path, machine: MachineProfile, material: str) -> Path:
+        """Where the program for this mesh, machine and material lives: named by everything that shapes it."""
+        key = hashlib.sha256(mesh_path.read_bytes())
+        for profile in profile_files(self.settings.profiles_dir, machine, material):
             key.update(profile.read_bytes())
         key.update(f"{machine.envelope}".encode())
-        output = self.settings.cache_dir / "programs" / f"{key.hexdigest()[:32]}.gcode"
-        program = slice_part(
-            part.geometry_path,
-            machine,
-            material,
-            self.settings.profiles_dir,
-            output,
-            self.settings.slice_timeout_s,
-        )
+        return self.settings.cache_dir / "programs" / f"{key.hexdigest()[:32]}.gcode"
+
+    def _slice(self, part: Part, machine: MachineProfile, material: str, early: _EarlySlice | None) -> Plan:
+        if early is not None:
+            program = early.future.result()
+        else:
+            output = self._program_path(part.geometry_path, machine, material)
+            program = slice_part(
+                part.geometry_path,
+                machine,
+                material,
+                self.settings.profiles_dir,
+                output,
+                self.settings.slice_timeout_s,
+            )
         return Plan(
             new_id(),
             part.id,

@@ -30,8 +30,14 @@ class ToolResult:
     seconds: float
 
 
-def run_tool(args: list[str], timeout_s: float, cwd: Path | None = None) -> ToolResult:
-    """Run one external program without a shell, waiting for a free core first; kill it on timeout."""
+class ToolCancelled(RuntimeError):
+    """The caller no longer needed the result and the program was stopped."""
+
+
+def run_tool(
+    args: list[str], timeout_s: float, cwd: Path | None = None, cancel: threading.Event | None = None
+) -> ToolResult:
+    """Run one external program without a shell, waiting for a free core first; kill it on timeout or cancel."""
     deadline = time.monotonic() + timeout_s
     if not _SLOTS.acquire(timeout=timeout_s):
         raise ToolTimeout(f"{Path(args[0]).name} waited {timeout_s:g} s for a free core")
@@ -50,13 +56,20 @@ def run_tool(args: list[str], timeout_s: float, cwd: Path | None = None) -> Tool
             )
         except FileNotFoundError as e:
             raise ToolMissing(f"{args[0]} is not installed; run `make run` or `make test` to install it") from e
-        try:
-            stdout, stderr = process.communicate(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired as e:
-            _kill_group(process)
-            process.communicate()
-            raise ToolTimeout(f"{Path(args[0]).name} took longer than {timeout_s:g} s and was stopped") from e
-        return ToolResult(process.returncode, stdout, stderr, time.monotonic() - started)
+        poll_s = 0.02 if cancel is not None else timeout_s
+        while True:
+            try:
+                stdout, stderr = process.communicate(timeout=max(0.01, min(poll_s, deadline - time.monotonic())))
+                return ToolResult(process.returncode, stdout, stderr, time.monotonic() - started)
+            except subprocess.TimeoutExpired as e:
+                if cancel is not None and cancel.is_set():
+                    _kill_group(process)
+                    process.communicate()
+                    raise ToolCancelled(f"{Path(args[0]).name} was no longer needed and was stopped") from e
+                if time.monotonic() >= deadline:
+                    _kill_group(process)
+                    process.communicate()
+                    raise ToolTimeout(f"{Path(args[0]).name} took longer than {timeout_s:g} s and was stopped") from e
     finally:
         _SLOTS.release()
 

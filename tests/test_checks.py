@@ -112,3 +112,16 @@ def test_duplicate_and_degenerate_triangles_are_removed_and_reported() -> None:
     faces = np.vstack([box.faces, box.faces[:2], [[0, 0, 1]]])
     check = check_part(RawMesh(np.asarray(box.vertices), faces), BED, lay_flat=True)
     assert "repair.removed_faces" in codes(check) and check.triangles == 12
+
+
+def test_orienting_never_mirrors_the_part() -> None:
+    # an L-shaped footprint: a mirror image would be an L the other way round
+    a = trimesh.creation.box((40, 10, 5))
+    b = trimesh.creation.box((10, 30, 5))
+    b.apply_translation((-15, 20, 0))
+    mesh = trimesh.util.concatenate([a, b])
+    mesh.apply_transform(trimesh.transformations.rotation_matrix(0.4, [0, 0, 1]))
+    check = check_part(raw(mesh), BED, lay_flat=True)
+    original = trimesh.Trimesh(mesh.vertices, mesh.faces)
+    # same shape, same handedness: the signed volume keeps its sign under rotation, flips under mirroring
+    assert check.mesh.volume == pytest.approx(original.volume, rel=1e-6)

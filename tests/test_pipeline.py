@@ -128,3 +128,19 @@ def test_same_template_values_are_rendered_and_sliced_once(services: Services) -
     assert first.quote.total == second.quote.total
     with services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(QuoteRow)) == 2
+
+
+def test_an_upload_that_needs_no_change_is_sliced_as_it_came(services: Services) -> None:
+    result = services.pipeline.quote_upload(stl_bytes(trimesh.creation.box((20, 20, 20))), "cube.stl", PRINTER)
+    assert result.part.unchanged
+    machine = services.machines[PRINTER]
+    expected = services.pipeline._program_path(result.design.geometry_path, machine, "PLA")
+    assert result.plan.program_path == expected
+
+
+def test_an_upload_that_must_be_turned_is_sliced_after_turning(services: Services) -> None:
+    plank = trimesh.creation.box((10, 5, 60))  # standing up: the largest face is its side
+    result = services.pipeline.quote_upload(stl_bytes(plank), "plank.stl", PRINTER)
+    assert not result.part.unchanged
+    assert result.plan.layers <= 30  # 5 mm high in 0.2 mm layers, not 60 mm
+    assert result.part.size[2] == pytest.approx(5)

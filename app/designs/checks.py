@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import trimesh
+from scipy.spatial import ConvexHull, QhullError
 
 from app.designs.mesh_formats import RawMesh
 from app.designs.problems import DesignRejected, Problem, Severity
@@ -23,16 +24,14 @@ INFILL = 0.2
 @dataclass
 class PartCheck:
     mesh: trimesh.Trimesh  # oriented and placed with its lowest point on the bed, origin at its front left
+    volume_mm3: float  # 0 when the surface is not closed
     problems: list[Problem] = field(default_factory=list)
+    unchanged: bool = False  # same shape and orientation as the file it came from, only moved
 
     @property
     def size(self) -> tuple[float, float, float]:
         x, y, z = (float(v) for v in self.mesh.extents)
         return (x, y, z)
-
-    @property
-    def volume_mm3(self) -> float:
-        return float(abs(self.mesh.volume)) if self.mesh.is_watertight else 0.0
 
     @property
     def triangles(self) -> int:
@@ -73,7 +72,7 @@ def check_part(raw: RawMesh, envelope: Envelope, lay_flat: bool) -> PartCheck:
                 suggested_scale=units,
             )
         )
-    oriented, turned = _orient_to_fit(mesh, envelope, lay_flat)
+    oriented, rotation = _orient_to_fit(mesh, envelope, lay_flat)
     if oriented is None:
         x, y, z = (float(v) for v in size)
         raise DesignRejected(
@@ -96,7 +95,7 @@ def check_part(raw: RawMesh, envelope: Envelope, lay_flat: bool) -> PartCheck:
                 )
             ]
         )
-    if turned:
+    if abs(rotation[2, 2] - 1) > 1e-9:  # its Z axis moved: tipped onto another face
         problems.append(
             Problem(
                 "orientation.laid_flat",
@@ -105,7 +104,10 @@ def check_part(raw: RawMesh, envelope: Envelope, lay_flat: bool) -> PartCheck:
                 None,
             )
         )
-    return PartCheck(oriented, problems)
+    # turning and moving keep the volume: take it from the repaired mesh, where trimesh has it cached already
+    volume = float(abs(mesh.volume)) if mesh.is_watertight else 0.0
+    repaired = any(p.code.startswith("repair.") for p in problems)
+    return PartCheck(oriented, volume, problems, unchanged=not repaired and np.allclose(rotation, np.eye(3)))
 
 
 def _repaired(raw: RawMesh) -> tuple[trimesh.Trimesh, list[Problem]]:
@@ -171,41 +173,65 @@ def _units_suggestion(longest: float, envelope: Envelope) -> float | None:
     return None
 
 
-def _orient_to_fit(mesh: trimesh.Trimesh, envelope: Envelope, lay_flat: bool) -> tuple[trimesh.Trimesh | None, bool]:
-    """The mesh turned to fit the envelope, and whether it was tipped over to do so."""
-    for rotation in _candidate_rotations(mesh, lay_flat):
-        candidate = mesh.copy()
-        candidate.apply_transform(rotation)
-        candidate.apply_transform(_align_xy(candidate))
-        x, y, z = candidate.extents
-        if z <= envelope.z and not (x <= envelope.x and y <= envelope.y) and y <= envelope.x and x <= envelope.y:
-            candidate.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [0, 0, 1]))
-        if envelope.fits(tuple(float(v) for v in candidate.extents)):  # type: ignore[arg-type]
-            candidate.apply_translation(-candidate.bounds[0])
-            return candidate, not np.allclose(rotation[:3, :3], np.eye(3), atol=1e-9)
-    return None, False
+def _orient_to_fit(
+    mesh: trimesh.Trimesh, envelope: Envelope, lay_flat: bool
+) -> tuple[trimesh.Trimesh | None, np.ndarray]:
+    """The mesh turned to fit the envelope (or None), and the rotation used.
+
+    Keeps the orientation it was given wherever that fits; tips it onto its largest faces only for uploads
+    and turns it about Z only when needed. Works on the convex hull's corners (same extents as the whole mesh,
+    a fraction of the points) and moves the full mesh once, at the end.
+    """
+    corners, hull = _hull(np.asarray(mesh.vertices))
+    tips = _candidate_rotations(hull) if lay_flat and hull is not None else [np.eye(3)]
+    quarter_turn = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    for tip in tips:
+        aligned = _align_xy((corners @ tip.T)[:, :2]) @ tip
+        for matrix in (tip, quarter_turn @ tip, aligned, quarter_turn @ aligned):
+            placed = corners @ matrix.T
+            if envelope.fits(tuple(float(v) for v in np.ptp(placed, axis=0))):  # type: ignore[arg-type]
+                transform = np.eye(4)
+                transform[:3, :3] = matrix
+                transform[:3, 3] = -placed.min(axis=0)
+                oriented = mesh.copy()
+                oriented.apply_transform(transform)
+                return oriented, matrix
+    return None, np.eye(3)
 
 
-def _candidate_rotations(mesh: trimesh.Trimesh, lay_flat: bool) -> list[np.ndarray]:
-    if not lay_flat:
-        return [np.eye(4)]
-    hull = mesh.convex_hull
-    if not len(hull.facets):
-        return [np.eye(4)]
-    areas, normals = hull.facets_area, hull.facets_normal
+def _hull(points: np.ndarray) -> tuple[np.ndarray, ConvexHull | None]:
+    try:
+        hull = ConvexHull(points)
+    except (QhullError, ValueError):  # flat or degenerate: every point is a corner
+        return points, None
+    return points[hull.vertices], hull
+
+
+def _candidate_rotations(hull: ConvexHull) -> list[np.ndarray]:
+    """Rotations that put one of the hull's largest flat faces down, largest first, then the original."""
+    normals = hull.equations[:, :3]
+    a, b, c = (hull.points[hull.simplices[:, i]] for i in range(3))
+    areas = np.linalg.norm(np.cross(b - a, c - a), axis=1) / 2
+    # coplanar hull triangles form one face: same normal and offset
+    keys = np.round(hull.equations, 4)
+    face_of = np.unique(keys, axis=0, return_inverse=True)[1].ravel()
+    face_area = np.bincount(face_of, weights=areas)
+    face_normal = np.zeros((len(face_area), 3))
+    face_normal[face_of] = normals
     # largest faces first; among (nearly) equal ones, the one already facing down, so nothing turns needlessly
-    order = sorted(range(len(areas)), key=lambda i: (-round(areas[i] / areas.max(), 2), normals[i][2]))[:6]
-    rotations = [trimesh.geometry.align_vectors(normals[i], [0, 0, -1]) for i in order]
-    return [*rotations, np.eye(4)]
+    order = np.lexsort((face_normal[:, 2], -np.round(face_area / face_area.max(), 2)))[:6]
+    rotations = [trimesh.geometry.align_vectors(face_normal[i], [0, 0, -1])[:3, :3] for i in order]
+    return rotations if any(np.allclose(r, np.eye(3)) for r in rotations) else [*rotations, np.eye(3)]
 
 
-def _align_xy(mesh: trimesh.Trimesh) -> np.ndarray:
+def _align_xy(points: np.ndarray) -> np.ndarray:
     """Rotation about Z that puts the footprint's smallest enclosing rectangle along the axes."""
-    points = mesh.convex_hull.vertices[:, :2] if len(mesh.vertices) > 3 else mesh.vertices[:, :2]
+    matrix = np.eye(3)
     try:
         transform_2d, _ = trimesh.bounds.oriented_bounds_2D(points)
     except Exception:  # degenerate footprint (a line): leave it
-        return np.eye(4)
-    matrix = np.eye(4)
+        return matrix
+    if np.linalg.det(transform_2d[:2, :2]) < 0:  # a mirror image would print the part reversed: never
+        return matrix
     matrix[:2, :2] = transform_2d[:2, :2]
     return matrix

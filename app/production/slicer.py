@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,9 +47,20 @@ def profile_files(profiles_dir: Path, machine: MachineProfile, material: str) ->
 
 
 def slice_part(
-    mesh_stl: Path, machine: MachineProfile, material: str, profiles_dir: Path, output: Path, timeout_s: float
+    mesh_stl: Path,
+    machine: MachineProfile,
+    material: str,
+    profiles_dir: Path,
+    output: Path,
+    timeout_s: float,
+    cancel: threading.Event | None = None,
 ) -> SlicedProgram:
-    """Slice a checked, placed part to G-code at `output`; raise DesignRejected with the reason on failure."""
+    """Slice a checked, placed part to G-code at `output`; raise DesignRejected with the reason on failure.
+
+    `output` names the result by its inputs: when it exists, the part was sliced before and is not again.
+    """
+    if output.exists():
+        return SlicedProgram(output, *_read_estimates(output))
     args = [PRUSA_SLICER, "--export-gcode"]
     for file in profile_files(profiles_dir, machine, material):
         args += ["--load", str(file)]
@@ -58,7 +70,7 @@ def slice_part(
         partial = Path(work) / "program.gcode"
         args += ["-o", str(partial), str(mesh_stl.resolve())]
         try:
-            result = run_tool(args, timeout_s, cwd=Path(work))
+            result = run_tool(args, timeout_s, cwd=Path(work), cancel=cancel)
         except ToolTimeout as e:
             raise reject(
                 "slice.timeout",
@@ -70,9 +82,9 @@ def slice_part(
             ) from e
         if result.returncode != 0 or not partial.exists():
             raise _failure(result.returncode, result.stdout + result.stderr)
-        program = _read_estimates(partial)
+        estimates = _read_estimates(partial)
         os.replace(partial, output)
-    return SlicedProgram(output, program[0], program[1], program[2])
+    return SlicedProgram(output, *estimates)
 
 
 def _failure(code: int, log: str) -> Exception:
