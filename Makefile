@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 
 SYSTEM_PACKAGES := python3-venv prusa-slicer openscad fonts-liberation fontconfig socat
-TEST_SYSTEM_PACKAGES :=
+TEST_SYSTEM_PACKAGES := postgresql
 
 .PHONY: run test lint format bench system-packages test-system-packages
 

@@ -123,7 +123,7 @@ KEYCHAIN = list(load_catalog(TEMPLATES)["keychain"].parameters)
 def rejected_codes(values: dict) -> list[str]:
     template = load_catalog(TEMPLATES)["keychain"]
     with pytest.raises(DesignRejected) as caught:
-        check_values(KEYCHAIN, values, template.undrawable)
+        check_values(KEYCHAIN, values, template.undrawable, template.labels)
     return [p.code for p in caught.value.problems]
 
 

@@ -36,6 +36,7 @@ class Template:
     scad_path: Path
     source: str
     parameters: tuple[Parameter, ...]
+    labels: dict[str, dict[str, str]]  # parameter name -> language -> the designer's label
 
     @cached_property
     def content_hash(self) -> str:
@@ -46,6 +47,9 @@ class Template:
 
     def description_in(self, lang: str) -> str:
         return self.description.get(lang) or self.description.get("en") or ""
+
+    def label(self, param: Parameter, lang: str) -> str:
+        return self.labels.get(param.name, {}).get(lang) or param.description or param.name
 
     def undrawable(self, text: str) -> set[str]:
         """Characters of `text` that any of this template's fonts cannot draw."""
@@ -92,6 +96,10 @@ def load_template(meta_path: Path) -> Template:
     fonts = tuple(meta.get("fonts", ()))
     if any(isinstance(p, TextParam) for p in parameters) and not fonts:
         raise CatalogError(f"{meta_path.name}: a template with text parameters must list its fonts")
+    labels: dict[str, dict[str, str]] = {}
+    for lang, by_name in dict(meta.get("labels", {})).items():
+        for name, text in dict(by_name).items():
+            labels.setdefault(str(name), {})[str(lang)] = str(text)
     return Template(
         id=meta_path.stem,
         title=dict(title),
@@ -103,4 +111,5 @@ def load_template(meta_path: Path) -> Template:
         scad_path=scad_path,
         source=source,
         parameters=parameters,
+        labels=labels,
     )

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.designs.problems import DesignRejected, Problem, Severity
-from app.i18n import t
+from app.i18n import Localized, t
 
 MAX_TEXT_LENGTH = 200  # hard cap even where a template declares none
 
@@ -200,9 +200,15 @@ CharChecker = Callable[[str], set[str]]  # returns the characters a font cannot 
 
 
 def check_values(
-    params: list[Parameter], values: Mapping[str, Any], undrawable: CharChecker | None = None
+    params: list[Parameter],
+    values: Mapping[str, Any],
+    undrawable: CharChecker | None = None,
+    labels: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, str | float | bool]:
-    """Every parameter's value, defaults filled in, each checked; raise DesignRejected listing all problems."""
+    """Every parameter's value, defaults filled in, each checked; raise DesignRejected listing all problems.
+
+    `labels` holds the designer's translations of each parameter's description, by name and language.
+    """
     by_name = {p.name: p for p in params}
     problems: list[Problem] = []
     for name in values:
@@ -211,7 +217,7 @@ def check_values(
                 Problem(
                     "param.unknown",
                     Severity.ERROR,
-                    t("This design has no setting called '{name}'.", name=name),
+                    t("This design has no setting called '{name}'.", name=str(name)[:60]),
                     t("Choose one of the settings shown."),
                     field=str(name)[:60],
                 )
@@ -220,7 +226,9 @@ def check_values(
     for param in params:
         try:
             result[param.name] = (
-                _check(param, values[param.name], undrawable) if param.name in values else param.default
+                _check(param, values[param.name], undrawable, _label(param, labels))
+                if param.name in values
+                else param.default
             )
         except _Invalid as e:
             problems.append(e.problem)
@@ -238,8 +246,11 @@ def _fail(param: ParameterDef, code: str, message: Any, action: Any) -> _Invalid
     return _Invalid(Problem(code, Severity.ERROR, message, action, field=param.name))
 
 
-def _check(param: Parameter, value: Any, undrawable: CharChecker | None) -> str | float | bool:
-    label = param.description or param.name
+def _label(param: ParameterDef, labels: Mapping[str, Mapping[str, str]] | None) -> Localized:
+    return Localized({"en": param.description or param.name, **((labels or {}).get(param.name) or {})})
+
+
+def _check(param: Parameter, value: Any, undrawable: CharChecker | None, label: Localized) -> str | float | bool:
     if isinstance(param, BoolParam):
         if isinstance(value, bool):
             return value
@@ -273,7 +284,7 @@ def _as_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _check_number(param: NumberParam, value: Any, label: str) -> float:
+def _check_number(param: NumberParam, value: Any, label: Localized) -> float:
     number = _as_number(value)
     if number is None:
         raise _fail(
@@ -310,7 +321,7 @@ def _check_number(param: NumberParam, value: Any, label: str) -> float:
     return float(int(number)) if param.integer else number
 
 
-def _check_text(param: TextParam, value: Any, label: str, undrawable: CharChecker | None) -> str:
+def _check_text(param: TextParam, value: Any, label: Localized, undrawable: CharChecker | None) -> str:
     if not isinstance(value, str):
         raise _fail(param, "param.not_text", t("'{label}' must be text.", label=label), t("Type some letters."))
     if len(value) > param.max_length:

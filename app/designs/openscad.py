@@ -31,7 +31,7 @@ def render_template(
     template: Template, values: Mapping[str, Any], cache_dir: Path, timeout_s: float = 60.0
 ) -> tuple[Path, dict[str, str | float | bool]]:
     """Check the values, render (or take from cache) and return the output file and the checked values."""
-    checked = check_values(list(template.parameters), values, template.undrawable)
+    checked = check_values(list(template.parameters), values, template.undrawable, template.labels)
     key = render_key(template, checked)
     out_dir = cache_dir / "renders"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ page or the command line renders them in the reader's language.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -34,13 +35,26 @@ class Text:
         return self.render("en")
 
 
+@dataclass(frozen=True)
+class Localized:
+    """Text a person wrote in several languages (a designer's labels), not from the gettext catalogs."""
+
+    texts: Mapping[str, str]
+
+    def render(self, lang: str = "en") -> str:
+        return self.texts.get(lang) or self.texts.get("en") or next(iter(self.texts.values()), "")
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+
 def t(msgid: str, **params: Any) -> Text:
     """Mark a message for translation."""
     return Text(msgid, params)
 
 
 def _render_param(value: Any, lang: str) -> Any:
-    return value.render(lang) if isinstance(value, Text) else value
+    return value.render(lang) if isinstance(value, Text | Localized) else value
 
 
 def translate(msgid: str, lang: str) -> str:
