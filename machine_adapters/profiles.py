@@ -83,6 +83,7 @@ class MachineProfile:
     loaded_material: str
     slicer_profile: str = ""
     rx_buffer: int = 128
+    spindle_s_max: float = 1000.0  # GRBL's $30: the S value of full laser power or top spindle speed
 
     @property
     def material(self) -> MaterialLimits:
@@ -135,6 +136,7 @@ def _profile_from(entry: Any, where: str) -> MachineProfile:
     if kind is MachineKind.FDM_PRINTER and not slicer_profile:
         raise ProfileError(f"{where}.slicer_profile: a printer needs a PrusaSlicer printer profile file name")
     rx_buffer = int(_number(entry, "rx_buffer", where, 16, 4096, default=128))
+    spindle_s_max = _number(entry, "spindle_s_max", where, 1, 100_000, default=1000)
     unknown = set(entry) - {
         "id",
         "name",
@@ -160,6 +162,7 @@ def _profile_from(entry: Any, where: str) -> MachineProfile:
         loaded_material=loaded,
         slicer_profile=str(slicer_profile),
         rx_buffer=rx_buffer,
+        spindle_s_max=spindle_s_max,
     )
 
 

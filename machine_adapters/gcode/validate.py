@@ -1,0 +1,417 @@
+"""The validator: raw G-code in, a SafeProgram out, or every reason it cannot run on this machine.
+
+Tracks the modal state the firmware keeps (absolute or relative moves, extruder mode, units, feed rate,
+position) so each value is checked where the machine would really go. Nothing is clamped: a program outside
+the limits is refused with the line, the command and the reason, and the pipeline that made it is fixed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from machine_adapters.gcode.parse import Line, LineRejected, parse_line
+from machine_adapters.gcode.program import Finding, ProgramRejected, SafeProgram, _make
+from machine_adapters.gcode.rules import REFUSED_BECAUSE, allowed_for
+from machine_adapters.profiles import MachineKind, MachineProfile
+
+MAX_FINDINGS = 50
+MARLIN_COMMAND_MAX = 80  # leaves room for `N<line> ` and `*<checksum>` within Marlin's 96-byte buffer
+GRBL_LINE_MAX = 70  # GRBL's line buffer is 80 characters
+HOTEND_OVERSHOOT = 15.0  # a heater overshoots its target; stay that far below the firmware maximum
+LONGEST_DWELL_S = 600.0
+EPSILON = 1e-6
+
+_PARSE_REASONS = {
+    "line_too_long": "the line is longer than any firmware accepts",
+    "non_ascii": "the line contains characters outside plain ASCII",
+    "control_character": "the line contains a control character (such as a carriage return) a firmware would act on",
+    "unbalanced_comment": "a comment in parentheses is not closed",
+    "bad_checksum": "the line's checksum is wrong",
+    "bad_line_number": "the line number is malformed",
+    "not_gcode": "the line contains something that is not G-code",
+    "command_without_number": "a command letter has no number",
+    "repeated_parameter": "a parameter is given twice",
+    "bad_command_number": "a command number is malformed",
+}
+
+
+@dataclass
+class _State:
+    absolute: bool = True
+    e_absolute: bool = True
+    inches: bool = False
+    position: list[float | None] = field(default_factory=lambda: [None, None, None])
+    e: float = 0.0
+    feed: float | None = None  # mm/min
+    motion: str | None = None  # GRBL's modal motion command
+
+
+class _Refused(Exception):
+    def __init__(self, rule: str, message: str) -> None:
+        self.rule = rule
+        self.message = message
+
+
+def validate_program(text: str, profile: MachineProfile) -> SafeProgram:
+    """Check every line against the machine's profile; return the SafeProgram or raise ProgramRejected."""
+    checker = _Checker(profile)
+    lines: list[str] = []
+    sources: list[int] = []
+    findings: list[Finding] = []
+    for number, raw in enumerate(text.split("\n"), start=1):
+        if raw.endswith("\r"):
+            raw = raw[:-1]  # a CRLF line ending; any other carriage return is refused by the parser
+        try:
+            canonical = checker.check(raw)
+        except _Refused as refused:
+            findings.append(Finding(number, raw[:200], refused.rule, refused.message))
+            if len(findings) >= MAX_FINDINGS:
+                break
+            continue
+        if canonical is not None:
+            lines.append(canonical)
+            sources.append(number)
+    if findings:
+        raise ProgramRejected(profile.id, findings)
+    if not lines:
+        raise ProgramRejected(profile.id, [Finding(0, "", "empty_program", "the program contains no commands")])
+    return _make(profile.id, lines, sources)
+
+
+class _Checker:
+    def __init__(self, profile: MachineProfile) -> None:
+        self.profile = profile
+        self.marlin = profile.kind is MachineKind.FDM_PRINTER
+        self.allowed = allowed_for(profile.kind)
+        self.state = _State()
+        self.max_length = MARLIN_COMMAND_MAX if self.marlin else GRBL_LINE_MAX
+
+    def check(self, raw: str) -> str | None:
+        try:
+            line = parse_line(raw)
+        except LineRejected as e:
+            raise _Refused(e.rule, _PARSE_REASONS.get(e.rule, e.rule)) from e
+        if line is None:
+            return None
+        if len(line.canonical) > self.max_length:
+            raise _Refused("line_too_long", f"the command is longer than the firmware's {self.max_length} characters")
+        commands = line.commands
+        if self.marlin and len(commands) != 1:
+            raise _Refused("one_command_per_line", "a printer line must hold exactly one command")
+        if not commands:
+            if self.state.motion is None:
+                raise _Refused("no_command", "the line has no command and no motion mode is active")
+            commands = (self.state.motion,)
+        for command in commands:
+            self._check_command(command, line)
+        return line.canonical
+
+    def _check_command(self, command: str, line: Line) -> None:
+        allowed_params = self.allowed.get(command)
+        if allowed_params is None:
+            reason = REFUSED_BECAUSE.get(command, f"is not a command fabkiosk sends to a {self.profile.kind.value}")
+            raise _Refused("command_not_allowed", f"{command} {reason}")
+        extra = set(line.params) - allowed_params
+        if extra:
+            raise _Refused("parameter_not_allowed", f"{command} may not carry {', '.join(sorted(extra))}")
+        for letter, value in line.params.items():
+            if math.isnan(value) and not (command == "G28" and letter in "XYZ"):
+                raise _Refused("missing_value", f"{letter} has no value")
+            if math.isinf(value) or abs(value) > 1e7:
+                raise _Refused("value_out_of_range", f"{letter} is out of range")
+        handler = getattr(self, "_" + command.replace(".", "_"), None)
+        if handler is not None:
+            handler(command, line.params)
+
+    # --- modes ---------------------------------------------------------------------------------
+
+    def _G90(self, _c: str, _p: dict[str, float]) -> None:
+        self.state.absolute = True
+        if self.marlin:
+            self.state.e_absolute = True  # Marlin's G90 resets the extruder to absolute as well
+
+    def _G91(self, _c: str, _p: dict[str, float]) -> None:
+        self.state.absolute = False
+        if self.marlin:
+            self.state.e_absolute = False
+
+    def _M82(self, _c: str, _p: dict[str, float]) -> None:
+        self.state.e_absolute = True
+
+    def _M83(self, _c: str, _p: dict[str, float]) -> None:
+        self.state.e_absolute = False
+
+    def _G20(self, _c: str, _p: dict[str, float]) -> None:
+        self.state.inches = True
+
+    def _G21(self, _c: str, _p: dict[str, float]) -> None:
+        self.state.inches = False
+
+    def _G92(self, _c: str, params: dict[str, float]) -> None:
+        self.state.e = params.get("E", 0.0)
+
+    def _G28(self, _c: str, params: dict[str, float]) -> None:
+        axes = [i for i, a in enumerate("XYZ") if a in params] or [0, 1, 2]
+        for axis in axes:
+            self.state.position[axis] = 0.0  # homed to the minimum endstops: the origin of the envelope
+
+    # --- motion --------------------------------------------------------------------------------
+
+    def _G0(self, command: str, params: dict[str, float]) -> None:
+        self._linear(command, params)
+
+    def _G1(self, command: str, params: dict[str, float]) -> None:
+        self._linear(command, params)
+
+    def _G2(self, command: str, params: dict[str, float]) -> None:
+        self._arc(command, params, clockwise=True)
+
+    def _G3(self, command: str, params: dict[str, float]) -> None:
+        self._arc(command, params, clockwise=False)
+
+    def _target(self, params: dict[str, float]) -> tuple[list[float], list[float]]:
+        """Where the move ends and the distance per axis, in mm; refuses moves from an unknown position."""
+        scale = 25.4 if self.state.inches else 1.0
+        start: list[float] = []
+        end: list[float] = []
+        for axis, letter in enumerate("XYZ"):
+            current = self.state.position[axis]
+            if letter not in params:
+                start.append(current if current is not None else 0.0)
+                end.append(current if current is not None else 0.0)
+                continue
+            value = params[letter] * scale
+            if self.state.absolute:
+                target = value
+            elif current is None:
+                raise _Refused("position_unknown", f"a relative {letter} move before the machine knows where it is")
+            else:
+                target = current + value
+            start.append(current if current is not None else target)
+            end.append(target)
+        for axis, letter in enumerate("XYZ"):
+            if letter in params:
+                self._inside(letter, end[axis])
+                self.state.position[axis] = end[axis]
+        return start, [b - a for a, b in zip(start, end, strict=True)]
+
+    def _inside(self, letter: str, value: float) -> None:
+        low, high = self._axis_range(letter)
+        if not low - EPSILON <= value <= high + EPSILON:
+            raise _Refused(
+                "outside_envelope", f"{letter}{value:.3f} is outside the machine's travel ({low:g} to {high:g} mm)"
+            )
+
+    def _axis_range(self, letter: str) -> tuple[float, float]:
+        env = self.profile.envelope
+        size = {"X": env.x, "Y": env.y, "Z": env.z}[letter]
+        if letter == "Z" and self.profile.kind is MachineKind.CNC_ROUTER:
+            return (-size, size)  # work zero on the stock's top: cuts go below it
+        return (0.0, size)
+
+    def _linear(self, command: str, params: dict[str, float]) -> None:
+        self.state.motion = command
+        self._feed(params)
+        _, delta = self._target(params)
+        extrusion = self._extrusion(params)
+        if command == "G0" and not self.marlin:
+            return  # rapids run at the machine's own rapid rate
+        self._check_speeds(delta, extrusion)
+        self._check_power(params)
+
+    def _arc(self, command: str, params: dict[str, float], clockwise: bool) -> None:
+        self.state.motion = command
+        self._feed(params)
+        scale = 25.4 if self.state.inches else 1.0
+        start, delta = self._target(params)
+        end = [s + d for s, d in zip(start, delta, strict=True)]
+        if "R" in params:
+            center = _center_from_radius(start, end, params["R"] * scale, clockwise)
+        else:
+            if "I" not in params and "J" not in params:
+                raise _Refused("arc_without_center", f"{command} needs I and J, or R")
+            center = (start[0] + params.get("I", 0.0) * scale, start[1] + params.get("J", 0.0) * scale)
+        for x, y in _arc_extremes(start, end, center, clockwise):
+            self._inside("X", x)
+            self._inside("Y", y)
+        self._extrusion(params)
+        # an arc turns through every direction: its feed may not exceed the slower of X and Y
+        limits = self.profile.limits.max_feed_mm_s
+        slowest = min(limits.get("x", math.inf), limits.get("y", math.inf))
+        if self.state.feed is not None and self.state.feed / 60.0 > slowest + EPSILON:
+            raise _Refused("feed_too_fast", f"arc at {self.state.feed / 60.0:.1f} mm/s; this machine allows {slowest:g}")
+        self._check_power(params)
+
+    def _feed(self, params: dict[str, float]) -> None:
+        if "F" in params:
+            feed = params["F"] * (25.4 if self.state.inches else 1.0)
+            if feed <= 0:
+                raise _Refused("bad_feed_rate", "the feed rate must be positive")
+            self.state.feed = feed
+        if self.state.feed is None:
+            raise _Refused("no_feed_rate", "a move before any feed rate (F) was set")
+
+    def _extrusion(self, params: dict[str, float]) -> float:
+        if "E" not in params:
+            return 0.0
+        value = params["E"]
+        amount = value - self.state.e if self.state.e_absolute else value
+        if self.state.e_absolute:
+            self.state.e = value
+        limit = self.profile.limits.max_extrusion_per_move
+        if abs(amount) > limit + EPSILON:
+            raise _Refused("extrusion_too_long", f"extrudes {amount:.2f} mm in one move; at most {limit:g} mm")
+        return amount
+
+    def _check_speeds(self, delta: list[float], extrusion: float) -> None:
+        length = math.sqrt(sum(d * d for d in delta))
+        if length > EPSILON:
+            for letter, d in zip("XYZ", delta, strict=True):
+                self._check_feed_limit(letter, abs(d), length)
+            if extrusion:
+                self._check_feed_limit("E", abs(extrusion), length)
+        elif extrusion:
+            self._check_feed_limit("E", 1.0, 1.0)
+
+    def _check_feed_limit(self, letter: str, component: float, length: float) -> None:
+        limit = self.profile.limits.max_feed_mm_s.get(letter.lower())
+        if limit is None or self.state.feed is None or component <= EPSILON:
+            return
+        speed = self.state.feed / 60.0 * component / length
+        if speed > limit + EPSILON:
+            raise _Refused("feed_too_fast", f"moves {letter} at {speed:.1f} mm/s; this machine allows {limit:g} mm/s")
+
+    def _check_power(self, params: dict[str, float]) -> None:
+        if "S" in params and not self.marlin:
+            self._spindle_or_laser(params["S"])
+
+    # --- temperatures, fans, factors, limits ---------------------------------------------------
+
+    def _hotend(self, command: str, params: dict[str, float]) -> None:
+        material = self.profile.material
+        target = params.get("S", params.get("R"))
+        if target is None:
+            raise _Refused("missing_value", f"{command} needs a temperature (S)")
+        for letter in ("S", "R"):
+            if letter in params and params[letter] != 0:
+                low, high = material.hotend or (0.0, 0.0)
+                high = min(high, self.profile.limits.hotend_max - HOTEND_OVERSHOOT)
+                if not low <= params[letter] <= high:
+                    raise _Refused(
+                        "temperature_out_of_range",
+                        f"nozzle {params[letter]:g} °C is outside {low:g} to {high:g} °C for {material.name}",
+                    )
+
+    _M104 = _hotend
+    _M109 = _hotend
+
+    def _bed(self, command: str, params: dict[str, float]) -> None:
+        material = self.profile.material
+        if "S" not in params and "R" not in params:
+            raise _Refused("missing_value", f"{command} needs a temperature (S)")
+        for letter in ("S", "R"):
+            if letter in params and params[letter] != 0:
+                low, high = material.bed or (0.0, 0.0)
+                high = min(high, self.profile.limits.bed_max)
+                if not low <= params[letter] <= high:
+                    raise _Refused(
+                        "temperature_out_of_range",
+                        f"bed {params[letter]:g} °C is outside {low:g} to {high:g} °C for {material.name}",
+                    )
+
+    _M140 = _bed
+    _M190 = _bed
+
+    def _M106(self, _c: str, params: dict[str, float]) -> None:
+        if not 0 <= params.get("S", 255) <= 255 or params.get("P", 0) != 0:
+            raise _Refused("value_out_of_range", "fan speed must be 0 to 255 on fan 0")
+
+    def _factor(self, command: str, params: dict[str, float]) -> None:
+        if not 50 <= params.get("S", 100) <= 150:
+            raise _Refused("value_out_of_range", f"{command} factor must be 50 to 150 %")
+
+    _M220 = _factor
+    _M221 = _factor
+
+    def _M73(self, _c: str, params: dict[str, float]) -> None:
+        if not 0 <= params.get("P", 0) <= 100:
+            raise _Refused("value_out_of_range", "progress must be 0 to 100 %")
+
+    def _G4(self, _c: str, params: dict[str, float]) -> None:
+        seconds = params.get("S", 0.0) + params.get("P", 0.0) / 1000.0
+        if not 0 <= seconds <= LONGEST_DWELL_S:
+            raise _Refused("value_out_of_range", f"a pause of {seconds:g} s; at most {LONGEST_DWELL_S:g} s")
+
+    def _motion_limit(self, command: str, params: dict[str, float], unit: str) -> None:
+        for letter, value in params.items():
+            if command == "M203":
+                limit = self.profile.limits.max_feed_mm_s.get(letter.lower(), 0.0)
+            else:
+                limit = self.profile.limits.max_acceleration
+            if not 0 < value <= limit + EPSILON:
+                raise _Refused("above_machine_limit", f"{command} {letter}{value:g} {unit} is above this machine's {limit:g}")
+
+    def _M201(self, command: str, params: dict[str, float]) -> None:
+        self._motion_limit(command, params, "mm/s²")
+
+    def _M203(self, command: str, params: dict[str, float]) -> None:
+        self._motion_limit(command, params, "mm/s")
+
+    def _M204(self, command: str, params: dict[str, float]) -> None:
+        self._motion_limit(command, params, "mm/s²")
+
+    # --- spindles and lasers (GRBL) --------------------------------------------------------------
+
+    def _M3(self, _c: str, params: dict[str, float]) -> None:
+        if "S" in params:
+            self._spindle_or_laser(params["S"])
+
+    _M4 = _M3
+
+    def _spindle_or_laser(self, s: float) -> None:
+        limits = self.profile.limits
+        if self.profile.kind is MachineKind.LASER_ENGRAVER:
+            cap = min(limits.laser_power_max_pct, self.profile.material.laser_power_max_pct or 0.0)
+            highest = cap / 100.0 * self.profile.spindle_s_max
+            if not 0 <= s <= highest + EPSILON:
+                raise _Refused("laser_power_too_high", f"laser power S{s:g} is above {highest:g} ({cap:g} %)")
+        elif limits.spindle_rpm is not None:
+            low, high = limits.spindle_rpm
+            if s != 0 and not low <= s <= high:
+                raise _Refused("spindle_out_of_range", f"spindle S{s:g} rpm is outside {low:g} to {high:g} rpm")
+
+
+def _center_from_radius(
+    start: list[float], end: list[float], radius: float, clockwise: bool
+) -> tuple[float, float]:
+    dx, dy = end[0] - start[0], end[1] - start[1]
+    chord = math.hypot(dx, dy)
+    if chord < EPSILON or abs(radius) < chord / 2 - EPSILON:
+        raise _Refused("bad_arc", "the arc's radius is too small for its end point")
+    h = math.sqrt(max(radius * radius - chord * chord / 4, 0.0))
+    # G2 with positive R takes the short way round; the sign of R picks the long way
+    sign = -1.0 if clockwise == (radius > 0) else 1.0
+    mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
+    return (mx - sign * h * dy / chord, my + sign * h * dx / chord)
+
+
+def _arc_extremes(
+    start: list[float], end: list[float], center: tuple[float, float], clockwise: bool
+) -> list[tuple[float, float]]:
+    """The end point and every axis-extreme point the arc passes through."""
+    cx, cy = center
+    radius = math.hypot(start[0] - cx, start[1] - cy)
+    a0 = math.atan2(start[1] - cy, start[0] - cx)
+    a1 = math.atan2(end[1] - cy, end[0] - cx)
+    sweep = (a0 - a1) if clockwise else (a1 - a0)
+    sweep %= 2 * math.pi
+    if sweep < EPSILON:
+        sweep = 2 * math.pi  # same start and end: a full circle
+    points = [(end[0], end[1])]
+    for quadrant in range(4):
+        angle = quadrant * math.pi / 2
+        offset = ((a0 - angle) if clockwise else (angle - a0)) % (2 * math.pi)
+        if offset <= sweep:
+            points.append((cx + radius * math.cos(angle), cy + radius * math.sin(angle)))
+    return points
