@@ -54,6 +54,8 @@ def parse_line(raw: str) -> Line | None:
     if _CONTROL.search(raw):
         raise LineRejected("control_character")  # also in comments: a firmware ends the line at \r and runs the rest
     text = raw.split(";", 1)[0]
+    if "$" in text:
+        raise LineRejected("system_command")
     if len(text) > RAW_LINE_MAX:
         raise LineRejected("line_too_long")
     text = _PAREN_COMMENT.sub(" ", text)

@@ -8,6 +8,7 @@ the limits is refused with the line, the command and the reason, and the pipelin
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from machine_adapters.gcode.parse import Line, LineRejected, parse_line
@@ -33,7 +34,13 @@ _PARSE_REASONS = {
     "command_without_number": "a command letter has no number",
     "repeated_parameter": "a parameter is given twice",
     "bad_command_number": "a command number is malformed",
+    "system_command": "GRBL system commands ($) are never part of a program",
 }
+
+
+_NUM = r"(-?[0-9]*\.?[0-9]+)"
+_LEADING_COMMAND = re.compile(r"\s*(?:N\s*[0-9]+\s*)?([GMT])\s*([0-9]+(?:\.[0-9]+)?)")
+_PLAIN_MOVE = re.compile(rf"G([01])(?: X{_NUM})?(?: Y{_NUM})?(?: Z{_NUM})?(?: E{_NUM})?(?: F([0-9]*\.?[0-9]+))?")
 
 
 @dataclass
@@ -86,11 +93,31 @@ class _Checker:
         self.allowed = allowed_for(profile.kind)
         self.state = _State()
         self.max_length = MARLIN_COMMAND_MAX if self.marlin else GRBL_LINE_MAX
+        env = profile.envelope
+        z_low = -env.z if profile.kind is MachineKind.CNC_ROUTER else 0.0  # routers cut below the stock's top
+        self.ranges = ((0.0, env.x), (0.0, env.y), (z_low, env.z))
+        self.max_extrusion = profile.limits.max_extrusion_per_move + EPSILON
+        feeds = profile.limits.max_feed_mm_s
+        self.max_feed = tuple(feeds.get(axis, math.inf) + EPSILON for axis in "xyze")
 
     def check(self, raw: str) -> str | None:
+        fast = _PLAIN_MOVE.fullmatch(raw) if self.marlin and len(raw) <= self.max_length else None
+        if fast is not None:
+            # the shape slicers write on almost every line: checked without the general parser, same rules
+            code, x, y, z, e, f = fast.groups()
+            self._move(
+                "G" + code,
+                None if x is None else float(x),
+                None if y is None else float(y),
+                None if z is None else float(z),
+                None if e is None else float(e),
+                None if f is None else float(f),
+            )
+            return raw
         try:
             line = parse_line(raw)
         except LineRejected as e:
+            self._refuse_named_command(raw)  # a forbidden command is named as such, whatever follows it
             raise _Refused(e.rule, _PARSE_REASONS.get(e.rule, e.rule)) from e
         if line is None:
             return None
@@ -106,6 +133,18 @@ class _Checker:
         for command in commands:
             self._check_command(command, line)
         return line.canonical
+
+    def _refuse_named_command(self, raw: str) -> None:
+        match = _LEADING_COMMAND.match(raw.split(";", 1)[0].upper())
+        if match is None:
+            return
+        letter, number = match.groups()
+        whole, _, fraction = number.partition(".")
+        fraction = fraction.rstrip("0")
+        command = f"{letter}{int(whole)}" + (f".{fraction}" if fraction else "")
+        if command not in self.allowed:
+            reason = REFUSED_BECAUSE.get(command, f"is not a command fabkiosk sends to a {self.profile.kind.value}")
+            raise _Refused("command_not_allowed", f"{command} {reason}")
 
     def _check_command(self, command: str, line: Line) -> None:
         allowed_params = self.allowed.get(command)
@@ -170,61 +209,68 @@ class _Checker:
     def _G3(self, command: str, params: dict[str, float]) -> None:
         self._arc(command, params, clockwise=False)
 
-    def _target(self, params: dict[str, float]) -> tuple[list[float], list[float]]:
-        """Where the move ends and the distance per axis, in mm; refuses moves from an unknown position."""
-        scale = 25.4 if self.state.inches else 1.0
-        start: list[float] = []
-        end: list[float] = []
-        for axis, letter in enumerate("XYZ"):
-            current = self.state.position[axis]
-            if letter not in params:
-                start.append(current if current is not None else 0.0)
-                end.append(current if current is not None else 0.0)
-                continue
-            value = params[letter] * scale
-            if self.state.absolute:
-                target = value
-            elif current is None:
-                raise _Refused("position_unknown", f"a relative {letter} move before the machine knows where it is")
-            else:
-                target = current + value
-            start.append(current if current is not None else target)
-            end.append(target)
-        for axis, letter in enumerate("XYZ"):
-            if letter in params:
-                self._inside(letter, end[axis])
-                self.state.position[axis] = end[axis]
-        return start, [b - a for a, b in zip(start, end, strict=True)]
+    def _target(self, x: float | None, y: float | None, z: float | None) -> list[float]:
+        """Move to the target, checking it lies in the envelope; the distance per axis in mm.
 
-    def _inside(self, letter: str, value: float) -> None:
-        low, high = self._axis_range(letter)
+        Refuses relative moves from an unknown position (before homing).
+        """
+        state = self.state
+        position = state.position
+        absolute = state.absolute
+        scale = 25.4 if state.inches else 1.0
+        deltas = [0.0, 0.0, 0.0]
+        for axis, value in ((0, x), (1, y), (2, z)):
+            if value is None:
+                continue
+            current = position[axis]
+            if absolute:
+                target = value * scale
+            elif current is None:
+                raise _Refused("position_unknown", f"a relative {'XYZ'[axis]} move before the position is known")
+            else:
+                target = current + value * scale
+            low, high = self.ranges[axis]
+            if target < low - EPSILON or target > high + EPSILON:
+                self._inside(axis, target)
+            if current is not None:
+                deltas[axis] = target - current
+            position[axis] = target
+        return deltas
+
+    def _inside(self, axis: int, value: float) -> None:
+        low, high = self.ranges[axis]
         if not low - EPSILON <= value <= high + EPSILON:
             raise _Refused(
-                "outside_envelope", f"{letter}{value:.3f} is outside the machine's travel ({low:g} to {high:g} mm)"
+                "outside_envelope", f"{'XYZ'[axis]}{value:.3f} is outside the machine's travel ({low:g} to {high:g} mm)"
             )
 
-    def _axis_range(self, letter: str) -> tuple[float, float]:
-        env = self.profile.envelope
-        size = {"X": env.x, "Y": env.y, "Z": env.z}[letter]
-        if letter == "Z" and self.profile.kind is MachineKind.CNC_ROUTER:
-            return (-size, size)  # work zero on the stock's top: cuts go below it
-        return (0.0, size)
-
     def _linear(self, command: str, params: dict[str, float]) -> None:
-        self.state.motion = command
-        self._feed(params)
-        _, delta = self._target(params)
-        extrusion = self._extrusion(params)
-        if command == "G0" and not self.marlin:
-            return  # rapids run at the machine's own rapid rate
-        self._check_speeds(delta, extrusion)
+        g = params.get
+        self._move(command, g("X"), g("Y"), g("Z"), g("E"), g("F"))
         self._check_power(params)
+
+    def _move(
+        self, command: str, x: float | None, y: float | None, z: float | None, e: float | None, f: float | None
+    ) -> None:
+        """A straight move: feed rate, travel, extrusion and speed per axis, all checked."""
+        self.state.motion = command
+        rapid = command == "G0" and not self.marlin  # GRBL rapids run at the machine's own rapid rate
+        if not rapid:
+            self._feed(f)
+        delta = self._target(x, y, z)
+        extrusion = self._extrusion(e)
+        if rapid:
+            return
+        self._check_speeds(delta, extrusion)
 
     def _arc(self, command: str, params: dict[str, float], clockwise: bool) -> None:
         self.state.motion = command
-        self._feed(params)
+        self._feed(params.get("F"))
         scale = 25.4 if self.state.inches else 1.0
-        start, delta = self._target(params)
+        if self.state.position[0] is None or self.state.position[1] is None:
+            raise _Refused("position_unknown", f"{command} before the machine knows where it is")
+        start = [p if p is not None else 0.0 for p in self.state.position]
+        delta = self._target(params.get("X"), params.get("Y"), params.get("Z"))
         end = [s + d for s, d in zip(start, delta, strict=True)]
         if "R" in params:
             center = _center_from_radius(start, end, params["R"] * scale, clockwise)
@@ -233,54 +279,60 @@ class _Checker:
                 raise _Refused("arc_without_center", f"{command} needs I and J, or R")
             center = (start[0] + params.get("I", 0.0) * scale, start[1] + params.get("J", 0.0) * scale)
         for x, y in _arc_extremes(start, end, center, clockwise):
-            self._inside("X", x)
-            self._inside("Y", y)
-        self._extrusion(params)
+            self._inside(0, x)
+            self._inside(1, y)
+        self._extrusion(params.get("E"))
         # an arc turns through every direction: its feed may not exceed the slower of X and Y
         limits = self.profile.limits.max_feed_mm_s
         slowest = min(limits.get("x", math.inf), limits.get("y", math.inf))
         if self.state.feed is not None and self.state.feed / 60.0 > slowest + EPSILON:
-            raise _Refused("feed_too_fast", f"arc at {self.state.feed / 60.0:.1f} mm/s; this machine allows {slowest:g}")
+            raise _Refused(
+                "feed_too_fast", f"arc at {self.state.feed / 60.0:.1f} mm/s; this machine allows {slowest:g}"
+            )
         self._check_power(params)
 
-    def _feed(self, params: dict[str, float]) -> None:
-        if "F" in params:
-            feed = params["F"] * (25.4 if self.state.inches else 1.0)
+    def _feed(self, f: float | None) -> None:
+        if f is not None:
+            feed = f * (25.4 if self.state.inches else 1.0)
             if feed <= 0:
                 raise _Refused("bad_feed_rate", "the feed rate must be positive")
             self.state.feed = feed
-        if self.state.feed is None:
+        elif self.state.feed is None:
             raise _Refused("no_feed_rate", "a move before any feed rate (F) was set")
 
-    def _extrusion(self, params: dict[str, float]) -> float:
-        if "E" not in params:
+    def _extrusion(self, value: float | None) -> float:
+        if value is None:
             return 0.0
-        value = params["E"]
-        amount = value - self.state.e if self.state.e_absolute else value
-        if self.state.e_absolute:
-            self.state.e = value
-        limit = self.profile.limits.max_extrusion_per_move
-        if abs(amount) > limit + EPSILON:
-            raise _Refused("extrusion_too_long", f"extrudes {amount:.2f} mm in one move; at most {limit:g} mm")
+        state = self.state
+        amount = value - state.e if state.e_absolute else value
+        if state.e_absolute:
+            state.e = value
+        if abs(amount) > self.max_extrusion:
+            raise _Refused(
+                "extrusion_too_long", f"extrudes {amount:.2f} mm in one move; at most {self.max_extrusion:g} mm"
+            )
         return amount
 
     def _check_speeds(self, delta: list[float], extrusion: float) -> None:
-        length = math.sqrt(sum(d * d for d in delta))
-        if length > EPSILON:
-            for letter, d in zip("XYZ", delta, strict=True):
-                self._check_feed_limit(letter, abs(d), length)
-            if extrusion:
-                self._check_feed_limit("E", abs(extrusion), length)
-        elif extrusion:
-            self._check_feed_limit("E", 1.0, 1.0)
-
-    def _check_feed_limit(self, letter: str, component: float, length: float) -> None:
-        limit = self.profile.limits.max_feed_mm_s.get(letter.lower())
-        if limit is None or self.state.feed is None or component <= EPSILON:
+        feed = self.state.feed
+        if feed is None:
             return
-        speed = self.state.feed / 60.0 * component / length
-        if speed > limit + EPSILON:
-            raise _Refused("feed_too_fast", f"moves {letter} at {speed:.1f} mm/s; this machine allows {limit:g} mm/s")
+        dx, dy, dz = delta
+        length = math.sqrt(dx * dx + dy * dy + dz * dz)
+        if length <= EPSILON:
+            if extrusion and feed / 60.0 > self.max_feed[3]:
+                self._too_fast(3, feed / 60.0)
+            return
+        ratio = feed / 60.0 / length  # mm/s per mm of this axis' share of the move
+        for axis, component in enumerate((dx, dy, dz, extrusion)):
+            if component and abs(component) * ratio > self.max_feed[axis]:
+                self._too_fast(axis, abs(component) * ratio)
+
+    def _too_fast(self, axis: int, speed: float) -> None:
+        letter = "XYZE"[axis]
+        raise _Refused(
+            "feed_too_fast", f"moves {letter} at {speed:.1f} mm/s; this machine allows {self.max_feed[axis]:g} mm/s"
+        )
 
     def _check_power(self, params: dict[str, float]) -> None:
         if "S" in params and not self.marlin:
@@ -350,7 +402,9 @@ class _Checker:
             else:
                 limit = self.profile.limits.max_acceleration
             if not 0 < value <= limit + EPSILON:
-                raise _Refused("above_machine_limit", f"{command} {letter}{value:g} {unit} is above this machine's {limit:g}")
+                raise _Refused(
+                    "above_machine_limit", f"{command} {letter}{value:g} {unit} is above this machine's {limit:g}"
+                )
 
     def _M201(self, command: str, params: dict[str, float]) -> None:
         self._motion_limit(command, params, "mm/s²")
@@ -382,9 +436,7 @@ class _Checker:
                 raise _Refused("spindle_out_of_range", f"spindle S{s:g} rpm is outside {low:g} to {high:g} rpm")
 
 
-def _center_from_radius(
-    start: list[float], end: list[float], radius: float, clockwise: bool
-) -> tuple[float, float]:
+def _center_from_radius(start: list[float], end: list[float], radius: float, clockwise: bool) -> tuple[float, float]:
     dx, dy = end[0] - start[0], end[1] - start[1]
     chord = math.hypot(dx, dy)
     if chord < EPSILON or abs(radius) < chord / 2 - EPSILON:
