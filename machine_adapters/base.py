@@ -1,0 +1,188 @@
+"""The machine interface: one status snapshot, one state enum, typed events, a closed vocabulary of actions.
+
+The base class keeps the status and emits events; each protocol subclass calls `super()` and then does I/O,
+so real and simulated machines cannot drift apart. Nothing here imports the UI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from machine_adapters.gcode import SafeProgram
+from machine_adapters.profiles import MachineProfile
+
+Clock = Callable[[], float]  # monotonic seconds; tests pass one they can move forward
+T = TypeVar("T")
+
+
+class MachineState(StrEnum):
+    OFFLINE = "offline"
+    CONNECTING = "connecting"
+    IDLE = "idle"
+    HEATING = "heating"
+    RUNNING = "running"
+    PAUSING = "pausing"
+    PAUSED = "paused"
+    CANCELLING = "cancelling"
+    FINISHING = "finishing"
+    HALTED = "halted"
+    ALARM = "alarm"
+    LINK_LOST = "link_lost"
+
+
+JOB_STATES = frozenset(
+    {
+        MachineState.HEATING,
+        MachineState.RUNNING,
+        MachineState.PAUSING,
+        MachineState.PAUSED,
+        MachineState.CANCELLING,
+        MachineState.FINISHING,
+    }
+)
+NEEDS_STAFF_STATES = frozenset({MachineState.HALTED, MachineState.ALARM, MachineState.LINK_LOST})
+READY_STATES = frozenset({MachineState.IDLE})
+
+
+class MachineAction(StrEnum):
+    """Everything anyone may ask of a machine. Nobody, staff included, types G-code into fabkiosk."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    CANCEL = "cancel"
+    STOP = "stop"
+    HOME = "home"
+    PREHEAT = "preheat"
+    COOL_DOWN = "cool_down"
+    FRAME = "frame"
+
+
+class MachineError(Exception):
+    """A machine cannot do what was asked; the message says why in plain words."""
+
+
+class MachineOffline(MachineError):
+    """The machine does not answer."""
+
+
+class MachineBusy(MachineError):
+    """The machine is doing something else (a job, an incident) and cannot take this now."""
+
+
+class FirmwareRefused(MachineError):
+    """The firmware lacks a safety feature fabkiosk requires, or does not match the profile."""
+
+
+@dataclass(frozen=True)
+class Temperature:
+    current: float
+    target: float
+
+
+@dataclass(frozen=True)
+class MachineStatus:
+    """Everything a page may show about a machine; replaced whole on every change, never mutated."""
+
+    state: MachineState = MachineState.OFFLINE
+    hotend: Temperature | None = None
+    bed: Temperature | None = None
+    position: tuple[float, float, float] | None = None
+    job_id: str | None = None
+    lines_done: int = 0
+    lines_total: int = 0
+    last_error: str = ""  # plain words for people; empty when all is well
+    needs_staff: bool = False
+    updated_at: float = 0.0
+
+    @property
+    def progress(self) -> float:
+        return self.lines_done / self.lines_total if self.lines_total else 0.0
+
+
+class Event(Generic[T]):
+    """A typed event. Handlers run on the asyncio loop when one is attached, else in the emitting thread."""
+
+    def __init__(self) -> None:
+        self._handlers: list[Callable[[T], object]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def subscribe(self, handler: Callable[[T], object]) -> None:
+        self._handlers.append(handler)
+
+    def attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def emit(self, argument: T) -> None:
+        for handler in list(self._handlers):
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.call_soon_threadsafe(handler, argument)
+            else:
+                handler(argument)
+
+
+@dataclass(frozen=True)
+class JobEnded:
+    job_id: str
+    completed: bool  # False when it was cancelled, stopped or held
+    reason: str = ""
+
+
+class Machine(ABC):
+    """One machine. Subclasses implement the protocol; the base keeps the status and emits the events."""
+
+    def __init__(self, profile: MachineProfile, clock: Clock = time.monotonic) -> None:
+        self.profile = profile
+        self.clock = clock
+        self._status = MachineStatus(updated_at=clock())
+        self._status_lock = threading.Lock()
+        self.status_changed: Event[MachineStatus] = Event()
+        """the machine's new status"""
+        self.job_ended: Event[JobEnded] = Event()
+        """how a job ended"""
+
+    @property
+    def status(self) -> MachineStatus:
+        return self._status
+
+    def attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.status_changed.attach_loop(loop)
+        self.job_ended.attach_loop(loop)
+
+    def _update(self, **changes: object) -> MachineStatus:
+        with self._status_lock:
+            self._status = dataclasses.replace(self._status, updated_at=self.clock(), **changes)  # type: ignore[arg-type]
+            status = self._status
+        self.status_changed.emit(status)
+        return status
+
+    def _require(self, allowed: frozenset[MachineState], doing: str) -> None:
+        state = self._status.state
+        if state not in allowed:
+            raise MachineBusy(f"cannot {doing} while the machine is {state.value.replace('_', ' ')}")
+
+    @abstractmethod
+    def connect(self) -> None:
+        """Open the link and check the firmware; the status says the outcome."""
+
+    @abstractmethod
+    def disconnect(self) -> None:
+        """Close the link (after making the machine safe where it still answers)."""
+
+    def start(self, program: SafeProgram, job_id: str) -> None:
+        """Run a validated program. Presence at the machine was confirmed before this is called."""
+        if program.machine_id != self.profile.id:
+            raise MachineError(f"this program was checked for {program.machine_id}, not for {self.profile.id}")
+        self._require(READY_STATES, "start a job")
+        self._update(state=MachineState.RUNNING, job_id=job_id, lines_done=0, lines_total=len(program), last_error="")
+
+    @abstractmethod
+    def perform(self, action: MachineAction) -> None:
+        """Carry out one action of the closed vocabulary with the machine kind's fixed recipe."""

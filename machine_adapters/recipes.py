@@ -1,0 +1,99 @@
+"""Actions to firmware commands: a fixed sequence per machine kind, built from the profile's numbers only.
+
+No customer text ever reaches these lines. Adapters send a recipe's `immediate` bytes straight to the port,
+ahead of anything queued (an emergency parser reads them at once), then its `lines` before any program line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from machine_adapters.base import MachineAction, MachineStatus
+from machine_adapters.profiles import MachineKind, MachineProfile
+
+CANCEL_LIFT_MM = 10.0
+PAUSE_LIFT_MM = 2.0
+PAUSE_RETRACT_MM = 1.0
+
+
+@dataclass(frozen=True)
+class Recipe:
+    action: MachineAction
+    immediate: bytes = b""  # out of band, before anything else
+    lines: tuple[str, ...] = ()  # ordinary commands, ahead of the program
+    stop_feeding: bool = False  # no more program lines after this
+    needs_staff: bool = False  # the machine is left for staff to bring back
+    lift_mm: float = 0.0  # how far a pause lifted the nozzle, so resuming lowers it by exactly that
+
+
+class NoRecipe(ValueError):
+    """This machine kind has no such action (e.g. framing on a printer)."""
+
+
+def recipe_for(
+    profile: MachineProfile, action: MachineAction, status: MachineStatus, paused_by: Recipe | None = None
+) -> Recipe:
+    """The fixed commands for an action; RESUME on a printer undoes the pause recipe it is given."""
+    if profile.kind is MachineKind.FDM_PRINTER:
+        return _marlin(profile, action, status, paused_by)
+    return _grbl(profile, action)
+
+
+def _marlin(profile: MachineProfile, action: MachineAction, status: MachineStatus, paused_by: Recipe | None) -> Recipe:
+    env = profile.envelope
+    z = status.position[2] if status.position else env.z
+    if action is MachineAction.STOP:
+        # the emergency parser acts on M112 at once, even with the buffer full; kill() then turns heaters off
+        return Recipe(action, immediate=b"M112\n", lines=("M104 S0", "M140 S0"), stop_feeding=True, needs_staff=True)
+    if action is MachineAction.CANCEL:
+        lift = max(0.0, min(CANCEL_LIFT_MM, env.z - z))
+        return Recipe(
+            action,
+            lines=(
+                "M104 S0",
+                "M140 S0",
+                "M107",
+                "G91",
+                f"G1 Z{lift:.2f} F600",
+                "G90",
+                f"G1 X0 Y{env.y:.2f} F3000",
+                "M84",
+            ),
+            stop_feeding=True,
+        )
+    if action is MachineAction.PAUSE:
+        lift = max(0.0, min(PAUSE_LIFT_MM, env.z - z))
+        return Recipe(
+            action,
+            lines=("M400", "M83", f"G1 E-{PAUSE_RETRACT_MM:g} F1800", "G91", f"G1 Z{lift:.2f} F600", "G90"),
+            stop_feeding=True,
+        )
+    if action is MachineAction.RESUME:
+        lift = max(0.0, min(PAUSE_LIFT_MM, env.z - z + PAUSE_LIFT_MM))
+        return Recipe(action, lines=("G91", f"G1 Z-{lift:.2f} F600", "G90", "M83", f"G1 E{PAUSE_RETRACT_MM:g} F1800"))
+    if action is MachineAction.HOME:
+        return Recipe(action, lines=("G28",))
+    if action is MachineAction.PREHEAT:
+        material = profile.material
+        hotend = (material.hotend or (0.0, 0.0))[0] + 10
+        bed = (material.bed or (0.0, 0.0))[0]
+        return Recipe(action, lines=(f"M104 S{hotend:g}", f"M140 S{bed:g}"))
+    if action is MachineAction.COOL_DOWN:
+        return Recipe(action, lines=("M104 S0", "M140 S0", "M107"))
+    raise NoRecipe(f"a {profile.kind.value} cannot {action.value}")
+
+
+def _grbl(profile: MachineProfile, action: MachineAction) -> Recipe:
+    if action is MachineAction.STOP:
+        return Recipe(action, immediate=b"!\x18", stop_feeding=True, needs_staff=True)  # feed hold, soft reset
+    if action is MachineAction.PAUSE:
+        return Recipe(action, immediate=b"!", stop_feeding=True)
+    if action is MachineAction.RESUME:
+        return Recipe(action, immediate=b"~")
+    if action is MachineAction.CANCEL:
+        return Recipe(action, immediate=b"!\x18", lines=("M5", "M9"), stop_feeding=True)
+    if action is MachineAction.HOME:
+        return Recipe(action, lines=("$H",))
+    if action is MachineAction.COOL_DOWN:
+        return Recipe(action, lines=("M5", "M9"))
+    raise NoRecipe(f"a {profile.kind.value} cannot {action.value} without a job")

@@ -1,0 +1,330 @@
+"""The Marlin host against the firmware simulator: every line once and in order, and every fault ending safe."""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from machine_adapters import base, marlin
+from machine_adapters.base import JobEnded, MachineAction, MachineState
+from machine_adapters.gcode import SafeProgram, validate_program
+from machine_adapters.marlin import MarlinMachine
+from machine_adapters.profiles import load_machines
+from machine_adapters.simulators.marlin import MarlinSimulator
+from machine_adapters.simulators.pty import PtyBridge
+from machine_adapters.transport import SerialTransport
+
+PROFILE = load_machines(Path(__file__).parents[2] / "assets" / "machines.example.toml")["printer-1"]
+
+
+def program_of(moves: int) -> SafeProgram:
+    lines = ["G90", "M83", "M104 S200", "M140 S60", "G28", "M190 S60", "M109 S200", "G1 Z0.3 F600"]
+    for i in range(moves):
+        x = 20 + (i * 7) % 180
+        y = 20 + (i * 13) % 180
+        lines.append(f"G1 X{x} Y{y} E0.05 F3000")
+    lines += ["M104 S0", "M140 S0", "M84"]
+    return validate_program("\n".join(lines), PROFILE)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class Rig:
+    """A printer on the bench: simulator, host, and what the host reported."""
+
+    def __init__(
+        self,
+        simulator: MarlinSimulator,
+        clock: Callable[[], float] = time.monotonic,
+        transport: Callable[[], object] | None = None,
+        **options: float,
+    ) -> None:
+        self.simulator = simulator
+        self.machine = MarlinMachine(PROFILE, transport or (lambda: simulator), clock, boot_wait_s=0.3, **options)  # type: ignore[arg-type]
+        self.ended: list[JobEnded] = []
+        self.done = threading.Event()
+        self.machine.job_ended.subscribe(self._ended)
+
+    def _ended(self, ended: JobEnded) -> None:
+        self.ended.append(ended)
+        self.done.set()
+
+    def run(self, program: SafeProgram, timeout: float = 60) -> JobEnded:
+        self.machine.start(program, "job-1")
+        assert self.done.wait(timeout), f"job did not end; status {self.machine.status}"
+        return self.ended[0]
+
+    def executed_program(self, program: SafeProgram) -> list[str]:
+        executed = self.simulator.executed
+        first = executed.index(program[0])
+        return executed[first : first + len(program)]
+
+    def wait_for(self, state: MachineState, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while self.machine.status.state is not state:
+            assert time.monotonic() < deadline, f"still {self.machine.status.state}, waited for {state}"
+            time.sleep(0.01)
+
+
+@pytest.fixture
+def rigs() -> Iterator[list[Rig]]:
+    made: list[Rig] = []
+    yield made
+    for rig in made:
+        rig.machine.disconnect()
+        rig.simulator.shut_down()
+
+
+def rig(rigs: list[Rig], simulator: MarlinSimulator | None = None, **options: object) -> Rig:
+    made = Rig(simulator or MarlinSimulator(), **options)  # type: ignore[arg-type]
+    rigs.append(made)
+    made.machine.connect()
+    return made
+
+
+# --- streaming --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("advanced_ok", [False, True], ids=["one-in-flight", "advanced-ok-window"])
+@pytest.mark.parametrize("corrupt_rate", [0.0, 0.05])
+@pytest.mark.parametrize("resend_with_ok", [True, False], ids=["resend+ok", "resend-no-ok"])
+def test_every_line_runs_exactly_once_in_order(
+    rigs: list[Rig], advanced_ok: bool, corrupt_rate: float, resend_with_ok: bool
+) -> None:
+    sim = MarlinSimulator(advanced_ok=advanced_ok, corrupt_rate=corrupt_rate, resend_with_ok=resend_with_ok, seed=7)
+    printer = rig(rigs, sim)
+    assert printer.machine.status.state is MachineState.IDLE
+    program = program_of(3000)
+    ended = printer.run(program)
+    assert ended.completed and ended.job_id == "job-1"
+    assert printer.executed_program(program) == list(program)
+    assert printer.machine.status.lines_done == len(program)
+    if corrupt_rate:
+        assert sim.received_lines > len(program)  # resends really happened
+
+
+def test_handshake_reads_capabilities_and_turns_on_temperature_reports(rigs: list[Rig]) -> None:
+    printer = rig(rigs)
+    assert printer.machine.capabilities["THERMAL_PROTECTION"] and printer.machine.capabilities["EMERGENCY_PARSER"]
+    assert printer.machine.firmware.startswith("FIRMWARE_NAME:Marlin")
+    deadline = time.monotonic() + 5
+    while len(printer.simulator.executed) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert printer.simulator.executed[:3] == ["M110 N0", "M115", "M155 S2"]
+
+
+def test_firmware_without_thermal_protection_is_refused(rigs: list[Rig]) -> None:
+    printer = rig(rigs, MarlinSimulator(thermal_protection=False))
+    status = printer.machine.status
+    assert status.state is MachineState.HALTED and status.needs_staff
+    assert "thermal protection" in status.last_error
+    with pytest.raises(base.MachineBusy):
+        printer.machine.start(program_of(1), "job-x")
+
+
+def test_garbage_bytes_at_connect_are_skipped(rigs: list[Rig]) -> None:
+    sim = MarlinSimulator()
+    sim.reset(garbage=b"\xff\x00\xfe\x81garbage\r\n\x1b[0m\n")
+    printer = rig(rigs, sim)
+    assert printer.machine.status.state is MachineState.IDLE
+    assert printer.run(program_of(50)).completed
+
+
+def test_a_long_heat_up_with_busy_does_not_time_out(rigs: list[Rig]) -> None:
+    sim = MarlinSimulator(time_factor=0.02, busy_interval_s=2.0)  # 200 °C in ~1.6 s, busy every 40 ms
+    printer = rig(rigs, sim, reply_timeout_s=0.5)
+    ended = printer.run(program_of(10), timeout=30)
+    assert ended.completed, ended.reason
+
+
+# --- faults: each ends held, explained, needing staff, never resumed -------------------------------
+
+
+def start_and_wait(printer: Rig, moves: int = 20000) -> SafeProgram:
+    program = program_of(moves)
+    printer.machine.start(program, "job-1")
+    deadline = time.monotonic() + 10
+    while printer.machine.status.lines_done < 200 and not printer.ended:
+        assert time.monotonic() < deadline, f"the job did not get going: {printer.machine.status}"
+        time.sleep(0.005)
+    return program
+
+
+def assert_held(printer: Rig, state: MachineState, words: str) -> None:
+    assert printer.done.wait(10)
+    ended = printer.ended[0]
+    assert not ended.completed and words in ended.reason
+    status = printer.machine.status
+    assert status.state is state and status.needs_staff and words in status.last_error
+    time.sleep(0.2)  # what the firmware had buffered may still run; the host sends nothing more of the job
+    received = printer.simulator.received_lines
+    time.sleep(0.3)
+    assert printer.simulator.received_lines == received  # nothing resumes by itself
+
+
+def slow_simulator(**options: object) -> MarlinSimulator:
+    return MarlinSimulator(time_factor=0.002, **options)  # type: ignore[arg-type]
+
+
+def test_firmware_reset_mid_job(rigs: list[Rig]) -> None:
+    printer = rig(rigs, slow_simulator())
+    start_and_wait(printer)
+    printer.simulator.reset()
+    assert_held(printer, MachineState.HALTED, "restarted")
+
+
+def test_thermal_runaway_mid_job(rigs: list[Rig]) -> None:
+    printer = rig(rigs, slow_simulator())
+    start_and_wait(printer)
+    printer.simulator.thermal_runaway()
+    assert_held(printer, MachineState.HALTED, "heater")
+
+
+def test_resend_request_beyond_history(rigs: list[Rig]) -> None:
+    sim = slow_simulator()
+    printer = rig(rigs, sim)
+    sim.resend_beyond_history_at = 400
+    start_and_wait(printer)
+    assert_held(printer, MachineState.LINK_LOST, "unreliable")
+
+
+def test_the_same_line_asked_for_ten_times(rigs: list[Rig]) -> None:
+    sim = slow_simulator()
+    printer = rig(rigs, sim)
+    sim.always_resend = 300
+    start_and_wait(printer)
+    assert_held(printer, MachineState.LINK_LOST, "unreliable")
+    assert sim.received_lines >= 300 + marlin.MAX_RESENDS_OF_ONE_LINE - 1
+
+
+def test_silent_firmware_is_tickled_then_declared_lost(rigs: list[Rig]) -> None:
+    clock = FakeClock()
+    printer = rig(rigs, slow_simulator(), clock=clock, reply_timeout_s=5)
+    start_and_wait(printer)
+    printer.simulator.silent = True
+    time.sleep(0.1)
+    clock.advance(6)  # past the reply timeout: the host asks M105
+    deadline = time.monotonic() + 5
+    while "M105" not in printer.simulator.executed[-3:] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not printer.ended
+    clock.advance(6)  # still nothing
+    assert_held(printer, MachineState.LINK_LOST, "stopped answering")
+
+
+def test_port_disappears_mid_job(rigs: list[Rig]) -> None:
+    printer = rig(rigs, slow_simulator())
+    start_and_wait(printer)
+    printer.simulator.unplug()
+    assert printer.done.wait(10)
+    assert printer.machine.status.state is MachineState.LINK_LOST
+    assert "connection to the printer was lost" in printer.ended[0].reason
+
+
+# --- actions ---------------------------------------------------------------------------------------
+
+
+def test_pause_and_resume_run_the_rest_once(rigs: list[Rig]) -> None:
+    printer = rig(rigs, MarlinSimulator(time_factor=0.0005))
+    program = start_and_wait(printer, moves=3000)
+    printer.machine.perform(MachineAction.PAUSE)
+    printer.wait_for(MachineState.PAUSED)
+    paused_at = len(printer.simulator.executed)
+    time.sleep(0.2)
+    assert len(printer.simulator.executed) == paused_at
+    assert printer.simulator.executed[-1] == "G90"  # the pause recipe ends by restoring absolute moves
+    printer.machine.perform(MachineAction.RESUME)
+    assert printer.done.wait(30) and printer.ended[0].completed
+    executed = [c for c in printer.simulator.executed if c in set(program)]
+    assert [c for c in printer.simulator.executed if c.startswith("G1 X")] == [
+        line for line in program if line.startswith("G1 X")
+    ]
+    assert executed
+
+
+def test_cancel_turns_heaters_off_and_parks(rigs: list[Rig]) -> None:
+    printer = rig(rigs, slow_simulator())
+    start_and_wait(printer)
+    printer.machine.perform(MachineAction.CANCEL)
+    assert printer.done.wait(10)
+    assert not printer.ended[0].completed and printer.ended[0].reason == "cancelled"
+    tail = printer.simulator.executed[-8:]
+    assert tail[:3] == ["M104 S0", "M140 S0", "M107"] and tail[-1] == "M84"
+    assert printer.machine.status.state is MachineState.IDLE
+
+
+def test_stop_is_out_of_band_and_leaves_the_machine_for_staff(rigs: list[Rig]) -> None:
+    printer = rig(rigs, slow_simulator())
+    start_and_wait(printer)
+    printer.machine.perform(MachineAction.STOP)
+    assert printer.done.wait(5)
+    assert printer.simulator.halted  # the emergency parser took M112 with the buffer full
+    status = printer.machine.status
+    assert status.state is MachineState.HALTED and status.needs_staff
+    with pytest.raises(base.MachineBusy):
+        printer.machine.perform(MachineAction.HOME)
+
+
+# --- across a real serial layer -------------------------------------------------------------------
+
+
+def test_streaming_over_a_pty_with_corruption(rigs: list[Rig]) -> None:
+    sim = MarlinSimulator(corrupt_rate=0.05, advanced_ok=True)
+    bridge = PtyBridge(sim)
+    try:
+        printer = Rig(sim, transport=lambda: SerialTransport(bridge.path, 115200))
+        rigs.append(printer)
+        printer.machine.connect()
+        assert printer.machine.status.state is MachineState.IDLE
+        program = program_of(3000)
+        assert printer.run(program).completed
+        assert printer.executed_program(program) == list(program)
+    finally:
+        bridge.close()
+
+
+def test_pty_unplugged_mid_job(rigs: list[Rig]) -> None:
+    sim = slow_simulator()
+    bridge = PtyBridge(sim)
+    try:
+        printer = Rig(sim, transport=lambda: SerialTransport(bridge.path, 115200))
+        rigs.append(printer)
+        printer.machine.connect()
+        start_and_wait(printer)
+        bridge.unplug()
+        assert printer.done.wait(20)
+        assert printer.machine.status.state is MachineState.LINK_LOST
+    finally:
+        bridge.close()
+
+
+# --- the boundary as a type-level fact -------------------------------------------------------------
+
+
+def test_no_adapter_method_takes_raw_gcode() -> None:
+    """Every public method of every machine takes SafeProgram, actions or plain settings, never text to send."""
+    classes = [base.Machine, MarlinMachine]
+    for cls in classes:
+        for name, method in inspect.getmembers(cls, inspect.isfunction):
+            if name.startswith("_"):
+                continue
+            hints = inspect.signature(method).parameters
+            for parameter in hints.values():
+                annotation = str(parameter.annotation)
+                if parameter.name in ("self", "job_id", "loop"):
+                    continue
+                assert "str" not in annotation and "bytes" not in annotation, f"{cls.__name__}.{name}({parameter})"
