@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse
 from nicegui import app, ui
 
 from app.config import Settings
+from app.fleet import Fleet
 from app.pages import register_pages
 from app.services import Services, build_services
 
@@ -33,6 +34,10 @@ def register_media_routes(services: Services) -> None:
 
 def create_app(settings: Settings) -> Services:
     services = build_services(settings)
+    fleet = Fleet.build(services.machines)
+    services.fleet = fleet
+    app.on_startup(fleet.connect_all)
+    app.on_shutdown(fleet.disconnect_all)
     register_media_routes(services)
     register_pages(services)
     return services

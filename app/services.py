@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.db import make_engine, migrate, session_factory
 from app.designs.catalog import Template, load_catalog
+from app.fleet import Fleet
 from app.pipeline import Pipeline
 from app.production.laser import LaserMaterial, load_laser_materials
 from machine_adapters.profiles import MachineProfile, load_machines
@@ -24,6 +25,7 @@ class Services:
     catalog: dict[str, Template]
     laser_materials: dict[str, LaserMaterial]
     pipeline: Pipeline
+    fleet: Fleet | None = None  # the machines at run time; the server builds it, command-line tools need none
 
 
 def build_services(settings: Settings) -> Services:

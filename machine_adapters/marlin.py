@@ -35,6 +35,7 @@ REASON_SILENT = "The printer stopped answering. Staff must check the printer bef
 REASON_RESTARTED = "The printer restarted by itself, so the print's position is lost. Staff must check the printer."
 REASON_RESEND_LOOP = "The connection to the printer is too unreliable to continue. Staff must check the cable."
 REASON_NO_THERMAL_PROTECTION = "This printer's firmware has thermal protection switched off; fabkiosk will not run it."
+REASON_DISCONNECTED = "fabkiosk was disconnected from the printer during the job. Staff must check the printer."
 REASON_INTERNAL = "fabkiosk lost track of the printer. Staff must check the printer before it is used again."
 REASON_NO_HANDSHAKE = "The printer did not answer when connecting. Check that it is switched on and plugged in."
 
@@ -177,9 +178,12 @@ class MarlinMachine(Machine):
             log.exception("the %s port thread failed", self.profile.id)
             self._fail(MachineState.LINK_LOST, REASON_INTERNAL)
         finally:
+            if self.status.job_id is not None:  # disconnected mid-job: hold it, heaters off while the port answers
+                self._fail(MachineState.LINK_LOST, REASON_DISCONNECTED)
             self._connected.set()
             self._running = False
-            self._transport.close()
+            if self._transport is not None:
+                self._transport.close()
             self._transport = None
 
     def _boot(self) -> None:

@@ -58,6 +58,7 @@ class Connection:
     baud: int = 115200
     url: str = ""
     api_key: str = ""
+    speed: float = 1.0  # simulated machines: how many times faster than real time they run
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ def _connection_from(raw: Any, where: str) -> Connection:
         if not url.startswith(("http://", "https://")):
             raise ProfileError(f"{where}.url: give the OctoPrint address starting with http:// or https://")
         return Connection(ctype, url=url, api_key=_text(raw, "api_key", where))
-    return Connection(ctype)
+    return Connection(ctype, speed=_number(raw, "speed", where, 0.1, 10_000, default=1.0))
 
 
 def _limits_from(raw: dict[str, Any], kind: MachineKind, where: str) -> Limits:

@@ -81,6 +81,18 @@ def test_start_page_shows_the_catalog_in_both_languages(server: tuple[str, Path]
     assert status == 200 and b"Name keychain" in body and b"Lena Vogt" in body
 
 
+def test_the_simulated_printer_connects_and_shows_as_ready(server: tuple[str, Path]) -> None:
+    base, _ = server
+    deadline = time.monotonic() + 20
+    while True:
+        body = get(base + "/?lang=de")[2]
+        if b"Bereit" in body:
+            break
+        assert time.monotonic() < deadline, "the simulated printer never became ready"
+        time.sleep(0.3)
+    assert "Nicht verfügbar".encode() in body  # the engraver has no adapter yet: shown, not hidden
+
+
 def test_previews_are_served_over_http_with_long_caching(server: tuple[str, Path]) -> None:
     base, data_dir = server
     services = build_services(load_settings(None, data_dir=str(data_dir)))

@@ -14,6 +14,22 @@ KIND_LABELS = {
 }
 
 
+STATE_LABELS = {
+    "offline": t("Not available"),
+    "connecting": t("Starting up"),
+    "idle": t("Ready"),
+    "heating": t("Busy"),
+    "running": t("Busy"),
+    "pausing": t("Busy"),
+    "paused": t("Busy"),
+    "cancelling": t("Busy"),
+    "finishing": t("Busy"),
+    "halted": t("Waiting for staff"),
+    "alarm": t("Waiting for staff"),
+    "link_lost": t("Waiting for staff"),
+}
+
+
 def register(services: Services) -> None:
     settings = services.settings
 
@@ -42,6 +58,13 @@ def register(services: Services) -> None:
                     with ui.card().classes("p-4"):
                         ui.label(machine.name).classes("text-lg font-bold")
                         ui.label(KIND_LABELS[machine.kind.value].render(lang))
+                        running = services.fleet.machines.get(machine.id) if services.fleet else None
+                        state = (
+                            STATE_LABELS.get(running.status.state.value, t("Not available"))
+                            if running
+                            else t("Not available")
+                        )
+                        ui.label(state.render(lang)).classes("text-base")
             with ui.row().classes("gap-4"):
                 for code in settings.languages:
                     ui.link(code.upper(), f"/?lang={code}").classes("text-xl p-3")

@@ -235,6 +235,18 @@ def test_port_disappears_mid_job(rigs: list[Rig]) -> None:
     assert "connection to the printer was lost" in printer.ended[0].reason
 
 
+def test_disconnecting_mid_job_holds_it_and_turns_heaters_off(rigs: list[Rig]) -> None:
+    printer = rig(rigs, slow_simulator())
+    start_and_wait(printer)
+    printer.machine.disconnect()
+    assert printer.done.wait(5)
+    assert not printer.ended[0].completed and "disconnected" in printer.ended[0].reason
+    deadline = time.monotonic() + 5
+    while "M104 S0" not in printer.simulator.executed[-40:]:  # after what the firmware had buffered
+        assert time.monotonic() < deadline, printer.simulator.executed[-5:]
+        time.sleep(0.02)
+
+
 # --- actions ---------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,40 @@
+"""The store's machines at run time: built once from the profiles, connected in the background at start."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from machine_adapters.base import Machine
+from machine_adapters.profiles import MachineProfile
+from machine_adapters.registry import UnsupportedMachine, build_machine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Fleet:
+    machines: dict[str, Machine] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)  # machine id -> why it cannot be driven
+
+    @classmethod
+    def build(cls, profiles: Mapping[str, MachineProfile]) -> Fleet:
+        fleet = cls()
+        for machine_id, profile in profiles.items():
+            try:
+                fleet.machines[machine_id] = build_machine(profile)
+            except UnsupportedMachine as e:
+                log.warning("%s", e)
+                fleet.unavailable[machine_id] = str(e)
+        return fleet
+
+    def connect_all(self) -> None:
+        """Connect every machine on its own thread, so a slow or absent one delays nobody."""
+        for machine in self.machines.values():
+            threading.Thread(target=machine.connect, name=f"connect-{machine.profile.id}", daemon=True).start()
+
+    def disconnect_all(self) -> None:
+        for machine in self.machines.values():
+            machine.disconnect()
