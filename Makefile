@@ -7,6 +7,11 @@ VENV := .venv
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
+OCTOPRINT_VENV := .venv-octoprint
+# OctoPrint pins old versions of many packages, so it lives in its own environment. Tests use its bundled
+# virtual printer (internal API): keep the version pinned.
+OCTOPRINT_VERSION := 1.11.8
+
 SYSTEM_PACKAGES := python3-venv prusa-slicer openscad fonts-liberation fontconfig socat
 TEST_SYSTEM_PACKAGES := postgresql
 
@@ -15,7 +20,7 @@ TEST_SYSTEM_PACKAGES := postgresql
 run: system-packages $(VENV)/.installed-run
 	$(VENV)/bin/fabkiosk serve --host $(HOST) --port $(PORT)
 
-test: system-packages test-system-packages $(VENV)/.installed-test
+test: system-packages test-system-packages $(VENV)/.installed-test $(OCTOPRINT_VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy machine_adapters
@@ -44,6 +49,13 @@ $(VENV)/bin/python:
 
 $(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/python
 	$(VENV)/bin/pip install -q -e .
+	touch $@
+
+$(OCTOPRINT_VENV)/.installed: Makefile
+	rm -rf $(OCTOPRINT_VENV)
+	$(PYTHON) -m venv $(OCTOPRINT_VENV)
+	$(OCTOPRINT_VENV)/bin/pip install -q --upgrade pip
+	$(OCTOPRINT_VENV)/bin/pip install -q octoprint==$(OCTOPRINT_VERSION)
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python

@@ -30,6 +30,9 @@ FOLLOWUP_S = 0.1
 STATUS_EVERY_S = 0.25  # progress reaches the status at most this often, or every so many lines
 STATUS_EVERY_LINES = 500
 
+CHATTER = frozenset({ReplyKind.TEMPERATURE, ReplyKind.OTHER, ReplyKind.WAIT})
+WAITS = ("M109 ", "M190 ", "M109*", "M190*")  # firmware without busy-keepalive reports temperatures while heating
+
 REASON_LINK_LOST = "The connection to the printer was lost. Staff must check the printer before it is used again."
 REASON_SILENT = "The printer stopped answering. Staff must check the printer before it is used again."
 REASON_RESTARTED = "The printer restarted by itself, so the print's position is lost. Staff must check the printer."
@@ -73,7 +76,7 @@ class MarlinMachine(Machine):
     def _reset_link_state(self) -> None:
         self._line = -1  # the number of the last line framed; the handshake's M110 is line 0
         self._history: OrderedDict[int, bytes] = OrderedDict()
-        self._inflight: deque[int | None] = deque()  # line numbers awaiting "ok"; None for an unnumbered poll
+        self._inflight: deque[int] = deque()  # line numbers awaiting "ok", oldest first
         self._priority: deque[str] = deque()
         self._resend_queue: deque[int] = deque()
         self._batches: deque[tuple[int, Callable[[], object]]] = deque()
@@ -168,9 +171,12 @@ class MarlinMachine(Machine):
                 self._send_what_fits()
                 raw = self._transport.readline(0.01 if self._inflight else 0.05)
                 if raw:
-                    self._last_rx = self.clock()
-                    self._tickled = False
-                    self._handle(parse_reply(raw))
+                    reply = parse_reply(raw)
+                    # temperature reports alone do not show that commands move on, except during a wait for heat
+                    if reply.kind not in CHATTER or self._waiting_for_heat():
+                        self._last_rx = self.clock()
+                        self._tickled = False
+                    self._handle(reply)
                 self._watch_time()
         except LinkLost:
             self._fail(MachineState.LINK_LOST, REASON_LINK_LOST)
@@ -185,6 +191,10 @@ class MarlinMachine(Machine):
             if self._transport is not None:
                 self._transport.close()
             self._transport = None
+
+    def _waiting_for_heat(self) -> bool:
+        framed = self._history.get(self._inflight[0], b"") if self._inflight else b""
+        return any(f" {c}".encode() in framed for c in WAITS)
 
     def _boot(self) -> None:
         deadline = time.monotonic() + self.boot_wait_s
@@ -309,6 +319,8 @@ class MarlinMachine(Machine):
         elif kind is ReplyKind.HALTED:
             self._fail(MachineState.HALTED, halt_reason(reply.text))
             self._running = False
+        elif kind is ReplyKind.WAIT and self._inflight and not self._tickled:
+            self._tickle()  # idle, yet a line of ours is unanswered: its "ok" was lost, or the line was
         elif kind is ReplyKind.CAPABILITY:
             self.capabilities[reply.name] = reply.enabled
         elif kind is ReplyKind.FIRMWARE:
@@ -323,9 +335,9 @@ class MarlinMachine(Machine):
         if not self._inflight:
             return
         number = self._inflight.popleft()
-        if number is not None and number in self._program_lines:
+        if number in self._program_lines:
             self._acked_program = self._program_lines[number] + 1
-        while self._batches and number is not None and self._batches[0][0] <= number:
+        while self._batches and self._batches[0][0] <= number:
             self._batches.popleft()[1]()
         self._progress()
 
@@ -351,8 +363,8 @@ class MarlinMachine(Machine):
             self._fail(MachineState.LINK_LOST, REASON_RESEND_LOOP)
             self._running = False
             return
-        refused = [n for n in self._inflight if n is not None and n >= number]
-        self._inflight = deque(n for n in self._inflight if n is None or n < number)
+        refused = [n for n in self._inflight if n >= number]
+        self._inflight = deque(n for n in self._inflight if n < number)
         self._rewind_to = number
         self._echoes_due = max(0, len(refused) - 1)
         self._echo_deadline = self.clock() + RESEND_GRACE_S
@@ -386,15 +398,22 @@ class MarlinMachine(Machine):
                     self._fail(MachineState.LINK_LOST, REASON_SILENT)
                     self._running = False
                     return
-                assert self._transport is not None
-                self._transport.write(b"M105\n")
-                self._inflight.append(None)
-                self._tickled = True
-                self._last_rx = now
+                self._tickle()
         program = self._program
         finished = self._feeding and program is not None and self._acked_program >= len(program)
         if finished and not self._inflight and not self._priority:
             self._end_job(True, "")
+
+    def _tickle(self) -> None:
+        """Ask for temperatures, unnumbered: any answer shows the link lives, and its "ok" stands in for a lost one.
+
+        If the lost "ok" was only late, the spare one lets one more line into the firmware's buffer early, which
+        the buffer holds; line numbers keep every line in order either way.
+        """
+        assert self._transport is not None
+        self._transport.write(b"M105\n")
+        self._tickled = True
+        self._last_rx = self.clock()
 
     def _progress(self) -> None:
         now = self.clock()
