@@ -341,36 +341,31 @@ class _Checker:
     # --- temperatures, fans, factors, limits ---------------------------------------------------
 
     def _hotend(self, command: str, params: dict[str, float]) -> None:
-        material = self.profile.material
-        target = params.get("S", params.get("R"))
-        if target is None:
-            raise _Refused("missing_value", f"{command} needs a temperature (S)")
-        for letter in ("S", "R"):
-            if letter in params and params[letter] != 0:
-                low, high = material.hotend or (0.0, 0.0)
-                high = min(high, self.profile.limits.hotend_max - HOTEND_OVERSHOOT)
-                if not low <= params[letter] <= high:
-                    raise _Refused(
-                        "temperature_out_of_range",
-                        f"nozzle {params[letter]:g} °C is outside {low:g} to {high:g} °C for {material.name}",
-                    )
+        ceiling = self.profile.limits.hotend_max - HOTEND_OVERSHOOT
+        self._temperature(command, params, "nozzle", self.profile.material.hotend, ceiling)
 
     _M104 = _hotend
     _M109 = _hotend
 
     def _bed(self, command: str, params: dict[str, float]) -> None:
-        material = self.profile.material
+        self._temperature(command, params, "bed", self.profile.material.bed, self.profile.limits.bed_max)
+
+    def _temperature(
+        self, command: str, params: dict[str, float], heater: str, allowed: tuple[float, float] | None, ceiling: float
+    ) -> None:
+        """A target of 0 (off) or within the loaded material's range and below the firmware's maximum."""
         if "S" not in params and "R" not in params:
             raise _Refused("missing_value", f"{command} needs a temperature (S)")
+        low, high = allowed or (0.0, 0.0)
+        high = min(high, ceiling)
         for letter in ("S", "R"):
-            if letter in params and params[letter] != 0:
-                low, high = material.bed or (0.0, 0.0)
-                high = min(high, self.profile.limits.bed_max)
-                if not low <= params[letter] <= high:
-                    raise _Refused(
-                        "temperature_out_of_range",
-                        f"bed {params[letter]:g} °C is outside {low:g} to {high:g} °C for {material.name}",
-                    )
+            value = params.get(letter, 0.0)
+            if value != 0 and not low <= value <= high:
+                material = self.profile.material.name
+                raise _Refused(
+                    "temperature_out_of_range",
+                    f"{heater} {value:g} °C is outside {low:g} to {high:g} °C for {material}",
+                )
 
     _M140 = _bed
     _M190 = _bed
