@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from app.designs.uploads import check_size
 from app.i18n import t
 from app.pipeline import QuoteResult
 from app.production.quotes import format_money
-from machine_adapters.profiles import ProfileError
+from machine_adapters.profiles import MachineProfile, ProfileError
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
@@ -110,7 +110,7 @@ def _quote(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if args.template:
             template = services.catalog.get(args.template)
-            machine = args.machine or _first_machine(services, template.machine_kinds if template else ())
+            machine = args.machine or _first_machine(services.machines, template.machine_kinds if template else ())
             result = pipeline.quote_template(args.template, values, machine, args.material)
         else:
             path = Path(args.model)
@@ -119,7 +119,7 @@ def _quote(settings: Settings, args: argparse.Namespace) -> int:
                 return EXIT_USAGE
             check_size(path.stat().st_size, settings.uploads)
             kinds = ("laser_engraver", "cnc_router") if path.suffix.lower() == ".svg" else ("fdm_printer",)
-            machine = args.machine or _first_machine(services, kinds)
+            machine = args.machine or _first_machine(services.machines, kinds)
             result = pipeline.quote_upload(path.read_bytes(), path.name, machine, args.material, args.scale)
     except DesignRejected as e:
         _print_problems(e.problems, lang, sys.stderr)
@@ -128,12 +128,9 @@ def _quote(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _first_machine(services: object, kinds: Sequence[str]) -> str:
-    machines = services.machines  # type: ignore[attr-defined]
-    for machine in machines.values():
-        if machine.kind.value in kinds:
-            return str(machine.id)
-    return str(next(iter(machines)))
+def _first_machine(machines: Mapping[str, MachineProfile], kinds: Sequence[str]) -> str:
+    """The first machine of a kind that makes the design; the store's first machine otherwise."""
+    return next((m.id for m in machines.values() if m.kind.value in kinds), next(iter(machines)))
 
 
 def _print_problems(problems: Sequence[Problem], lang: str, stream: object) -> None:

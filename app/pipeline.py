@@ -238,16 +238,16 @@ class Pipeline:
         machine = self.machine(machine_id)
         if not 0.001 <= scale <= 1000:
             raise reject("size.bad_scale", t("The scale must be between 0.001 and 1000."), None)
-        data = design.geometry_path.read_bytes()
         if design.geometry_format in DRAWING_FORMATS:
-            return self._drawing_part(design, machine, read_drawing(data, self.settings.uploads)), None
+            drawing = read_drawing(design.geometry_path.read_bytes(), self.settings.uploads)
+            return self._drawing_part(design, machine, drawing), None
         if machine.kind is not MachineKind.FDM_PRINTER:
             raise reject(
                 "design.wrong_machine",
                 t("3-D models are made on a printer, not on this machine."),
                 t("Choose a printer."),
             )
-        raw = raw or read_mesh(data, design.geometry_format, self.settings.uploads)
+        raw = raw or read_mesh(design.geometry_path.read_bytes(), design.geometry_format, self.settings.uploads)
         if scale != 1.0:
             raw = RawMesh(raw.vertices * scale, raw.faces)
         check = check_part(raw, machine.envelope, lay_flat=design.source == "upload")
