@@ -18,7 +18,7 @@ from machine_adapters.base import Clock, JobEnded, Machine, MachineAction, Machi
 from machine_adapters.gcode import SafeProgram
 from machine_adapters.marlin_wire import Reply, ReplyKind, frame, parse_reply
 from machine_adapters.profiles import MachineProfile
-from machine_adapters.recipes import Recipe, recipe_for
+from machine_adapters.recipes import HEATERS_OFF, Recipe, recipe_for
 from machine_adapters.transport import LinkLost, Transport
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,8 @@ HISTORY = 256  # lines kept for resends (SAFETY asks for at least 64)
 MAX_RESENDS_OF_ONE_LINE = 10
 RESEND_GRACE_S = 0.5
 FOLLOWUP_S = 0.1
+HEATERS_OFF_IDLE_S = 600.0  # SAFETY: heaters off after 10 minutes idle
+HEATERS_OFF_PAUSED_S = 300.0  # and after 5 minutes paused
 STATUS_EVERY_S = 0.25  # progress reaches the status at most this often, or every so many lines
 STATUS_EVERY_LINES = 500
 
@@ -39,6 +41,7 @@ REASON_RESTARTED = "The printer restarted by itself, so the print's position is 
 REASON_RESEND_LOOP = "The connection to the printer is too unreliable to continue. Staff must check the cable."
 REASON_NO_THERMAL_PROTECTION = "This printer's firmware has thermal protection switched off; fabkiosk will not run it."
 REASON_DISCONNECTED = "fabkiosk was disconnected from the printer during the job. Staff must check the printer."
+REASON_COOLED_UNKNOWN = "The printer cooled down during the long pause and cannot be resumed. Cancel the job."
 REASON_INTERNAL = "fabkiosk lost track of the printer. Staff must check the printer before it is used again."
 REASON_NO_HANDSHAKE = "The printer did not answer when connecting. Check that it is switched on and plugged in."
 
@@ -102,6 +105,7 @@ class MarlinMachine(Machine):
         self._last_rx = self.clock()
         self._tickled = False
         self._last_status = 0.0
+        self._quiet: tuple[MachineState, float, bool] | None = None  # idle or paused: since when, heaters off yet
 
     # --- public: any thread --------------------------------------------------------------------
 
@@ -230,7 +234,15 @@ class MarlinMachine(Machine):
                 self._run_recipe(payload)
 
     def _run_recipe(self, action: MachineAction) -> None:
+        cooled = self._quiet is not None and self._quiet[2]
+        if action is MachineAction.RESUME and cooled and not (self._paused_by and self._paused_by.hotend_target):
+            self._update(last_error=REASON_COOLED_UNKNOWN)  # cannot heat up to temperatures nobody reported
+            return
+        if self._program is not None and self._next_index > 0:
+            # a recipe moves from where the last line sent leaves the machine (a pause waits for it: M400)
+            self._update(position=self._program.position_after(self._next_index - 1))
         recipe = recipe_for(self.profile, action, self.status, self._paused_by)
+        self._quiet = None  # someone acted: the idle and pause timers start again
         if recipe.stop_feeding:
             self._feeding = False
         if action is MachineAction.PAUSE:
@@ -382,8 +394,29 @@ class MarlinMachine(Machine):
         if self._advanced:
             self._free_slots = max(0, self._window - len(self._inflight))
 
+    def _heaters_off_when_quiet(self, now: float) -> None:
+        """Heaters off after 10 minutes idle or 5 paused; a resume heats up again first (see recipes)."""
+        state = self.status.state
+        if state not in (MachineState.IDLE, MachineState.PAUSED):
+            self._quiet = None
+            return
+        if self._quiet is None or self._quiet[0] is not state:
+            self._quiet = (state, now, False)
+            return
+        _, since, done = self._quiet
+        limit = HEATERS_OFF_PAUSED_S if state is MachineState.PAUSED else HEATERS_OFF_IDLE_S
+        if not done and now - since > limit:
+            self._priority.extend(HEATERS_OFF)
+            self._quiet = (state, since, True)
+            hotend, bed = self.status.hotend, self.status.bed  # we set the targets to 0: say so at once
+            self._update(
+                hotend=Temperature(hotend.current, 0.0) if hotend else None,
+                bed=Temperature(bed.current, 0.0) if bed else None,
+            )
+
     def _watch_time(self) -> None:
         now = self.clock()
+        self._heaters_off_when_quiet(now)
         if self._followup_due is not None and now > self._followup_due:
             self._followup_due = None
             self._resend_sends_ok = False  # no "ok" followed the request: this firmware sends none

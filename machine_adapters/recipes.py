@@ -14,6 +14,7 @@ from machine_adapters.profiles import MachineKind, MachineProfile
 CANCEL_LIFT_MM = 10.0
 PAUSE_LIFT_MM = 2.0
 PAUSE_RETRACT_MM = 1.0
+HEATERS_OFF = ("M104 S0", "M140 S0", "M107")
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class Recipe:
     stop_feeding: bool = False  # no more program lines after this
     needs_staff: bool = False  # the machine is left for staff to bring back
     lift_mm: float = 0.0  # how far a pause lifted the nozzle, so resuming lowers it by exactly that
+    hotend_target: float = 0.0  # a pause remembers the temperatures, to heat up again after heaters-off
+    bed_target: float = 0.0
 
 
 class NoRecipe(ValueError):
@@ -67,10 +70,21 @@ def _marlin(profile: MachineProfile, action: MachineAction, status: MachineStatu
             action,
             lines=("M400", "M83", f"G1 E-{PAUSE_RETRACT_MM:g} F1800", "G91", f"G1 Z{lift:.2f} F600", "G90"),
             stop_feeding=True,
+            lift_mm=lift,
+            hotend_target=status.hotend.target if status.hotend else 0.0,
+            bed_target=status.bed.target if status.bed else 0.0,
         )
     if action is MachineAction.RESUME:
-        lift = max(0.0, min(PAUSE_LIFT_MM, env.z - z + PAUSE_LIFT_MM))
-        return Recipe(action, lines=("G91", f"G1 Z-{lift:.2f} F600", "G90", "M83", f"G1 E{PAUSE_RETRACT_MM:g} F1800"))
+        lift = paused_by.lift_mm if paused_by else 0.0
+        reheat: tuple[str, ...] = ()
+        hotend_now = status.hotend.target if status.hotend else 0.0
+        if paused_by and paused_by.hotend_target > 0 and hotend_now < paused_by.hotend_target:
+            # the heaters were turned off during a long pause: back to the job's temperatures before moving
+            reheat = (f"M190 S{paused_by.bed_target:g}",) if paused_by.bed_target > 0 else ()
+            reheat += (f"M109 S{paused_by.hotend_target:g}",)
+        return Recipe(
+            action, lines=(*reheat, "G91", f"G1 Z-{lift:.2f} F600", "G90", "M83", f"G1 E{PAUSE_RETRACT_MM:g} F1800")
+        )
     if action is MachineAction.HOME:
         return Recipe(action, lines=("G28",))
     if action is MachineAction.PREHEAT:
@@ -79,7 +93,7 @@ def _marlin(profile: MachineProfile, action: MachineAction, status: MachineStatu
         bed = (material.bed or (0.0, 0.0))[0]
         return Recipe(action, lines=(f"M104 S{hotend:g}", f"M140 S{bed:g}"))
     if action is MachineAction.COOL_DOWN:
-        return Recipe(action, lines=("M104 S0", "M140 S0", "M107"))
+        return Recipe(action, lines=HEATERS_OFF)
     raise NoRecipe(f"a {profile.kind.value} cannot {action.value}")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from dataclasses import dataclass, field
 
 from machine_adapters.gcode.parse import Line, LineRejected, parse_line
@@ -17,6 +18,7 @@ from machine_adapters.gcode.rules import REFUSED_BECAUSE, allowed_for
 from machine_adapters.profiles import MachineKind, MachineProfile
 
 MAX_FINDINGS = 50
+_NAN = float("nan")
 MARLIN_COMMAND_MAX = 80  # leaves room for `N<line> ` and `*<checksum>` within Marlin's 96-byte buffer
 GRBL_LINE_MAX = 70  # GRBL's line buffer is 80 characters
 HOTEND_OVERSHOOT = 15.0  # a heater overshoots its target; stay that far below the firmware maximum
@@ -65,7 +67,9 @@ def validate_program(text: str, profile: MachineProfile) -> SafeProgram:
     checker = _Checker(profile)
     lines: list[str] = []
     sources: list[int] = []
+    positions: array[float] = array("f")
     findings: list[Finding] = []
+    position = checker.state.position
     for number, raw in enumerate(text.split("\n"), start=1):
         if raw.endswith("\r"):
             raw = raw[:-1]  # a CRLF line ending; any other carriage return is refused by the parser
@@ -79,11 +83,13 @@ def validate_program(text: str, profile: MachineProfile) -> SafeProgram:
         if canonical is not None:
             lines.append(canonical)
             sources.append(number)
+            x, y, z = position
+            positions.extend((_NAN if x is None else x, _NAN if y is None else y, _NAN if z is None else z))
     if findings:
         raise ProgramRejected(profile.id, findings)
     if not lines:
         raise ProgramRejected(profile.id, [Finding(0, "", "empty_program", "the program contains no commands")])
-    return _make(profile.id, lines, sources)
+    return _make(profile.id, lines, sources, positions)
 
 
 class _Checker:

@@ -258,9 +258,10 @@ def test_pause_and_resume_run_the_rest_once(rigs: list[Rig]) -> None:
     paused_at = len(printer.simulator.executed)
     time.sleep(0.2)
     assert len(printer.simulator.executed) == paused_at
-    assert printer.simulator.executed[-1] == "G90"  # the pause recipe ends by restoring absolute moves
+    assert printer.simulator.executed[-3:] == ["G91", "G1 Z2.00 F600", "G90"]  # lifted 2 mm off the part
     printer.machine.perform(MachineAction.RESUME)
     assert printer.done.wait(30) and printer.ended[0].completed
+    assert "G1 Z-2.00 F600" in printer.simulator.executed  # and lowered by exactly that on resuming
     executed = [c for c in printer.simulator.executed if c in set(program)]
     assert [c for c in printer.simulator.executed if c.startswith("G1 X")] == [
         line for line in program if line.startswith("G1 X")
@@ -340,3 +341,50 @@ def test_no_adapter_method_takes_raw_gcode() -> None:
                 if parameter.name in ("self", "job_id", "loop"):
                     continue
                 assert "str" not in annotation and "bytes" not in annotation, f"{cls.__name__}.{name}({parameter})"
+
+
+# --- heaters off when nobody is printing ------------------------------------------------------------
+
+
+def test_heaters_go_off_after_five_minutes_paused_and_come_back_before_resuming(rigs: list[Rig]) -> None:
+    clock = FakeClock()
+    printer = rig(rigs, MarlinSimulator(time_factor=0.0005), clock=clock)
+    program = start_and_wait(printer, moves=3000)
+    deadline = time.monotonic() + 5
+    while printer.machine.status.hotend is None or printer.machine.status.hotend.target != 200:
+        assert time.monotonic() < deadline, "no temperature report"
+        time.sleep(0.01)
+    printer.machine.perform(MachineAction.PAUSE)
+    printer.wait_for(MachineState.PAUSED)
+    clock.advance(299)
+    time.sleep(0.2)
+    assert "M104 S0" not in printer.simulator.executed[-6:]
+    clock.advance(2)  # past five minutes
+    deadline = time.monotonic() + 5
+    while printer.simulator.executed[-3:] != ["M104 S0", "M140 S0", "M107"]:
+        assert time.monotonic() < deadline, printer.simulator.executed[-5:]
+        time.sleep(0.01)
+    printer.machine.perform(MachineAction.RESUME)
+    assert printer.done.wait(30), (printer.machine.status.last_error, printer.simulator.executed[-12:])
+    assert printer.ended[0].completed
+    after_pause = printer.simulator.executed[printer.simulator.executed.index("M107", -len(program) - 20) :]
+    assert after_pause[1:3] == ["M190 S60", "M109 S200"]  # heated up again before the first move
+    assert printer.simulator.executed.count(program[-4]) >= 1
+
+
+def test_heaters_go_off_after_ten_minutes_idle(rigs: list[Rig]) -> None:
+    clock = FakeClock()
+    printer = rig(rigs, clock=clock)
+    printer.machine.perform(MachineAction.PREHEAT)
+    deadline = time.monotonic() + 5
+    while "M104 S200" not in printer.simulator.executed:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    clock.advance(599)
+    time.sleep(0.2)
+    assert "M104 S0" not in printer.simulator.executed
+    clock.advance(2)
+    deadline = time.monotonic() + 5
+    while printer.simulator.executed[-3:] != ["M104 S0", "M140 S0", "M107"]:
+        assert time.monotonic() < deadline, printer.simulator.executed[-5:]
+        time.sleep(0.01)

@@ -271,3 +271,11 @@ def test_canonical_lines_are_what_gets_streamed() -> None:
     program = validate_program("G90\nM83\ng28\nn5 g1 z005 f600 ; up\nG1 X10.50 Y.5 F600", PRINTER)
     assert list(program) == ["G90", "M83", "G28", "G1 Z5 F600", "G1 X10.50 Y.5 F600"]
     assert program.source_lines == (1, 2, 3, 4, 5)
+
+
+def test_the_program_knows_where_each_line_leaves_the_machine() -> None:
+    program = validate_program("G90\nM83\nG1 X5 F600\nG28\nG1 X10 Y20 Z0.3 F600\nG91\nG1 Z2 F600", PRINTER)
+    assert program.position_after(2) is None  # moved before homing: not known
+    assert program.position_after(3) == (0.0, 0.0, 0.0)
+    assert program.position_after(4) == pytest.approx((10.0, 20.0, 0.3))
+    assert program.position_after(6) == pytest.approx((10.0, 20.0, 2.3))
