@@ -148,6 +148,7 @@ class MarlinMachine(Machine):
             )
         elif state is not MachineState.IDLE:
             raise MachineBusy(f"cannot {action.value.replace('_', ' ')} while the machine is {state.value}")
+        recipe_for(self.profile, action, self.status, self._paused_by)  # refuses here what this kind cannot do
         self._actions.put(("action", action))
 
     def _emergency_stop(self) -> None:

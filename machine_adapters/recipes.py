@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from machine_adapters.base import MachineAction, MachineStatus
+from machine_adapters.base import MachineAction, MachineError, MachineStatus
 from machine_adapters.profiles import MachineKind, MachineProfile
 
 CANCEL_LIFT_MM = 10.0
@@ -29,7 +29,7 @@ class Recipe:
     bed_target: float = 0.0
 
 
-class NoRecipe(ValueError):
+class NoRecipe(MachineError):
     """This machine kind has no such action (e.g. framing on a printer)."""
 
 

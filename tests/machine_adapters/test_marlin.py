@@ -15,6 +15,7 @@ from machine_adapters.base import JobEnded, MachineAction, MachineState
 from machine_adapters.gcode import SafeProgram, validate_program
 from machine_adapters.marlin import MarlinMachine
 from machine_adapters.profiles import load_machines
+from machine_adapters.recipes import NoRecipe
 from machine_adapters.simulators.marlin import MarlinSimulator
 from machine_adapters.simulators.pty import PtyBridge
 from machine_adapters.transport import SerialTransport
@@ -290,6 +291,13 @@ def test_stop_is_out_of_band_and_leaves_the_machine_for_staff(rigs: list[Rig]) -
     assert status.state is MachineState.HALTED and status.needs_staff
     with pytest.raises(base.MachineBusy):
         printer.machine.perform(MachineAction.HOME)
+
+
+def test_an_action_a_printer_does_not_have_is_refused_at_once(rigs: list[Rig]) -> None:
+    printer = rig(rigs)
+    with pytest.raises(NoRecipe, match="cannot frame"):
+        printer.machine.perform(MachineAction.FRAME)
+    assert printer.machine.status.state is MachineState.IDLE
 
 
 # --- across a real serial layer -------------------------------------------------------------------
