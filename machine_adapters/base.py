@@ -77,10 +77,6 @@ class MachineBusy(MachineError):
     """The machine is doing something else (a job, an incident) and cannot take this now."""
 
 
-class FirmwareRefused(MachineError):
-    """The firmware lacks a safety feature fabkiosk requires, or does not match the profile."""
-
-
 @dataclass(frozen=True)
 class Temperature:
     current: float

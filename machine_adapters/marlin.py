@@ -42,6 +42,7 @@ REASON_RESEND_LOOP = "The connection to the printer is too unreliable to continu
 REASON_NO_THERMAL_PROTECTION = "This printer's firmware has thermal protection switched off; fabkiosk will not run it."
 REASON_DISCONNECTED = "fabkiosk was disconnected from the printer during the job. Staff must check the printer."
 REASON_COOLED_UNKNOWN = "The printer cooled down during the long pause and cannot be resumed. Cancel the job."
+REASON_STOPPED = "Stopped. Staff must check the machine before it is used again."
 REASON_INTERNAL = "fabkiosk lost track of the printer. Staff must check the printer before it is used again."
 REASON_NO_HANDSHAKE = "The printer did not answer when connecting. Check that it is switched on and plugged in."
 
@@ -265,12 +266,15 @@ class MarlinMachine(Machine):
 
     def _stopped(self, recipe: Recipe) -> None:
         self._feeding = False
-        if not self.capabilities.get("EMERGENCY_PARSER") and self._transport is not None:
-            self._transport.write(frame(self._next_line(), "M112"))  # no parser: next in line is the best we have
+        if self._transport is not None:
+            if not self.capabilities.get("EMERGENCY_PARSER"):
+                self._transport.write(frame(self._next_line(), "M112"))  # no parser: next in line is the best we have
+            for line in recipe.lines:  # then heaters off, unnumbered, for a firmware that still listens
+                self._transport.write(f"{line}\n".encode("ascii"))
         self._inflight.clear()
         self._priority.clear()
         self._batches.clear()
-        self._fail(MachineState.HALTED, "Stopped. Staff must check the machine before it is used again.")
+        self._fail(MachineState.HALTED, REASON_STOPPED, needs_staff=recipe.needs_staff)
         self._running = False
 
     def _queue_batch(self, lines: list[str], done: Callable[[], object]) -> None:

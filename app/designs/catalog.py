@@ -48,8 +48,6 @@ class Template:
     def description_in(self, lang: str) -> str:
         return self.description.get(lang) or self.description.get("en") or ""
 
-    def label(self, param: Parameter, lang: str) -> str:
-        return self.labels.get(param.name, {}).get(lang) or param.description or param.name
 
     def undrawable(self, text: str) -> set[str]:
         """Characters of `text` that any of this template's fonts cannot draw."""
@@ -58,9 +56,6 @@ class Template:
             missing |= undrawable_characters(font, text)
         return missing
 
-    @property
-    def text_parameters(self) -> list[TextParam]:
-        return [p for p in self.parameters if isinstance(p, TextParam)]
 
 
 def load_catalog(templates_dir: Path) -> dict[str, Template]:

@@ -36,9 +36,6 @@ class DesignRejected(Exception):
         self.problems = problems
 
 
-def errors(problems: list[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity is Severity.ERROR]
-
 
 def reject(code: str, message: Text, action: Text | None = None, field: str = "") -> DesignRejected:
     """A DesignRejected with one error, ready to raise."""
