@@ -24,7 +24,7 @@ from app.designs.mesh_formats import RawMesh
 from app.designs.openscad import render_template
 from app.designs.preview import write_preview
 from app.designs.problems import Problem, Severity, reject
-from app.designs.svg import SvgDesign
+from app.designs.svg import DrawingMeasures, SvgDesign
 from app.designs.uploads import DRAWING_FORMATS, read_drawing, read_mesh, store_upload
 from app.i18n import t
 from app.models import DesignRow, PartRow, PlanRow, QuoteRow
@@ -68,7 +68,9 @@ class Part:
     volume_mm3: float
     triangles: int
     problems: tuple[Problem, ...]
+    content_hash: str  # sha256 of the geometry file: names the programs made from it
     unchanged: bool = False  # same shape and orientation as the uploaded file, only moved
+    drawing: DrawingMeasures | None = None  # for 2-D designs: what the engraver's estimate needs
 
 
 @dataclass(frozen=True)
@@ -163,8 +165,9 @@ class Pipeline:
             return None, None
         if machine.kind is not MachineKind.FDM_PRINTER or material not in machine.materials:
             return None, None
-        raw = read_mesh(design.geometry_path.read_bytes(), "stl", self.settings.uploads)
-        output = self._program_path(design.geometry_path, machine, material)
+        data = design.geometry_path.read_bytes()
+        raw = read_mesh(data, "stl", self.settings.uploads)
+        output = self._program_path(hashlib.sha256(data).hexdigest(), machine, material)
         cancel = threading.Event()
         future = _SLICES.submit(
             slice_part,
@@ -239,8 +242,9 @@ class Pipeline:
         if not 0.001 <= scale <= 1000:
             raise reject("size.bad_scale", t("The scale must be between 0.001 and 1000."), None)
         if design.geometry_format in DRAWING_FORMATS:
-            drawing = read_drawing(design.geometry_path.read_bytes(), self.settings.uploads)
-            return self._drawing_part(design, machine, drawing), None
+            data = design.geometry_path.read_bytes()
+            drawing = read_drawing(data, self.settings.uploads)
+            return self._drawing_part(design, machine, drawing, hashlib.sha256(data).hexdigest()), None
         if machine.kind is not MachineKind.FDM_PRINTER:
             raise reject(
                 "design.wrong_machine",
@@ -273,6 +277,7 @@ class Pipeline:
             check.volume_mm3,
             check.triangles,
             tuple(check.problems),
+            digest,
             unchanged=check.unchanged,
         )
         self._store(
@@ -294,7 +299,7 @@ class Pipeline:
         )
         return part, preview
 
-    def _drawing_part(self, design: Design, machine: MachineProfile, drawing: SvgDesign) -> Part:
+    def _drawing_part(self, design: Design, machine: MachineProfile, drawing: SvgDesign, digest: str) -> Part:
         if machine.kind is MachineKind.FDM_PRINTER:
             raise reject(
                 "design.wrong_machine",
@@ -315,7 +320,19 @@ class Pipeline:
                 ),
                 t("Make the drawing smaller."),
             )
-        part = Part(new_id(), design.id, machine.id, design.geometry_path, None, (w, h, 0.0), 0.0, 0, ())
+        part = Part(
+            new_id(),
+            design.id,
+            machine.id,
+            design.geometry_path,
+            None,
+            (w, h, 0.0),
+            0.0,
+            0,
+            (),
+            digest,
+            drawing=drawing.measures,
+        )
         self._store(
             PartRow(
                 id=part.id,
@@ -323,7 +340,7 @@ class Pipeline:
                 machine_id=machine.id,
                 geometry_path=str(design.geometry_path),
                 preview_path=None,
-                content_hash=hashlib.sha256(design.geometry_path.read_bytes()).hexdigest(),
+                content_hash=digest,
                 size_x=w,
                 size_y=h,
                 size_z=0.0,
@@ -368,9 +385,9 @@ class Pipeline:
         )
         return plan
 
-    def _program_path(self, mesh_path: Path, machine: MachineProfile, material: str) -> Path:
+    def _program_path(self, mesh_digest: str, machine: MachineProfile, material: str) -> Path:
         """Where the program for this mesh, machine and material lives: named by everything that shapes it."""
-        key = hashlib.sha256(mesh_path.read_bytes())
+        key = hashlib.sha256(mesh_digest.encode("ascii"))
         for profile in profile_files(self.settings.profiles_dir, machine, material):
             key.update(profile.read_bytes())
         key.update(f"{machine.envelope}".encode())
@@ -380,7 +397,7 @@ class Pipeline:
         if early is not None:
             program = early.future.result()
         else:
-            output = self._program_path(part.geometry_path, machine, material)
+            output = self._program_path(part.content_hash, machine, material)
             program = slice_part(
                 part.geometry_path,
                 machine,
@@ -409,7 +426,8 @@ class Pipeline:
                 t("{material} cannot be lasered here.", material=material),
                 t("Choose another material."),
             )
-        drawing = read_drawing(part.geometry_path.read_bytes(), self.settings.uploads)
+        drawing = part.drawing
+        assert drawing is not None, "a drawing part carries its measures"
         sheet_cm2 = (drawing.width_mm + 10) * (drawing.height_mm + 10) / 100  # with a 5 mm margin around
         # The toolpath for the engraver is generated from the drawing when the job is prepared for the machine.
         return Plan(

@@ -1,5 +1,6 @@
 """Template or upload to price, with the real OpenSCAD and PrusaSlicer, every step stored."""
 
+import hashlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -134,7 +135,8 @@ def test_an_upload_that_needs_no_change_is_sliced_as_it_came(services: Services)
     result = services.pipeline.quote_upload(stl_bytes(trimesh.creation.box((20, 20, 20))), "cube.stl", PRINTER)
     assert result.part.unchanged
     machine = services.machines[PRINTER]
-    expected = services.pipeline._program_path(result.design.geometry_path, machine, "PLA")
+    upload_digest = hashlib.sha256(result.design.geometry_path.read_bytes()).hexdigest()
+    expected = services.pipeline._program_path(upload_digest, machine, "PLA")
     assert result.plan.program_path == expected
 
 

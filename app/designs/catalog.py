@@ -48,14 +48,12 @@ class Template:
     def description_in(self, lang: str) -> str:
         return self.description.get(lang) or self.description.get("en") or ""
 
-
     def undrawable(self, text: str) -> set[str]:
         """Characters of `text` that any of this template's fonts cannot draw."""
         missing: set[str] = set()
         for font in self.fonts:
             missing |= undrawable_characters(font, text)
         return missing
-
 
 
 def load_catalog(templates_dir: Path) -> dict[str, Template]:

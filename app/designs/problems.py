@@ -36,7 +36,6 @@ class DesignRejected(Exception):
         self.problems = problems
 
 
-
 def reject(code: str, message: Text, action: Text | None = None, field: str = "") -> DesignRejected:
     """A DesignRejected with one error, ready to raise."""
     return DesignRejected([Problem(code, Severity.ERROR, message, action, field)])

@@ -22,6 +22,16 @@ _ACTION = t("Save the drawing again as plain SVG (paths and shapes), or pick a d
 
 
 @dataclass(frozen=True)
+class DrawingMeasures:
+    """What time and material estimates need of a drawing, in millimetres."""
+
+    width_mm: float
+    height_mm: float
+    outline_length_mm: float
+    area_mm2: float
+
+
+@dataclass(frozen=True)
 class SvgDesign:
     """The drawing's filled region in millimetres, origin at the bottom left, Y up (machine coordinates)."""
 
@@ -36,6 +46,10 @@ class SvgDesign:
     @property
     def area_mm2(self) -> float:
         return float(self.region.area)
+
+    @property
+    def measures(self) -> DrawingMeasures:
+        return DrawingMeasures(self.width_mm, self.height_mm, self.outline_length_mm, self.area_mm2)
 
 
 def read_svg(data: bytes, limits: UploadLimits) -> SvgDesign:

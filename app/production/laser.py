@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.designs.svg import SvgDesign
+from app.designs.svg import DrawingMeasures
 
 TURNAROUND_S = 0.04  # deceleration and acceleration at the end of each hatch line
 TRAVEL_MM_S = 150.0
@@ -38,7 +38,7 @@ def load_laser_materials(path: Path) -> dict[str, LaserMaterial]:
     return materials
 
 
-def estimate_seconds(design: SvgDesign, material: LaserMaterial) -> int:
+def estimate_seconds(design: DrawingMeasures, material: LaserMaterial) -> int:
     """Machine time: outline traced once (cut where the material allows, else scored), area hatched."""
     outline = design.outline_length_mm
     trace = material.cut or material.engrave
