@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app import ASSETS_DIR
 
@@ -76,6 +77,11 @@ class Settings:
     assets_dir: Path = ASSETS_DIR
     render_timeout_s: float = 60.0
     slice_timeout_s: float = 300.0
+    store_timezone: str = "Europe/Berlin"
+    pickup_place: str = "at the counter"  # where customers collect their parts, shown on the phone page
+    public_url: str = ""  # how phones reach this server (for the QR code); empty: the address the kiosk uses
+    kiosk_idle_timeout_s: float = 120.0  # a kiosk left alone this long wipes the customer's session
+    link_hours_after_end: float = 48.0  # a job's phone link works this long after the job ended (unless collected)
     prices: Prices = field(default_factory=Prices)
     uploads: UploadLimits = field(default_factory=UploadLimits)
 
@@ -151,6 +157,11 @@ def _settings_from(raw: dict[str, Any], base_dir: Path) -> Settings:
         assets_dir=reader.path("assets_dir", defaults.assets_dir, base_dir),
         render_timeout_s=reader.float("render_timeout_s", defaults.render_timeout_s, 1, 3600),
         slice_timeout_s=reader.float("slice_timeout_s", defaults.slice_timeout_s, 1, 7200),
+        store_timezone=_timezone(reader.str("store_timezone", defaults.store_timezone)),
+        pickup_place=reader.str("pickup_place", defaults.pickup_place, max_len=200),
+        public_url=_public_url(reader.str("public_url", defaults.public_url, max_len=200)),
+        kiosk_idle_timeout_s=reader.float("kiosk_idle_timeout_s", defaults.kiosk_idle_timeout_s, 1, 86400),
+        link_hours_after_end=reader.float("link_hours_after_end", defaults.link_hours_after_end, 0.01, 24 * 90),
         prices=_prices_from(reader.table("prices"), defaults.prices),
         uploads=_uploads_from(reader.table("uploads"), defaults.uploads),
     )
@@ -158,6 +169,20 @@ def _settings_from(raw: dict[str, Any], base_dir: Path) -> Settings:
     if settings.database_url and not settings.database_url.startswith(("sqlite", "postgresql")):
         raise ConfigError("database_url: must start with sqlite:// or postgresql://")
     return settings
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ConfigError(f"store_timezone: '{name}' is not a known time zone (e.g. Europe/Berlin)") from e
+    return name
+
+
+def _public_url(url: str) -> str:
+    if url and not url.startswith(("http://", "https://")):
+        raise ConfigError("public_url: must start with http:// or https://")
+    return url.rstrip("/")
 
 
 def _prices_from(reader: _Reader, d: Prices) -> Prices:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Mapping
@@ -29,6 +30,10 @@ class Fleet:
                 log.warning("%s", e)
                 fleet.unavailable[machine_id] = str(e)
         return fleet
+
+    def attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        for machine in self.machines.values():
+            machine.attach_loop(loop)
 
     def connect_all(self) -> None:
         """Connect every machine on its own thread, so a slow or absent one delays nobody."""

@@ -82,3 +82,37 @@ class QuoteRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     locked_by_job: Mapped[str | None] = mapped_column(String(32), index=True)  # jobs table arrives with the journey
+
+
+class JobRow(Base):
+    """A customer's job: one accepted quote on one machine, from submission to pickup. Written only by app/jobs.py."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the phone link's capability token
+    quote_id: Mapped[str] = mapped_column(ForeignKey("quotes.id"), index=True)
+    machine_id: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # "kiosk" or "remote"
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    reason: Mapped[str] = mapped_column(String(500), default="")  # why it is held, failed or cancelled: plain words
+    paused_by: Mapped[str | None] = mapped_column(String(16))  # "kiosk" or "phone": only they may resume
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    estimated_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class JobEventRow(Base):
+    """One state change of a job: from, to, who and why. Written in the same transaction as the state."""
+
+    __tablename__ = "job_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500), default="")

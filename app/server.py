@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from fastapi import HTTPException
@@ -35,8 +36,14 @@ def register_media_routes(services: Services) -> None:
 def create_app(settings: Settings) -> Services:
     services = build_services(settings)
     fleet = Fleet.build(services.machines)
-    services.fleet = fleet
-    app.on_startup(fleet.connect_all)
+    jobs = services.run_machines(fleet)
+
+    def take_machines_into_service() -> None:
+        fleet.attach_loop(asyncio.get_running_loop())  # machine events reach pages on the event loop
+        jobs.reconcile()
+        fleet.connect_all()
+
+    app.on_startup(take_machines_into_service)
     app.on_shutdown(fleet.disconnect_all)
     register_media_routes(services)
     register_pages(services)

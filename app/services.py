@@ -11,6 +11,7 @@ from app.config import Settings
 from app.db import make_engine, migrate, session_factory
 from app.designs.catalog import Template, load_catalog
 from app.fleet import Fleet
+from app.jobs import JobService
 from app.pipeline import Pipeline
 from app.production.laser import LaserMaterial, load_laser_materials
 from machine_adapters.profiles import MachineProfile, load_machines
@@ -26,6 +27,13 @@ class Services:
     laser_materials: dict[str, LaserMaterial]
     pipeline: Pipeline
     fleet: Fleet | None = None  # the machines at run time; the server builds it, command-line tools need none
+    jobs: JobService | None = None  # customers' jobs on the fleet; built with it
+
+    def run_machines(self, fleet: Fleet) -> JobService:
+        """Take the machines into service: jobs follow them, and jobs they no longer report are held."""
+        self.fleet = fleet
+        self.jobs = JobService(self.settings, self.sessions, fleet)
+        return self.jobs
 
 
 def build_services(settings: Settings) -> Services:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from machine_adapters.base import Clock, JobEnded, Machine, MachineAction, MachineBusy, MachineState, Temperature
 from machine_adapters.gcode import SafeProgram
 from machine_adapters.marlin_wire import Reply, ReplyKind, frame, parse_reply
+from machine_adapters.messages import N_
 from machine_adapters.profiles import MachineProfile
 from machine_adapters.recipes import HEATERS_OFF, Recipe, recipe_for
 from machine_adapters.transport import LinkLost, Transport
@@ -35,23 +36,25 @@ STATUS_EVERY_LINES = 500
 CHATTER = frozenset({ReplyKind.TEMPERATURE, ReplyKind.OTHER, ReplyKind.WAIT})
 WAITS = ("M109 ", "M190 ", "M109*", "M190*")  # firmware without busy-keepalive reports temperatures while heating
 
-REASON_LINK_LOST = "The connection to the printer was lost. Staff must check the printer before it is used again."
-REASON_SILENT = "The printer stopped answering. Staff must check the printer before it is used again."
-REASON_RESTARTED = "The printer restarted by itself, so the print's position is lost. Staff must check the printer."
-REASON_RESEND_LOOP = "The connection to the printer is too unreliable to continue. Staff must check the cable."
-REASON_NO_THERMAL_PROTECTION = "This printer's firmware has thermal protection switched off; fabkiosk will not run it."
-REASON_DISCONNECTED = "fabkiosk was disconnected from the printer during the job. Staff must check the printer."
-REASON_COOLED_UNKNOWN = "The printer cooled down during the long pause and cannot be resumed. Cancel the job."
-REASON_STOPPED = "Stopped. Staff must check the machine before it is used again."
-REASON_INTERNAL = "fabkiosk lost track of the printer. Staff must check the printer before it is used again."
-REASON_NO_HANDSHAKE = "The printer did not answer when connecting. Check that it is switched on and plugged in."
+REASON_LINK_LOST = N_("The connection to the printer was lost. Staff must check the printer before it is used again.")
+REASON_SILENT = N_("The printer stopped answering. Staff must check the printer before it is used again.")
+REASON_RESTARTED = N_("The printer restarted by itself, so the print's position is lost. Staff must check the printer.")
+REASON_RESEND_LOOP = N_("The connection to the printer is too unreliable to continue. Staff must check the cable.")
+REASON_NO_THERMAL_PROTECTION = N_(
+    "This printer's firmware has thermal protection switched off; fabkiosk will not run it."
+)
+REASON_DISCONNECTED = N_("fabkiosk was disconnected from the printer during the job. Staff must check the printer.")
+REASON_COOLED_UNKNOWN = N_("The printer cooled down during the long pause and cannot be resumed. Cancel the job.")
+REASON_STOPPED = N_("Stopped. Staff must check the machine before it is used again.")
+REASON_INTERNAL = N_("fabkiosk lost track of the printer. Staff must check the printer before it is used again.")
+REASON_NO_HANDSHAKE = N_("The printer did not answer when connecting. Check that it is switched on and plugged in.")
 
 
 def halt_reason(firmware_text: str) -> str:
     lower = firmware_text.lower()
     if "thermal" in lower or "heating failed" in lower or "temp" in lower:
-        return "A heater did not behave as expected and the printer stopped itself. Staff must check it."
-    return "The printer stopped itself after an error. Staff must check it."
+        return N_("A heater did not behave as expected and the printer stopped itself. Staff must check it.")
+    return N_("The printer stopped itself after an error. Staff must check it.")
 
 
 class MarlinMachine(Machine):

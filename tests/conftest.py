@@ -63,3 +63,11 @@ def obj_bytes(mesh: trimesh.Trimesh) -> bytes:
     lines = [f"v {x} {y} {z}" for x, y, z in mesh.vertices]
     lines += [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in mesh.faces]
     return "\n".join(lines).encode()
+
+
+def machines_file(folder: Path, speed: float) -> Path:
+    """The demo store's machines, with the simulated ones running `speed` times faster than real time."""
+    example = (Path(__file__).parent.parent / "assets" / "machines.example.toml").read_text()
+    path = folder / f"machines-x{speed:g}.toml"
+    path.write_text(example.replace("speed = 10", f"speed = {speed:g}"))
+    return path

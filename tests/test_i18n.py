@@ -12,9 +12,9 @@ ROOT = Path(__file__).parent.parent
 
 def messages_in_code() -> set[str]:
     found: set[str] = set()
-    for folder in ("app", "ui_components"):
+    for folder in ("app", "ui_components", "machine_adapters"):
         for _file, _line, message, _comments, _context in extract_from_dir(
-            ROOT / folder, keywords={"t": None}, comment_tags=(), strip_comment_tags=True
+            ROOT / folder, keywords={"t": None, "N_": None}, comment_tags=(), strip_comment_tags=True
         ):
             found.add(message if isinstance(message, str) else message[0])
     return found

@@ -1,0 +1,454 @@
+"""Jobs: the state machine (one table of allowed moves) and the job service, the only writer of job state.
+
+Every transition is stored with who and why in the same transaction as the new state. Machines report what
+happened through their events; the service turns those into transitions and keeps each job's live view current.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings
+from app.fleet import Fleet
+from app.i18n import Text, t
+from app.models import DesignRow, JobEventRow, JobRow, PartRow, PlanRow, QuoteRow
+from app.production.programs import RunnableProgram, load_program
+from app.tracking import LiveJob
+from machine_adapters.base import JobEnded, Machine, MachineAction, MachineError, MachineState, MachineStatus
+from machine_adapters.gcode import ProgramRejected
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+class JobState(StrEnum):
+    SUBMITTED = "submitted"
+    AWAITING_APPROVAL = "awaiting_approval"
+    QUEUED = "queued"
+    WAITING_FOR_MACHINE_READY = "waiting_for_machine_ready"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHING = "finishing"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    COLLECTED = "collected"
+    HELD = "held"  # the machine stopped the job (fault, lost link); staff decide what happens next
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ON_MACHINE = frozenset({JobState.RUNNING, JobState.PAUSED, JobState.FINISHING})
+ENDED = frozenset({JobState.READY_FOR_PICKUP, JobState.COLLECTED, JobState.FAILED, JobState.CANCELLED})
+_ENDS = frozenset({JobState.FAILED, JobState.CANCELLED})
+
+TRANSITIONS: dict[JobState, frozenset[JobState]] = {
+    JobState.SUBMITTED: frozenset({JobState.AWAITING_APPROVAL, JobState.QUEUED}) | _ENDS,
+    JobState.AWAITING_APPROVAL: frozenset({JobState.QUEUED}) | _ENDS,
+    JobState.QUEUED: frozenset({JobState.WAITING_FOR_MACHINE_READY}) | _ENDS,
+    JobState.WAITING_FOR_MACHINE_READY: frozenset({JobState.RUNNING, JobState.QUEUED}) | _ENDS,
+    JobState.RUNNING: frozenset({JobState.PAUSED, JobState.FINISHING, JobState.HELD}) | _ENDS,
+    JobState.PAUSED: frozenset({JobState.RUNNING, JobState.HELD}) | _ENDS,
+    JobState.FINISHING: frozenset({JobState.READY_FOR_PICKUP, JobState.HELD}) | _ENDS,
+    JobState.READY_FOR_PICKUP: frozenset({JobState.COLLECTED}),
+    JobState.HELD: _ENDS,
+    JobState.COLLECTED: frozenset(),
+    JobState.FAILED: frozenset(),
+    JobState.CANCELLED: frozenset(),
+}
+
+
+class Actor(StrEnum):
+    KIOSK = "kiosk"  # the customer standing at the machine
+    PHONE = "phone"  # the customer holding the job's link
+    MACHINE = "machine"
+    SYSTEM = "system"
+    STAFF = "staff"
+
+
+class JobRefused(Exception):
+    """What was asked cannot be done to this job now; the message says why and what to do instead."""
+
+    def __init__(self, message: Text) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    quote_id: str
+    machine_id: str
+    source: str
+    state: JobState
+    reason: str
+    paused_by: str | None
+    display_name: str
+    estimated_seconds: int
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+
+    @classmethod
+    def of(cls, row: JobRow) -> Job:
+        return cls(
+            row.id,
+            row.quote_id,
+            row.machine_id,
+            row.source,
+            JobState(row.state),
+            row.reason,
+            row.paused_by,
+            row.display_name,
+            row.estimated_seconds,
+            _utc(row.created_at),
+            _aware(row.started_at),
+            _aware(row.ended_at),
+        )
+
+
+@dataclass(frozen=True)
+class NewJob:
+    job: Job
+    token: str  # the phone link's capability; only its hash is stored
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class JobService:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        fleet: Fleet,
+        clock: Clock = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.fleet = fleet
+        self.clock = clock
+        self.monotonic = monotonic
+        self._lock = threading.RLock()
+        self._live: dict[str, LiveJob] = {}
+        self._programs: dict[str, RunnableProgram] = {}
+        self._stopped_by: dict[str, str] = {}
+        for machine in fleet.machines.values():
+            machine.status_changed.subscribe(lambda status, m=machine: self._machine_status(m, status))
+            machine.job_ended.subscribe(self._machine_job_ended)
+
+    # --- customers and staff ---------------------------------------------------------------------
+
+    def create(self, quote_id: str, source: str = "kiosk", actor: Actor = Actor.KIOSK) -> NewJob:
+        """Accept a quote as a job that waits for someone at the machine to confirm it is ready."""
+        token = secrets.token_urlsafe(24)  # 192 bits
+        with self.sessions.begin() as session:
+            quote = session.get(QuoteRow, quote_id, with_for_update=True)
+            if quote is None:
+                raise JobRefused(t("This price is not known. Start again from the design."))
+            if quote.locked_by_job is not None:
+                raise JobRefused(t("This price was already accepted for another job."))
+            if _utc(quote.valid_until) < self.clock():
+                raise JobRefused(t("This price is no longer valid. Go back and get a new price."))
+            plan = session.get(PlanRow, quote.plan_id)
+            assert plan is not None, "a quote belongs to a plan"
+            if plan.machine_id not in self.fleet.machines:
+                raise JobRefused(t("This machine is not available. Ask the staff for help."))
+            row = JobRow(
+                id=secrets.token_hex(16),
+                token_hash=token_hash(token),
+                quote_id=quote.id,
+                machine_id=plan.machine_id,
+                source=source,
+                state=JobState.SUBMITTED.value,
+                reason="",
+                display_name=self._design_name(session, plan),
+                estimated_seconds=plan.estimated_seconds,
+                created_at=self.clock(),
+            )
+            session.add(row)
+            session.flush()  # the job row first: its events refer to it
+            quote.locked_by_job = row.id
+            session.add(self._event(row.id, None, JobState.SUBMITTED, actor, ""))
+            # a kiosk customer stands at the machine: no approval needed (remote orders will be approved by staff)
+            self._move(session, row, JobState.QUEUED, Actor.SYSTEM)
+            self._move(session, row, JobState.WAITING_FOR_MACHINE_READY, Actor.SYSTEM)
+            job = Job.of(row)
+        return NewJob(job, token)
+
+    def prepare(self, job_id: str) -> RunnableProgram:
+        """Validate the job's program for its machine (slow: call off the event loop). Kept for the start."""
+        with self._lock:
+            if job_id in self._programs:
+                return self._programs[job_id]
+        job = self.get(job_id)
+        with self.sessions() as session:
+            quote = session.get(QuoteRow, job.quote_id)
+            plan = session.get(PlanRow, quote.plan_id) if quote else None
+        machine = self._machine(job)
+        if plan is None or plan.program_path is None:
+            raise JobRefused(t("This design has no program for the machine yet. Ask the staff for help."))
+        try:
+            program = load_program(Path(plan.program_path), machine.profile)
+        except ProgramRejected as e:
+            log.warning("job %s: program refused: %s", job_id, e)
+            raise JobRefused(t("The machine's safety check refused this program. Ask the staff for help.")) from e
+        with self._lock:
+            self._programs[job_id] = program
+        return program
+
+    def start(self, job_id: str, actor: Actor = Actor.KIOSK) -> Job:
+        """Start after presence: the person at the machine confirmed it is clear and loaded with the material."""
+        if actor not in (Actor.KIOSK, Actor.STAFF):
+            raise JobRefused(t("A job can only be started at the machine."))
+        job = self.get(job_id)
+        if job.state is not JobState.WAITING_FOR_MACHINE_READY:
+            raise JobRefused(t("This job cannot be started now."))
+        runnable = self.prepare(job_id)
+        machine = self._machine(job)
+        with self._lock:
+            try:
+                machine.start(runnable.program, job.id)
+            except MachineError as e:
+                raise JobRefused(_machine_refusal(machine)) from e
+            job = self._transition(job.id, JobState.RUNNING, actor, started=True)
+            self.live(job.id).begin(job, runnable, machine.profile.connection.speed, self.monotonic())
+        return job
+
+    def act(self, job_id: str, action: MachineAction, actor: Actor) -> None:
+        """A customer's or staff member's pause, resume, cancel or stop of this job."""
+        job = self.get(job_id)
+        machine = self._machine(job)
+        if action is MachineAction.STOP:
+            if job.state not in ON_MACHINE:
+                raise JobRefused(t("This job is not running."))
+            self._stopped_by[job.id] = actor.value
+            machine.perform(MachineAction.STOP)  # one tap, no questions: it never waits for anything of ours
+            return
+        if action is MachineAction.CANCEL and job.state in (JobState.WAITING_FOR_MACHINE_READY, JobState.QUEUED):
+            self._transition(job.id, JobState.CANCELLED, actor, reason=t("Cancelled before it started.").msgid)
+            return
+        if action is MachineAction.RESUME:
+            self._check_resume(job, machine, actor)
+        elif action is MachineAction.PAUSE and job.state is not JobState.RUNNING:
+            raise JobRefused(t("Only a running job can be paused."))
+        elif action is MachineAction.CANCEL and job.state not in (JobState.RUNNING, JobState.PAUSED):
+            raise JobRefused(t("This job cannot be cancelled now."))
+        elif action not in (MachineAction.PAUSE, MachineAction.RESUME, MachineAction.CANCEL):
+            raise JobRefused(t("This is not something a job can do."))
+        if action is MachineAction.PAUSE:
+            self._set_paused_by(job.id, actor.value)
+        try:
+            machine.perform(action)
+        except MachineError as e:
+            raise JobRefused(_machine_refusal(machine)) from e
+
+    def mark_collected(self, job_id: str, actor: Actor = Actor.STAFF) -> Job:
+        return self._transition(job_id, JobState.COLLECTED, actor, ended=True)
+
+    # --- reading ---------------------------------------------------------------------------------------
+
+    def get(self, job_id: str) -> Job:
+        with self.sessions() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise JobRefused(t("This job does not exist."))
+            return Job.of(row)
+
+    def find(self, token: str) -> Job | None:
+        """The job this link opens, or None for an unknown, mistyped or expired link (and nothing more is said)."""
+        if not 16 <= len(token) <= 64:
+            return None
+        with self.sessions() as session:
+            row = session.scalars(select(JobRow).where(JobRow.token_hash == token_hash(token))).first()
+            job = Job.of(row) if row is not None else None
+        if job is None or job.state is JobState.COLLECTED:
+            return None
+        ended = job.ended_at
+        if ended is not None and self.clock() - ended > timedelta(hours=self.settings.link_hours_after_end):
+            return None
+        return job
+
+    def events(self, job_id: str) -> list[JobEventRow]:
+        with self.sessions() as session:
+            return list(session.scalars(select(JobEventRow).where(JobEventRow.job_id == job_id).order_by("id")))
+
+    def live(self, job_id: str) -> LiveJob:
+        """The job's live view that pages bind to; one per job, shared by every viewer."""
+        with self._lock:
+            live = self._live.get(job_id)
+            if live is None:
+                live = self._live[job_id] = LiveJob(job_id)
+                job = self.get(job_id)
+                live.show(job)
+            return live
+
+    def machine_free_at(self, machine_id: str) -> datetime | None:
+        """When the job running on this machine should end; None when no job of ours runs there."""
+        with self._lock:
+            for live in self._live.values():
+                if live.machine_id == machine_id and live.state in {s.value for s in ON_MACHINE} and live.eta:
+                    return datetime.fromtimestamp(live.eta, UTC)
+        return None
+
+    def reconcile(self) -> None:
+        """After a restart: a job the database says is on a machine, but the machine does not report, is held."""
+        with self.sessions() as session:
+            rows = session.scalars(select(JobRow).where(JobRow.state.in_([s.value for s in ON_MACHINE]))).all()
+            ids = [(row.id, row.machine_id) for row in rows]
+        for job_id, machine_id in ids:
+            machine = self.fleet.machines.get(machine_id)
+            if machine is None or machine.status.job_id != job_id:
+                reason = t("The job was interrupted when fabkiosk restarted. Staff must check the machine.")
+                self._transition(job_id, JobState.HELD, Actor.SYSTEM, reason=reason.msgid)
+
+    # --- machine events ----------------------------------------------------------------------------
+
+    def _machine_status(self, machine: Machine, status: MachineStatus) -> None:
+        job_id = status.job_id
+        if job_id is None:
+            return
+        with self._lock:
+            live = self._live.get(job_id)
+            if live is not None:
+                live.follow(status, self.monotonic())
+        try:
+            job = self.get(job_id)
+        except JobRefused:
+            return  # a program someone else started (staff tools): not a customer's job
+        if status.state is MachineState.PAUSED and job.state is JobState.RUNNING:
+            self._transition(job_id, JobState.PAUSED, Actor.MACHINE)
+        elif status.state is MachineState.RUNNING and job.state is JobState.PAUSED:
+            self._transition(job_id, JobState.RUNNING, Actor.MACHINE)
+
+    def _machine_job_ended(self, ended: JobEnded) -> None:
+        try:
+            job = self.get(ended.job_id)
+        except JobRefused:
+            return
+        if job.state not in ON_MACHINE:
+            return
+        stopped_by = self._stopped_by.pop(job.id, None)
+        if ended.completed:
+            self._transition(job.id, JobState.FINISHING, Actor.MACHINE)
+            self._transition(job.id, JobState.READY_FOR_PICKUP, Actor.MACHINE, ended=True)
+        elif stopped_by is not None:
+            reason = t("Stopped with the STOP button.").msgid
+            self._transition(job.id, JobState.CANCELLED, Actor(stopped_by), reason=reason, ended=True)
+        elif ended.reason == "cancelled":
+            self._transition(job.id, JobState.CANCELLED, Actor.MACHINE, reason=t("Cancelled.").msgid, ended=True)
+        else:
+            self._transition(job.id, JobState.HELD, Actor.MACHINE, reason=ended.reason)
+        with self._lock:
+            self._programs.pop(job.id, None)
+
+    # --- internals ---------------------------------------------------------------------------------
+
+    def _check_resume(self, job: Job, machine: Machine, actor: Actor) -> None:
+        if job.state is not JobState.PAUSED:
+            raise JobRefused(t("Only a paused job can be resumed."))
+        if job.paused_by != actor.value and actor is not Actor.STAFF:
+            raise JobRefused(t("Only whoever paused this job, or the staff, can resume it."))
+        status = machine.status
+        if (
+            status.state is not MachineState.PAUSED
+            or status.job_id != job.id
+            or status.needs_staff
+            or status.last_error
+        ):
+            raise JobRefused(t("Something changed at the machine during the pause. Staff must check it first."))
+
+    def _set_paused_by(self, job_id: str, who: str) -> None:
+        with self.sessions.begin() as session:
+            row = session.get(JobRow, job_id)
+            assert row is not None
+            row.paused_by = who
+
+    def _transition(
+        self,
+        job_id: str,
+        to: JobState,
+        actor: Actor,
+        *,
+        reason: str = "",
+        started: bool = False,
+        ended: bool = False,
+    ) -> Job:
+        with self._lock, self.sessions.begin() as session:
+            row = session.get(JobRow, job_id, with_for_update=True)
+            if row is None:
+                raise JobRefused(t("This job does not exist."))
+            self._move(session, row, to, actor, reason)
+            now = self.clock()
+            if started:
+                row.started_at = now
+            if ended or to in ENDED or to is JobState.HELD:
+                row.ended_at = row.ended_at or now
+            if to is JobState.RUNNING:
+                row.paused_by = None
+            job = Job.of(row)
+            live = self._live.get(job_id)
+        if live is not None:
+            live.show(job)
+        return job
+
+    def _move(self, session: Session, row: JobRow, to: JobState, actor: Actor, reason: str = "") -> None:
+        current = JobState(row.state)
+        if to not in TRANSITIONS[current]:
+            raise JobRefused(t("This job cannot go from {old} to {new}.", old=current.value, new=to.value))
+        row.state = to.value
+        row.reason = reason
+        session.add(self._event(row.id, current, to, actor, reason))
+
+    def _event(self, job_id: str, old: JobState | None, new: JobState, actor: Actor, reason: str) -> JobEventRow:
+        return JobEventRow(
+            job_id=job_id,
+            at=self.clock(),
+            from_state=old.value if old else None,
+            to_state=new.value,
+            actor=actor.value,
+            reason=reason,
+        )
+
+    def _machine(self, job: Job) -> Machine:
+        machine = self.fleet.machines.get(job.machine_id)
+        if machine is None:
+            raise JobRefused(t("This machine is not available. Ask the staff for help."))
+        return machine
+
+    @staticmethod
+    def _design_name(session: Session, plan: PlanRow) -> str:
+        part = session.get(PartRow, plan.part_id)
+        design = session.get(DesignRow, part.design_id) if part else None
+        return design.display_name if design else ""
+
+
+def _machine_refusal(machine: Machine) -> Text:
+    state = machine.status.state
+    if state in (MachineState.OFFLINE, MachineState.CONNECTING):
+        return t("The machine is not available right now. Ask the staff for help.")
+    if state in (MachineState.HALTED, MachineState.ALARM, MachineState.LINK_LOST):
+        return t("The machine needs the staff first. Please ask at the counter.")
+    return t("The machine is busy with another job. Please wait until it is free.")
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
