@@ -8,24 +8,44 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from machine_adapters.base import Machine
+from nicegui.binding import BindableProperty
+
+from machine_adapters.base import Machine, MachineState, MachineStatus
 from machine_adapters.profiles import MachineProfile
 from machine_adapters.registry import UnsupportedMachine, build_machine
 
 log = logging.getLogger(__name__)
 
 
+class MachineLight:
+    """A machine's state for pages to bind to: changes only when the state (or the need for staff) does."""
+
+    state = BindableProperty()
+    needs_staff = BindableProperty()
+
+    def __init__(self) -> None:
+        self.state = MachineState.OFFLINE.value
+        self.needs_staff = False
+
+    def show(self, status: MachineStatus) -> None:
+        self.state = status.state.value
+        self.needs_staff = status.needs_staff
+
+
 @dataclass
 class Fleet:
     machines: dict[str, Machine] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)  # machine id -> why it cannot be driven
+    lights: dict[str, MachineLight] = field(default_factory=dict)
 
     @classmethod
     def build(cls, profiles: Mapping[str, MachineProfile]) -> Fleet:
         fleet = cls()
         for machine_id, profile in profiles.items():
             try:
-                fleet.machines[machine_id] = build_machine(profile)
+                machine = fleet.machines[machine_id] = build_machine(profile)
+                light = fleet.lights[machine_id] = MachineLight()
+                machine.status_changed.subscribe(light.show)
             except UnsupportedMachine as e:
                 log.warning("%s", e)
                 fleet.unavailable[machine_id] = str(e)

@@ -12,10 +12,12 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -115,6 +117,20 @@ class Job:
             _aware(row.started_at),
             _aware(row.ended_at),
         )
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """What a page shows about a job besides its live state."""
+
+    display_name: str
+    template_id: str | None
+    preview_name: str | None  # the preview's file stem under /media/previews/
+    size: tuple[float, float, float]
+    material: str
+    price: Decimal
+    currency: str
+    values: dict[str, Any] = field(default_factory=dict)  # the template's values as the customer chose them
 
 
 @dataclass(frozen=True)
@@ -294,6 +310,32 @@ class JobService:
                 job = self.get(job_id)
                 live.show(job)
             return live
+
+    def summary(self, job_id: str) -> JobSummary:
+        with self.sessions() as session:
+            job = session.get(JobRow, job_id)
+            quote = session.get(QuoteRow, job.quote_id) if job else None
+            plan = session.get(PlanRow, quote.plan_id) if quote else None
+            part = session.get(PartRow, plan.part_id) if plan else None
+            design = session.get(DesignRow, part.design_id) if part else None
+            if job is None or quote is None or plan is None or part is None or design is None:
+                raise JobRefused(t("This job does not exist."))
+            preview = Path(part.preview_path).stem if part.preview_path else None
+            return JobSummary(
+                job.display_name,
+                design.template_id,
+                preview,
+                (part.size_x, part.size_y, part.size_z),
+                plan.material,
+                quote.total,
+                quote.currency,
+                dict(design.parameters),
+            )
+
+    def expected_seconds(self, machine_id: str, estimated_seconds: float) -> float:
+        """How long a program estimated for a real machine takes on this one (simulated machines run faster)."""
+        machine = self.fleet.machines.get(machine_id)
+        return estimated_seconds / (machine.profile.connection.speed if machine else 1.0)
 
     def machine_free_at(self, machine_id: str) -> datetime | None:
         """When the job running on this machine should end; None when no job of ours runs there."""

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 from nicegui import app, ui
 
 from app.config import Settings
+from app.designs.pictures import Pictures
 from app.fleet import Fleet
 from app.pages import register_pages
 from app.services import Services, build_services
@@ -32,16 +33,35 @@ def register_media_routes(services: Services) -> None:
             headers={"Cache-Control": "public, max-age=31536000, immutable"},
         )
 
+    pictures = services.settings.cache_dir / "pictures"
+
+    @app.get("/media/pictures/{name}.svg")
+    def picture(name: str) -> FileResponse:
+        path = pictures / f"{name}.svg"
+        if not _MEDIA_NAME.match(name) or not path.is_file():
+            raise HTTPException(status_code=404)
+        return FileResponse(
+            path,
+            media_type="image/svg+xml",
+            headers={
+                "Cache-Control": "public, max-age=31536000, immutable",
+                "Content-Security-Policy": "script-src 'none'",
+            },
+        )
+
 
 def create_app(settings: Settings) -> Services:
     services = build_services(settings)
     fleet = Fleet.build(services.machines)
     jobs = services.run_machines(fleet)
+    services.pictures = Pictures(settings.cache_dir, services.catalog, settings.render_timeout_s)
 
     def take_machines_into_service() -> None:
         fleet.attach_loop(asyncio.get_running_loop())  # machine events reach pages on the event loop
         jobs.reconcile()
         fleet.connect_all()
+        assert services.pictures is not None
+        services.pictures.start()
 
     app.on_startup(take_machines_into_service)
     app.on_shutdown(fleet.disconnect_all)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.db import make_engine, migrate, session_factory
 from app.designs.catalog import Template, load_catalog
+from app.designs.pictures import Pictures
 from app.fleet import Fleet
 from app.jobs import JobService
 from app.pipeline import Pipeline
@@ -28,6 +29,7 @@ class Services:
     pipeline: Pipeline
     fleet: Fleet | None = None  # the machines at run time; the server builds it, command-line tools need none
     jobs: JobService | None = None  # customers' jobs on the fleet; built with it
+    pictures: Pictures | None = None  # drawings of parts for catalog and share cards; the server draws them
 
     def run_machines(self, fleet: Fleet) -> JobService:
         """Take the machines into service: jobs follow them, and jobs they no longer report are held."""

@@ -14,10 +14,15 @@ PREVIEW_FACES = 50_000
 
 
 def write_preview(mesh: trimesh.Trimesh, destination: Path, max_faces: int = PREVIEW_FACES) -> Path:
-    """Write a GLB with at most about `max_faces` triangles; the full mesh stays for slicing."""
+    """Write a GLB with at most about `max_faces` triangles, centred over the origin and standing on z = 0.
+
+    The full mesh stays for slicing; viewers know where the preview is without reading it.
+    """
     if destination.exists():
         return destination
-    preview = decimated(mesh, max_faces)
+    preview = decimated(mesh, max_faces).copy()
+    low, high = preview.bounds
+    preview.apply_translation([-(low[0] + high[0]) / 2, -(low[1] + high[1]) / 2, -low[2]])
     destination.parent.mkdir(parents=True, exist_ok=True)
     data = preview.export(file_type="glb")
     with tempfile.NamedTemporaryFile(dir=destination.parent, delete=False, suffix=".part") as f:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from app.handoff import Handoffs
 from app.services import Services
 
 
 def register_pages(services: Services) -> None:
-    from app.pages import start
+    from app.pages import kiosk, phone
 
-    start.register(services)
+    handoffs = Handoffs()
+    kiosk.register(services, handoffs)
+    phone.register(services, handoffs)

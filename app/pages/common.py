@@ -1,0 +1,72 @@
+"""What every page shares: the reader's language, the language switch, the machines' states in words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Request
+from nicegui import ui
+
+from app.config import Settings
+from app.i18n import Text, t
+from machine_adapters.base import MachineState
+
+KIND_WORDS = {
+    "fdm_printer": t("3D printer"),
+    "laser_engraver": t("Laser engraver"),
+    "cnc_router": t("CNC router"),
+}
+
+MACHINE_WORDS: dict[MachineState, Text] = {
+    MachineState.OFFLINE: t("Not available"),
+    MachineState.CONNECTING: t("Starting up"),
+    MachineState.IDLE: t("Ready"),
+    MachineState.HEATING: t("Busy"),
+    MachineState.RUNNING: t("Busy"),
+    MachineState.PAUSING: t("Busy"),
+    MachineState.PAUSED: t("Busy"),
+    MachineState.CANCELLING: t("Busy"),
+    MachineState.FINISHING: t("Busy"),
+    MachineState.HALTED: t("Waiting for staff"),
+    MachineState.ALARM: t("Waiting for staff"),
+    MachineState.LINK_LOST: t("Waiting for staff"),
+}
+
+LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
+
+TOUCH_CSS = """
+<style>
+  html, body { touch-action: manipulation; -webkit-user-select: none; user-select: none; }
+  .q-btn { min-height: 48px; }
+  .q-btn:hover .q-focus-helper { opacity: 0 !important; }
+  body { font-size: 18px; }
+</style>
+"""
+
+
+def reader_language(settings: Settings, asked: str | None, request: Request | None = None) -> str:
+    """The language asked for, else the browser's first supported one, else the store's default."""
+    if asked in settings.languages:
+        return str(asked)
+    if request is not None:
+        for part in request.headers.get("accept-language", "").split(","):
+            code = part.split(";")[0].strip().lower()[:2]
+            if code in settings.languages:
+                return code
+    return settings.default_language
+
+
+def language_switch(settings: Settings, current: str, on_pick: Callable[[str], object]) -> None:
+    """One button per language, each named in its own language."""
+    with ui.row().classes("gap-2"):
+        for code in settings.languages:
+            button = ui.button(LANGUAGE_NAMES.get(code, code), on_click=lambda c=code: on_pick(c))
+            button.props("flat no-caps size=lg" if code != current else "unelevated no-caps size=lg")
+
+
+def not_found(settings: Settings, lang: str) -> None:
+    """The polite page for any link that opens nothing: it says nothing about why."""
+    with ui.column().classes("w-full items-center gap-6 p-8 text-center"):
+        ui.label(settings.store_name).classes("text-2xl font-bold")
+        ui.label(t("This link does not open anything (any more).").render(lang)).classes("text-2xl")
+        ui.label(t("Please check the address, or ask in the store.").render(lang)).classes("text-xl")

@@ -1,0 +1,489 @@
+"""The kiosk (`/`): a touch screen next to the machines guiding a customer from a design to a running job.
+
+One decision per step, each with a way back: choose -> personalise (or bring a file) -> price -> at the machine
+(presence checklist) -> running -> hand-off to the phone. Idle too long, and the visit is wiped; a job already
+running is not touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from nicegui import run, ui
+from nicegui.events import UploadEventArguments
+
+from app.designs.catalog import Template
+from app.handoff import Handoffs
+from app.i18n import Text, t
+from app.jobs import Actor, JobRefused, JobService
+from app.pages.common import KIND_WORDS, MACHINE_WORDS, TOUCH_CSS, language_switch, reader_language
+from app.pages.preparing import Preparation
+from app.pages.steps import STEP_WORDS, Step
+from app.pipeline import QuoteResult
+from app.production.quotes import format_money
+from app.services import Services
+from machine_adapters.base import READY_STATES, MachineAction, MachineState
+from ui_components.job_progress import JobProgress
+from ui_components.part_viewer import PartViewer
+from ui_components.qr_handoff import QrHandoff
+from ui_components.watch import Watch
+
+log = logging.getLogger(__name__)
+
+# every tap anywhere counts as activity, at most once every two seconds
+ACTIVITY_JS = """
+<script>
+  let fabkioskLastTouch = 0;
+  document.addEventListener('pointerdown', () => {
+    const now = Date.now();
+    if (now - fabkioskLastTouch > 2000) { fabkioskLastTouch = now; emitEvent('kiosk_touch'); }
+  }, {passive: true});
+</script>
+"""
+
+
+@dataclass
+class Visit:
+    """One customer's visit: what they chose so far. Wiped when they leave or the kiosk sits idle."""
+
+    step: Step = Step.CATALOG
+    template: Template | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    machine_id: str = ""
+    result: QuoteResult | None = None
+    job_id: str | None = None
+    token: str | None = None
+    code: str | None = None
+
+
+class Kiosk:
+    def __init__(self, services: Services, handoffs: Handoffs, lang: str, base_url: str) -> None:
+        assert services.jobs is not None and services.fleet is not None, "the server runs the machines"
+        self.services = services
+        self.settings = services.settings
+        self.jobs: JobService = services.jobs
+        self.handoffs = handoffs
+        self.lang = lang
+        self.base_url = base_url
+        self.visit = Visit()
+        self.last_touch = time.monotonic()
+        self.preparation: Preparation | None = None
+        ui.add_head_html(TOUCH_CSS)
+        ui.add_body_html(ACTIVITY_JS)
+        ui.on("kiosk_touch", self.touch)
+        ui.query(".nicegui-content").classes("p-0")
+        with ui.column().classes("w-full h-screen gap-0 no-wrap overflow-hidden"):
+            self.header()
+            with ui.column().classes("w-full grow p-6 gap-4 overflow-hidden"):
+                self.body()
+        ui.timer(1.0, self._check_idle)
+
+    def tr(self, text: Text) -> str:
+        return text.render(self.lang)
+
+    def touch(self) -> None:
+        self.last_touch = time.monotonic()
+
+    def go(self, step: Step) -> None:
+        self.touch()
+        self.visit.step = step
+        self.header.refresh()
+        self.body.refresh()
+
+    # --- frame ----------------------------------------------------------------------------------------
+
+    @ui.refreshable_method
+    def header(self) -> None:
+        with ui.row().classes("w-full items-center justify-between px-6 py-3 bg-gray-900 text-white no-wrap"):
+            ui.label(self.settings.store_name).classes("text-2xl font-bold")
+            with ui.row().classes("gap-6 text-lg"):
+                steps = list(STEP_WORDS)
+                current = self.visit.step if self.visit.step in STEP_WORDS else Step.RUNNING
+                if self.visit.step is Step.UPLOAD:
+                    current = Step.CATALOG
+                for number, step in enumerate(steps, start=1):
+                    style = "font-bold underline" if step is current else "opacity-60"
+                    ui.label(f"{number} {self.tr(STEP_WORDS[step])}").classes(style)
+            language_switch(self.settings, self.lang, self._switch_language)
+
+    def _switch_language(self, lang: str) -> None:
+        self.lang = lang
+        self.go(self.visit.step)
+
+    @ui.refreshable_method
+    def body(self) -> None:
+        {
+            Step.CATALOG: self.catalog,
+            Step.UPLOAD: self.upload,
+            Step.PERSONALISE: self.personalise,
+            Step.PRICE: self.price,
+            Step.MACHINE: self.at_machine,
+            Step.RUNNING: self.running,
+            Step.HANDOFF: self.handoff,
+        }[self.visit.step]()
+
+    def back_button(self, to: Step, on_back: Any = None) -> None:
+        def back() -> None:
+            if on_back is not None:
+                on_back()
+            self.go(to)
+
+        ui.button(self.tr(t("Back")), on_click=back, icon="arrow_back").props("outline size=xl").classes("min-h-[64px]")
+
+    # --- 1: choose --------------------------------------------------------------------------------------
+
+    def machine_for(self, kinds: tuple[str, ...]) -> str | None:
+        """The machine a design of these kinds goes to: a ready one first, else any that is running."""
+        fleet = self.services.fleet
+        assert fleet is not None
+        candidates = [m for m in fleet.machines.values() if m.profile.kind.value in kinds]
+        candidates.sort(key=lambda m: m.status.state not in READY_STATES)
+        usable = [m for m in candidates if m.status.state not in (MachineState.OFFLINE, MachineState.CONNECTING)]
+        return usable[0].profile.id if usable else None
+
+    def catalog(self) -> None:
+        ui.label(self.tr(t("What would you like to make?"))).classes("text-4xl font-bold")
+        by_kind: dict[str, list[Template]] = {}
+        for template in self.services.catalog.values():
+            by_kind.setdefault(template.machine_kinds[0], []).append(template)
+        with ui.row().classes("w-full gap-8 no-wrap"):
+            for kind, templates in by_kind.items():
+                with ui.column().classes("gap-3"):
+                    ui.label(self.tr(KIND_WORDS.get(kind, t("Machine")))).classes("text-2xl text-gray-700")
+                    with ui.row().classes("gap-4"):
+                        for template in templates:
+                            self.template_card(template)
+            with ui.column().classes("gap-3"):
+                ui.label(self.tr(t("Your own design"))).classes("text-2xl text-gray-700")
+                with (
+                    ui.card()
+                    .classes("w-52 h-72 p-4 items-center justify-center cursor-pointer")
+                    .on("click", lambda: self.go(Step.UPLOAD))
+                ):
+                    ui.icon("upload_file", size="64px")
+                    ui.label(self.tr(t("My own file"))).classes("text-2xl font-bold text-center")
+                    ui.label(self.tr(t("From your phone or a USB stick"))).classes("text-lg text-center")
+        self.machine_strip()
+
+    def machine_strip(self) -> None:
+        """Every machine of the store with its state in words, kept current."""
+        fleet = self.services.fleet
+        assert fleet is not None
+        with ui.row().classes("gap-8 mt-auto text-xl text-gray-700"):
+            for profile in self.services.machines.values():
+                light = fleet.lights.get(profile.id)
+                label = ui.label().mark(f"machine-{profile.id}")
+                if light is None:
+                    label.set_text(f"{profile.name}: {self.tr(MACHINE_WORDS[MachineState.OFFLINE])}")
+                else:
+                    label.bind_text_from(
+                        light,
+                        "state",
+                        lambda s, name=profile.name: f"{name}: {self.tr(MACHINE_WORDS[MachineState(s)])}",
+                    )
+
+    def template_card(self, template: Template) -> None:
+        machine_id = self.machine_for(template.machine_kinds)
+        card = ui.card().classes("w-52 h-72 p-0 gap-0" + (" cursor-pointer" if machine_id else " opacity-50"))
+        card.props(f"data-testid=template-{template.id}").mark(f"template-{template.id}")
+        with card:
+            picture = self.services.pictures.url_for_template(template.id) if self.services.pictures else None
+            if picture:
+                ui.image(picture).classes("w-52 h-36").props("fit=contain")
+            else:
+                ui.icon("view_in_ar", size="96px").classes("w-52 h-36 text-gray-400 text-center pt-4")
+            with ui.column().classes("p-4 gap-1"):
+                ui.label(template.title_in(self.lang)).classes("text-xl font-bold leading-tight")
+                credit = t("by {name}, {city}", name=template.designer.name, city=template.designer.city)
+                ui.label(self.tr(credit)).classes("text-base italic")
+                if machine_id is None:
+                    ui.label(self.tr(t("Not available right now"))).classes("text-base text-red-800")
+        card.on("click", lambda: self.choose(template))
+
+    def choose(self, template: Template) -> None:
+        machine_id = self.machine_for(template.machine_kinds)  # asked again: machines come and go
+        if machine_id is None:
+            ui.notify(self.tr(t("Not available right now")), type="warning", position="center")
+            return
+        self.visit = Visit(template=template, machine_id=machine_id)
+        self.visit.values = {p.name: p.default for p in template.parameters}
+        self.go(Step.PERSONALISE)
+
+    # --- 1b: my own file ------------------------------------------------------------------------------
+
+    def upload(self) -> None:
+        ui.label(self.tr(t("Bring your own design"))).classes("text-4xl font-bold")
+        ui.label(self.tr(t("3-D models (STL, 3MF, OBJ) are printed; drawings (SVG) are engraved."))).classes("text-xl")
+        with ui.row().classes("w-full gap-12 items-start"):
+            with ui.column().classes("gap-3 items-center"):
+                inbox = self.handoffs.open_inbox(self._received)
+                url = f"{self.public_base()}/send/{inbox}"
+                QrHandoff(url, self.tr(t("Scan with your phone and send the file from there.")))
+            with ui.column().classes("gap-3"):
+                ui.label(self.tr(t("Or from a USB stick:"))).classes("text-2xl")
+                ui.upload(
+                    label=self.tr(t("Choose a file")),
+                    auto_upload=True,
+                    max_file_size=self.settings.uploads.max_file_bytes,
+                    on_upload=self._uploaded,
+                    on_rejected=lambda: ui.notify(self.tr(t("This file is too large.")), type="warning"),
+                ).props("accept=.stl,.3mf,.obj,.svg").classes("w-96")
+        with ui.row().classes("gap-4 mt-auto"):
+            self.back_button(Step.CATALOG)
+        self._pending_upload: tuple[bytes, str] | None = None
+
+    async def _uploaded(self, event: UploadEventArguments) -> None:
+        data = await event.file.read()
+        self._start_upload(bytes(data), str(event.file.name))
+
+    def _received(self, data: bytes, filename: str) -> None:
+        # called from the phone's page: hand over to this kiosk's own timer, which runs in its own page context
+        self._pending_upload = (data, filename)
+
+    def _start_upload(self, data: bytes, filename: str) -> None:
+        self.visit = Visit()
+        self.go(Step.PERSONALISE)
+        assert self.preparation is not None
+        self.preparation.start_upload(data, filename)
+
+    # --- 2: personalise ---------------------------------------------------------------------------------
+
+    def personalise(self) -> None:
+        self.preparation = Preparation(self)
+
+    # --- 3: price ---------------------------------------------------------------------------------------
+
+    def price(self) -> None:
+        result = self.visit.result
+        assert result is not None
+        machine = self.services.fleet.machines[result.plan.machine_id] if self.services.fleet else None
+        assert machine is not None
+        zone = ZoneInfo(self.settings.store_timezone)
+        seconds = self.jobs.expected_seconds(machine.profile.id, result.plan.estimated_seconds)
+        state = machine.status.state
+        free_at = self.jobs.machine_free_at(machine.profile.id)
+        start = max(datetime.now(zone), free_at.astimezone(zone)) if free_at else datetime.now(zone)
+        ready = start + timedelta(seconds=seconds)
+        material = machine.profile.materials.get(result.plan.material)
+        ui.label(self.tr(t("Your price"))).classes("text-4xl font-bold")
+        with ui.row().classes("w-full gap-16 items-start"):
+            with ui.column().classes("gap-4 text-2xl"):
+                ui.label(self.tr(t("Ready around {time}", time=ready.strftime("%H:%M")))).classes(
+                    "text-5xl font-bold"
+                ).props("data-testid=ready-time").mark("ready-time")
+                minutes = max(1, round(seconds / 60))
+                ui.label(self.tr(t("About {minutes} min on {machine}", minutes=minutes, machine=machine.profile.name)))
+                with ui.row().classes("items-center gap-3"):
+                    colour = material.colour_hex if material and material.colour_hex else "#999"
+                    ui.element("div").classes("w-10 h-10 rounded-full border").style(f"background: {colour}")
+                    colour_name = material.colour if material and material.colour else ""
+                    ui.label(f"{colour_name} {result.plan.material}".strip())
+                if result.plan.material_grams:
+                    ui.label(self.tr(t("{grams} g of material", grams=f"{result.plan.material_grams:.0f}")))
+            with ui.column().classes("gap-2 items-end"):
+                ui.label(format_money(result.quote.total, result.quote.currency, self.lang)).classes(
+                    "text-7xl font-bold"
+                ).props("data-testid=price").mark("price")
+                ui.label(self.tr(t("including everything"))).classes("text-xl text-gray-600")
+        can_start = state in READY_STATES
+        if state in (MachineState.OFFLINE, MachineState.CONNECTING) or machine.status.needs_staff:
+            ui.label(
+                self.tr(t("{machine} is not available right now. Please ask the staff.", machine=machine.profile.name))
+            ).classes("text-2xl text-red-800")
+        elif not can_start:
+            until = free_at.astimezone(zone).strftime("%H:%M") if free_at else "?"
+            ui.label(
+                self.tr(
+                    t(
+                        "{machine} is busy until about {time}. You can start when it is free.",
+                        machine=machine.profile.name,
+                        time=until,
+                    )
+                )
+            ).classes("text-2xl text-orange-800")
+        with ui.row().classes("gap-4 mt-auto"):
+            self.back_button(Step.PERSONALISE)
+            go = (
+                ui.button(
+                    self.tr(t("Go to {machine}", machine=machine.profile.name)),
+                    on_click=self.create_job,
+                    icon="arrow_forward",
+                )
+                .props("size=xl")
+                .classes("min-h-[64px]")
+            )
+            go.set_enabled(can_start)
+
+    def create_job(self) -> None:
+        result = self.visit.result
+        assert result is not None
+        try:
+            new = self.jobs.create(result.quote_id, source="kiosk", actor=Actor.KIOSK)
+        except JobRefused as e:
+            ui.notify(self.tr(e.message), type="warning", position="center")
+            return
+        self.visit.job_id, self.visit.token = new.job.id, new.token
+        self.go(Step.MACHINE)
+
+    # --- 4: at the machine ------------------------------------------------------------------------------
+
+    def at_machine(self) -> None:
+        result = self.visit.result
+        assert result is not None and self.services.fleet is not None
+        machine = self.services.fleet.machines[result.plan.machine_id]
+        material = machine.profile.materials.get(result.plan.material)
+        ui.label(self.tr(t("At {machine}: please check", machine=machine.profile.name))).classes("text-4xl font-bold")
+        checks: list[ui.checkbox] = []
+        colour = material.colour if material and material.colour else ""
+        items = [
+            t("The build plate is empty."),
+            t("The loaded material is {colour} {material}.", colour=colour, material=result.plan.material),
+            t(
+                "I accept the price of {price}.",
+                price=format_money(result.quote.total, result.quote.currency, self.lang),
+            ),
+        ]
+        with ui.column().classes("gap-4"):
+            for item in items:
+                with ui.row().classes("items-center gap-4"):
+                    box = ui.checkbox(self.tr(item), on_change=lambda: (self.touch(), update())).classes("text-3xl")
+                    box.props("size=xl")
+                    checks.append(box)
+                    if item is items[1] and material and material.colour_hex:
+                        ui.element("div").classes("w-12 h-12 rounded-full border").style(
+                            f"background: {material.colour_hex}"
+                        )
+        message = ui.label().classes("text-2xl text-red-800")
+        with ui.row().classes("gap-4 mt-auto"):
+            self.back_button(Step.PERSONALISE, self._give_up_job)
+            start = ui.button(self.tr(t("Start")), on_click=lambda: self.start_job(message), icon="play_arrow")
+            start.props("size=xl color=green").classes("min-h-[72px] text-3xl px-12")
+
+        def update() -> None:
+            start.set_enabled(all(c.value for c in checks))
+
+        update()
+
+    def _give_up_job(self) -> None:
+        if self.visit.job_id is not None:
+            with contextlib.suppress(JobRefused):
+                self.jobs.act(self.visit.job_id, MachineAction.CANCEL, Actor.KIOSK)
+        self.visit.job_id = self.visit.token = None
+        self.visit.result = None  # its price was accepted for that job: a new one is made
+
+    async def start_job(self, message: ui.label) -> None:
+        self.touch()
+        job_id = self.visit.job_id
+        assert job_id is not None
+        message.set_text(self.tr(t("Starting…")))
+        try:
+            await run.io_bound(self.jobs.prepare, job_id)  # the safety check of the whole program, off the loop
+            self.jobs.start(job_id, Actor.KIOSK)
+        except JobRefused as e:
+            message.set_text(self.tr(e.message))
+            return
+        self.go(Step.RUNNING)
+
+    # --- 5: running, 6: hand-off ------------------------------------------------------------------------
+
+    def act(self, action: str) -> None:
+        self.touch()
+        if self.visit.job_id is None:
+            return
+        try:
+            self.jobs.act(self.visit.job_id, MachineAction(action), Actor.KIOSK)
+        except JobRefused as e:
+            ui.notify(self.tr(e.message), type="warning", position="center")
+
+    def running(self) -> None:
+        job_id = self.visit.job_id
+        result = self.visit.result
+        assert job_id is not None and result is not None
+        live = self.jobs.live(job_id)
+        with ui.row().classes("w-full gap-8 no-wrap"):
+            if result.part.preview_path is not None:
+                viewer = PartViewer(
+                    f"/media/previews/{result.part.preview_path.stem}.glb", result.part.size, width=560, height=460
+                )
+                machine = self.services.machines[result.plan.machine_id]
+                centre = (machine.envelope.x / 2, machine.envelope.y / 2)
+                Watch(live, "percent", lambda p: viewer.show_progress((p or 0) / 100))
+                Watch(
+                    live,
+                    "layer",
+                    lambda n: viewer.show_layer(live.program.layer_points(n) if live.program else [], centre),
+                )
+            with ui.column().classes("grow gap-6"):
+                JobProgress(live, self.lang, self.settings.store_timezone, "kiosk", self.act)
+                ui.button(
+                    self.tr(t("Follow it on your phone")), on_click=lambda: self.go(Step.HANDOFF), icon="smartphone"
+                ).props("size=xl").classes("min-h-[64px]")
+                Watch(live, "state", self._after_the_job)
+
+    def _after_the_job(self, state: str) -> None:
+        if state in ("ready_for_pickup", "cancelled", "held", "failed") and self.visit.step is Step.RUNNING:
+            self.touch()  # the customer gets the idle time to read the outcome before the kiosk resets
+
+    def handoff(self) -> None:
+        job_id, token = self.visit.job_id, self.visit.token
+        assert job_id is not None and token is not None
+        if self.visit.code is None:
+            self.visit.code = self.handoffs.code_for(token)
+        live = self.jobs.live(job_id)
+        ui.label(self.tr(t("Take your job with you"))).classes("text-4xl font-bold")
+        with ui.row().classes("w-full gap-12 no-wrap items-start"):
+            QrHandoff(
+                f"{self.public_base()}/job/{token}",
+                self.tr(
+                    t(
+                        "Scan to follow your job on your phone, or type the code at {address}",
+                        address=f"{self.public_base()}/j",
+                    )
+                ),
+                self.visit.code,
+            )
+            with ui.column().classes("grow gap-4"):
+                JobProgress(live, self.lang, self.settings.store_timezone, "kiosk", self.act)
+                ui.button(self.tr(t("Done: next customer")), on_click=self.reset, icon="check").props(
+                    "size=xl outline"
+                ).classes("min-h-[64px]")
+
+    # --- leaving ------------------------------------------------------------------------------------------
+
+    def public_base(self) -> str:
+        return self.settings.public_url or self.base_url
+
+    def reset(self) -> None:
+        """Wipe the visit and show the start; a job that is running runs on, one not started yet is cancelled."""
+        job_id = self.visit.job_id
+        if job_id is not None and self.visit.step in (Step.MACHINE, Step.PRICE):
+            self._give_up_job()
+        self.visit = Visit()
+        self.go(Step.CATALOG)
+
+    def _check_idle(self) -> None:
+        pending = getattr(self, "_pending_upload", None)
+        if pending is not None and self.visit.step is Step.UPLOAD:
+            self._pending_upload = None
+            self._start_upload(*pending)
+            return
+        idle = time.monotonic() - self.last_touch
+        if self.visit.step is not Step.CATALOG and idle > self.settings.kiosk_idle_timeout_s:
+            if self.preparation is not None and self.preparation.working:
+                return  # the customer is waiting for us, not the other way round
+            log.info("kiosk idle for %.0f s: the visit is wiped", idle)
+            self.reset()
+
+
+def register(services: Services, handoffs: Handoffs) -> None:
+    @ui.page("/")
+    def kiosk_page(request: Request, lang: str | None = None) -> None:
+        base = f"{request.url.scheme}://{request.url.netloc}"
+        Kiosk(services, handoffs, reader_language(services.settings, lang), base)

@@ -1,0 +1,182 @@
+"""The customer's phone: follow one job live (`/job/<token>`), type a short code (`/j`), send a file to the kiosk.
+
+The token in the address is the only key to a job; any other address shows the same polite page and says nothing.
+Portrait first, small payload: the preview is a decimated GLB fetched over HTTP; no program ever reaches a phone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from fastapi import Request
+from nicegui import ui
+from nicegui.events import UploadEventArguments
+
+from app.designs.customizer import TextParam
+from app.handoff import Handoffs, TooManyAttempts
+from app.i18n import t
+from app.jobs import Actor, JobRefused, JobService
+from app.pages.common import TOUCH_CSS, language_switch, not_found, reader_language
+from app.production.quotes import format_money
+from app.services import Services
+from machine_adapters.base import MachineAction
+from ui_components.job_progress import JobProgress
+from ui_components.part_viewer import PartViewer
+from ui_components.watch import Watch
+
+log = logging.getLogger(__name__)
+
+NOTIFY_JS = """
+(async () => {
+  if (!('Notification' in window)) return 'unsupported';
+  return await Notification.requestPermission();
+})()
+"""
+
+
+def _client_key(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def register(services: Services, handoffs: Handoffs) -> None:
+    settings = services.settings
+    jobs = services.jobs
+    assert jobs is not None
+
+    @ui.page("/job/{token}", title=settings.store_name)
+    def job_page(token: str, request: Request, lang: str | None = None) -> None:
+        lang = reader_language(settings, lang, request)
+        ui.add_head_html(TOUCH_CSS + '<meta name="robots" content="noindex">')
+        job = jobs.find(token)
+        if job is None:
+            not_found(settings, lang)
+            return
+        JobFollower(services, jobs, job.id, token, lang)
+
+    @ui.page("/j", title=settings.store_name)
+    def code_page(request: Request, lang: str | None = None) -> None:
+        lang = reader_language(settings, lang, request)
+        client = _client_key(request)
+        ui.add_head_html(TOUCH_CSS)
+
+        def open_job() -> None:
+            try:
+                token = handoffs.redeem(code.value or "", client)
+            except TooManyAttempts:
+                message.set_text(t("Too many wrong codes. Please wait ten minutes, or scan the QR code.").render(lang))
+                return
+            if token is None:
+                message.set_text(t("This code does not open anything. Check it and try again.").render(lang))
+                return
+            ui.navigate.to(f"/job/{token}?lang={lang}")
+
+        with ui.column().classes("w-full max-w-md mx-auto p-6 gap-4"):
+            ui.label(settings.store_name).classes("text-2xl font-bold")
+            ui.label(t("Type the code shown on the kiosk").render(lang)).classes("text-xl")
+            code = (
+                ui.input(t("Code").render(lang))
+                .props("outlined autocapitalize=characters maxlength=12 input-class=text-3xl data-testid=code-input")
+                .mark("code-input")
+                .classes("w-full font-mono")
+            )
+            code.on("keydown.enter", open_job)
+            ui.button(t("Open my job").render(lang), on_click=open_job).props("size=xl")
+            message = ui.label().classes("text-xl text-red-800").props("data-testid=code-message").mark("code-message")
+
+    @ui.page("/send/{inbox}", title=settings.store_name)
+    def send_page(inbox: str, request: Request, lang: str | None = None) -> None:
+        lang = reader_language(settings, lang, request)
+        ui.add_head_html(TOUCH_CSS)
+        if not handoffs.inbox_open(inbox):
+            not_found(settings, lang)
+            return
+        with ui.column().classes("w-full max-w-md mx-auto p-6 gap-4"):
+            ui.label(settings.store_name).classes("text-2xl font-bold")
+            ui.label(t("Send your design to the kiosk").render(lang)).classes("text-2xl")
+            ui.label(t("3-D models (STL, 3MF, OBJ) are printed; drawings (SVG) are engraved.").render(lang))
+            done = ui.label().classes("text-xl text-green-800").props("data-testid=sent").mark("sent")
+
+            async def received(event: UploadEventArguments) -> None:
+                data = await event.file.read()
+                if handoffs.deliver(inbox, bytes(data), str(event.file.name)):
+                    done.set_text(t("Sent. Look at the kiosk screen.").render(lang))
+                    upload.set_visibility(False)
+                else:
+                    done.set_text(t("The kiosk no longer waits for this file. Scan its code again.").render(lang))
+
+            upload = (
+                ui.upload(
+                    label=t("Choose a file").render(lang),
+                    auto_upload=True,
+                    max_file_size=settings.uploads.max_file_bytes,
+                    on_upload=received,
+                    on_rejected=lambda: ui.notify(t("This file is too large.").render(lang), type="warning"),
+                )
+                .props("accept=.stl,.3mf,.obj,.svg")
+                .classes("w-full")
+            )
+
+
+class JobFollower:
+    """One phone following one job: binds to the job's live view, offers only the safe choices."""
+
+    def __init__(self, services: Services, jobs: JobService, job_id: str, token: str, lang: str) -> None:
+        self.jobs = jobs
+        self.job_id = job_id
+        self.lang = lang
+        settings = services.settings
+        live = jobs.live(job_id)
+        summary = jobs.summary(job_id)
+        template = services.catalog.get(summary.template_id) if summary.template_id else None
+        with ui.column().classes("w-full max-w-md mx-auto p-4 gap-4 pb-32"):
+            with ui.row().classes("w-full justify-between items-center"):
+                ui.label(settings.store_name).classes("text-lg font-bold")
+                language_switch(settings, lang, lambda code: ui.navigate.to(f"/job/{token}?lang={code}"))
+            ui.label(template.title_in(lang) if template else summary.display_name).classes("text-2xl font-bold")
+            texts = (
+                [summary.values.get(p.name) for p in template.parameters if isinstance(p, TextParam)]
+                if template
+                else []
+            )
+            if any(texts):  # the customer's own words (a name on a tag), shown as text, never as markup
+                ui.label(" · ".join(f"“{text}”" for text in texts if text)).classes("text-xl").mark("texts")
+            if template is not None:
+                credit = t("by {name}, {city}", name=template.designer.name, city=template.designer.city)
+                ui.label(credit.render(lang)).classes("italic")
+            if summary.preview_name:
+                viewer = PartViewer(f"/media/previews/{summary.preview_name}.glb", summary.size, width=340, height=260)
+                Watch(live, "percent", lambda p: viewer.show_progress((p or 0) / 100))
+            JobProgress(live, lang, settings.store_timezone, Actor.PHONE.value, self.act)
+            with ui.column().classes("w-full gap-3 p-4 bg-green-50 rounded") as ready:
+                ui.label(t("Ready for pickup {place}", place=settings.pickup_place).render(lang)).classes(
+                    "text-2xl font-bold text-green-900"
+                ).props("data-testid=ready").mark("ready")
+                ui.link(t("Save the share card").render(lang), f"/job/{token}/card.svg", new_tab=True).classes(
+                    "text-xl"
+                )
+            ready.bind_visibility_from(live, "state", lambda s: s == "ready_for_pickup")
+            ui.label(
+                t("Price: {price}", price=format_money(summary.price, summary.currency, lang)).render(lang)
+            ).classes("text-lg text-gray-700")
+            ui.button(t("Tell me when it is ready").render(lang), on_click=self.ask_notifications, icon="notifications")
+            Watch(live, "state", self.state_changed)
+
+    def act(self, action: str) -> None:
+        try:
+            self.jobs.act(self.job_id, MachineAction(action), Actor.PHONE)
+        except JobRefused as e:
+            ui.notify(e.message.render(self.lang), type="warning", position="center")
+
+    async def ask_notifications(self) -> None:
+        answer = await ui.run_javascript(NOTIFY_JS, timeout=30)
+        if answer == "granted":
+            ui.notify(t("We will tell you when it is ready.").render(self.lang))
+
+    def state_changed(self, state: str) -> None:
+        if state == "ready_for_pickup":
+            title = t("Ready for pickup").render(self.lang)
+            ui.run_javascript(
+                "if ('Notification' in window && Notification.permission === 'granted') "
+                f"new Notification({json.dumps(title)});"
+            )

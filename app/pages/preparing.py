@@ -1,0 +1,274 @@
+"""The kiosk's personalise step: typed controls from the template, a debounced 3-D preview, problems in words.
+
+After each change (and a short pause) the design is rendered by OpenSCAD, checked, shown, sliced and priced, each
+stage in its own thread with its progress shown. A newer change makes the older work's result be dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from nicegui import run, ui
+
+from app.designs.customizer import BoolParam, ChoiceParam, NumberParam, Parameter, TextParam
+from app.designs.problems import DesignRejected, Problem, Severity
+from app.designs.uploads import DRAWING_FORMATS
+from app.i18n import Text, t
+from app.pages.steps import Step, show_problems
+from app.pipeline import Design, Part, QuoteResult
+from ui_components.keyboard import Keyboard
+from ui_components.part_viewer import PartViewer
+
+if TYPE_CHECKING:
+    from app.pages.kiosk import Kiosk
+
+log = logging.getLogger(__name__)
+DEBOUNCE_S = 0.6
+TOGGLE_MAX_OPTIONS = 4
+
+SOMETHING_WENT_WRONG = Problem(
+    "internal",
+    Severity.ERROR,
+    t("Something went wrong while preparing your design."),
+    t("Please try again, or ask the staff for help."),
+)
+
+
+class Preparation:
+    def __init__(self, kiosk: Kiosk) -> None:
+        self.kiosk = kiosk
+        self.visit = kiosk.visit
+        self.pipeline = kiosk.services.pipeline
+        self.generation = 0
+        self.working = False
+        self.design: Design | None = None
+        self.scale = 1.0
+        self._debounce: ui.timer | None = None
+        template = self.visit.template
+        title = template.title_in(kiosk.lang) if template else kiosk.tr(t("Your own design"))
+        ui.label(title).classes("text-4xl font-bold")
+        with ui.row().classes("w-full gap-8 no-wrap grow"):
+            with ui.column().classes("w-1/2 gap-4"):
+                if template is not None:
+                    for parameter in template.parameters:
+                        self.control(parameter, template.labels.get(parameter.name, {}))
+                self.problems = ui.column().classes("gap-2")
+            with ui.column().classes("grow gap-3 items-center"):
+                self.preview = ui.column().classes("items-center")
+                with ui.row().classes("items-center gap-3") as self.progress:
+                    ui.spinner(size="40px")
+                    self.progress_text = ui.label().classes("text-xl").props("data-testid=progress").mark("progress")
+                self.progress.set_visibility(False)
+        with ui.row().classes("gap-4 mt-auto"):
+            kiosk.back_button(Step.CATALOG)
+            self.next = ui.button(kiosk.tr(t("See the price")), on_click=lambda: kiosk.go(Step.PRICE), icon="euro")
+            self.next.props("size=xl").classes("min-h-[64px]")
+        self.next.set_enabled(False)
+        if template is not None:
+            if self.visit.result is not None:
+                self.show_result(self.visit.result)
+            else:
+                ui.timer(0, self.prepare, once=True)
+
+    # --- controls ---------------------------------------------------------------------------------------
+
+    def control(self, parameter: Parameter, labels: dict[str, str]) -> None:
+        label = labels.get(self.kiosk.lang) or labels.get("en") or parameter.description or parameter.name
+        value = self.visit.values.get(parameter.name, parameter.default)
+        with ui.column().classes("w-full gap-1"):
+            ui.label(label).classes("text-xl")
+            if isinstance(parameter, TextParam):
+                self.text_control(parameter, str(value))
+            elif isinstance(parameter, NumberParam) and parameter.is_slider:
+                ui.slider(
+                    min=parameter.minimum or 0,
+                    max=parameter.maximum or 0,
+                    step=parameter.step or (1 if parameter.integer else 0.1),
+                    value=value,
+                    on_change=lambda e, p=parameter: self.changed(p.name, e.value),
+                ).props("label-always snap").classes("w-full px-4 pt-6").props(
+                    f"data-testid=param-{parameter.name}"
+                ).mark(f"param-{parameter.name}")
+            elif isinstance(parameter, NumberParam):
+                ui.number(value=value, on_change=lambda e, p=parameter: self.changed(p.name, e.value)).classes("w-40")
+            elif isinstance(parameter, ChoiceParam):
+                options = {v: text for v, text in parameter.options}
+                widget = ui.toggle if len(options) <= TOGGLE_MAX_OPTIONS else ui.select
+                widget(options, value=value, on_change=lambda e, p=parameter: self.changed(p.name, e.value)).props(
+                    f"size=lg data-testid=param-{parameter.name}"
+                ).mark(f"param-{parameter.name}")
+            elif isinstance(parameter, BoolParam):
+                ui.switch(value=bool(value), on_change=lambda e, p=parameter: self.changed(p.name, e.value)).props(
+                    f"size=xl data-testid=param-{parameter.name}"
+                ).mark(f"param-{parameter.name}")
+
+    def text_control(self, parameter: TextParam, value: str) -> None:
+        counter = ui.label()
+
+        def show(text: str) -> None:
+            counter.set_text(self.kiosk.tr(t("{n} of {max} characters", n=len(text), max=parameter.max_length)))
+            counter.classes(
+                replace="text-lg " + ("text-red-800" if len(text) > parameter.max_length else "text-gray-600")
+            )
+
+        field = ui.input(value=value, on_change=lambda e: (show(e.value or ""), self.changed(parameter.name, e.value)))
+        field.props(f"outlined input-class=text-2xl data-testid=param-{parameter.name}").classes("w-full")
+        field.mark(f"param-{parameter.name}")
+        field.on("click", lambda: self.open_keyboard(field))
+        show(value)
+
+    def open_keyboard(self, field: ui.input) -> None:
+        with ui.dialog().props("position=bottom") as dialog, ui.card().classes("w-full items-center p-4 gap-3"):
+            shown = ui.label(field.value or "").classes("text-4xl font-mono min-h-[48px]")
+
+            def key(char: str) -> None:
+                text = field.value or ""
+                field.value = text[:-1] if char == "\b" else text + char
+                shown.set_text(field.value)
+                self.kiosk.touch()
+
+            Keyboard(self.kiosk.lang, key, self.kiosk.tr(t("Space")), self.kiosk.tr(t("Delete")))
+            ui.button(self.kiosk.tr(t("Done")), on_click=dialog.close, icon="check").props("size=xl").classes(
+                "min-h-[64px]"
+            )
+        dialog.open()
+
+    def changed(self, name: str, value: Any) -> None:
+        self.kiosk.touch()
+        self.visit.values[name] = value
+        self.visit.result = None
+        self.generation += 1  # whatever is still being worked on is for older values now: drop it when it comes
+        self.next.set_enabled(False)
+        if self._debounce is not None:
+            self._debounce.cancel()
+        self._debounce = ui.timer(DEBOUNCE_S, self.prepare, once=True)
+
+    # --- the pipeline, off the event loop --------------------------------------------------------------------
+
+    def stage(self, text: Text | None) -> None:
+        self.kiosk.touch()  # while we work and once we are done, the customer is not idle but waiting for us
+        self.working = text is not None
+        self.progress.set_visibility(text is not None)
+        self.progress_text.set_text(self.kiosk.tr(text) if text else "")
+
+    async def prepare(self) -> None:
+        template, machine_id = self.visit.template, self.visit.machine_id
+        assert template is not None
+        self.generation += 1
+        generation = self.generation
+        values = dict(self.visit.values)
+        try:
+            self.stage(t("Shaping your design…"))
+            design = await run.io_bound(self.pipeline.design_from_template, template.id, values, machine_id)
+            if generation != self.generation:
+                return
+            await self._finish(design, machine_id, generation)
+        except DesignRejected as e:
+            if generation == self.generation:
+                self.show_problems(e.problems)
+        except Exception:  # never a traceback on a page: the customer gets words and a way forward
+            log.exception("preparing %s failed", template.id)
+            if generation == self.generation:
+                self.show_problems([SOMETHING_WENT_WRONG])
+        finally:
+            if generation == self.generation:
+                self.stage(None)
+
+    async def _finish(self, design: Design, machine_id: str, generation: int) -> None:
+        self.stage(t("Checking the part…"))
+        part = await run.io_bound(self.pipeline.part_for, design, machine_id, self.scale)
+        if generation != self.generation:
+            return
+        self.show_part(part)
+        self.show_problems(list(part.problems))
+        if any(p.severity is Severity.ERROR for p in part.problems):
+            return
+        self.stage(t("Preparing the machine program…"))
+        plan = await run.io_bound(self.pipeline.plan_for, part, machine_id)
+        result = await run.io_bound(self.pipeline.quote, design, part, plan)
+        if generation == self.generation:
+            self.visit.result = result
+            self.next.set_enabled(True)
+
+    def start_upload(self, data: bytes, filename: str) -> None:
+        async def upload() -> None:
+            self.generation += 1
+            generation = self.generation
+            try:
+                self.stage(t("Reading your file…"))
+                design = await run.io_bound(self.pipeline.design_from_upload, data, filename)
+                kinds = (
+                    ("laser_engraver", "cnc_router") if design.geometry_format in DRAWING_FORMATS else ("fdm_printer",)
+                )
+                machine_id = self.kiosk.machine_for(kinds)
+                if machine_id is None:
+                    self.show_problems(
+                        [
+                            Problem(
+                                "machine.none",
+                                Severity.ERROR,
+                                t("No machine for this kind of design is available right now."),
+                                t("Please ask the staff."),
+                            )
+                        ]
+                    )
+                    return
+                self.visit.machine_id, self.design = machine_id, design
+                await self._finish(design, machine_id, generation)
+            except DesignRejected as e:
+                self.show_problems(e.problems)
+            except Exception:
+                log.exception("preparing an upload failed")
+                self.show_problems([SOMETHING_WENT_WRONG])
+            finally:
+                if generation == self.generation:
+                    self.stage(None)
+
+        ui.timer(0, upload, once=True)
+
+    async def rescale(self, scale: float) -> None:
+        if self.design is None:
+            return
+        self.kiosk.touch()
+        self.scale = scale
+        self.generation += 1
+        generation = self.generation
+        try:
+            await self._finish(self.design, self.visit.machine_id, generation)
+        except DesignRejected as e:
+            self.show_problems(e.problems)
+        finally:
+            if generation == self.generation:
+                self.stage(None)
+
+    # --- showing -------------------------------------------------------------------------------------------
+
+    def show_result(self, result: QuoteResult) -> None:
+        self.show_part(result.part)
+        self.show_problems(list(result.part.problems))
+        self.next.set_enabled(True)
+
+    def show_part(self, part: Part) -> None:
+        self.preview.clear()
+        with self.preview:
+            if part.preview_path is not None:
+                machine = self.kiosk.services.machines[part.machine_id]
+                colour = machine.materials.get(machine.loaded_material)
+                hex_colour = colour.colour_hex if colour and colour.colour_hex else "#f28c28"
+                PartViewer(f"/media/previews/{part.preview_path.stem}.glb", part.size, hex_colour)
+            x, y, z = part.size
+            size = f"{x:.0f} × {y:.0f} × {z:.0f} mm" if z else f"{x:.0f} × {y:.0f} mm"
+            ui.label(size).classes("text-xl text-gray-700").props("data-testid=part-size").mark("part-size")
+
+    def show_problems(self, problems: list[Problem]) -> None:
+        self.problems.clear()
+        with self.problems:
+            show_problems(problems, self.kiosk.lang)
+            for problem in problems:
+                if problem.suggested_scale:
+                    scale = problem.suggested_scale
+                    ui.button(
+                        self.kiosk.tr(t("Use it at {percent} % size", percent=f"{scale * 100:g}")),
+                        on_click=lambda s=scale: self.rescale(s),
+                    ).props("size=lg")

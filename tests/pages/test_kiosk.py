@@ -1,0 +1,155 @@
+"""The kiosk journey as a customer lives it: choose, personalise, price, confirm at the machine, run, hand over."""
+
+from __future__ import annotations
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+
+from tests.pages.conftest import eventually
+
+
+async def seen(user: User, text: str | None = None, *, marker: str | None = None, content: str | None = None) -> bool:
+    try:
+        if text is not None:
+            await user.should_see(text, retries=1)
+        else:
+            await user.should_see(marker=marker, content=content, retries=1)
+        return True
+    except AssertionError:
+        return False
+
+
+def enabled(user: User, text: str) -> bool:
+    try:
+        buttons = user.find(kind=ui.button, content=text).elements
+    except AssertionError:
+        return False
+    return any(getattr(e, "enabled", False) for e in buttons)
+
+
+async def printer_ready(user: User, lang: str = "en") -> None:
+    await user.open(f"/?lang={lang}")
+    await eventually(lambda: seen(user, "Printer 1: Ready" if lang == "en" else "Printer 1: Bereit"), timeout=30)
+
+
+async def personalise_keychain(user: User, name: str) -> None:
+    await printer_ready(user)
+    user.find(marker="template-keychain").click()
+    await user.should_see("Name keychain")
+    await eventually(lambda: enabled(user, "See the price"))  # the defaults are rendered, sliced and priced first
+    user.find(marker="param-name").clear().type(name)
+    await eventually(lambda: not enabled(user, "See the price"), timeout=5)
+    await eventually(lambda: enabled(user, "See the price"))
+
+
+async def start_at_the_machine(user: User) -> None:
+    user.find(kind=ui.button, content="See the price").click()
+    await user.should_see(marker="price")
+    await user.should_see(marker="ready-time")
+    user.find(kind=ui.button, content="Go to Printer 1").click()
+    await user.should_see("At Printer 1: please check")
+    assert not enabled(user, "Start")  # presence first
+    for box in user.find(kind=ui.checkbox).elements:
+        box.value = True
+    await eventually(lambda: enabled(user, "Start"), timeout=5)
+    user.find(kind=ui.button, content="Start").click()
+    await eventually(lambda: seen(user, marker="stop"), timeout=30)
+
+
+async def test_a_keychain_is_made_from_the_kiosk_and_followed_on_a_phone(user: User, another_user: User) -> None:
+    await personalise_keychain(user, "Mila")
+    await user.should_see(content="mm")  # the part's size under the preview
+    user.find(kind=ui.scene)  # the 3-D preview is on the page
+    await start_at_the_machine(user)
+    await user.should_see("Being made")
+    user.find(kind=ui.button, content="Follow it on your phone").click()
+    await user.should_see(marker="qr")
+    code = next(iter(user.find(marker="short-code").elements)).text
+    await user.should_see(marker="stop")  # the hand-off screen is a running-job screen too
+
+    phone = another_user
+    await phone.open("/j?lang=en")
+    phone.find(marker="code-input").type(code)
+    phone.find(kind=ui.button, content="Open my job").click()
+    await eventually(lambda: seen(phone, "Mila"), timeout=10)  # the design's name
+    await phone.should_see(marker="stop")
+    await eventually(lambda: seen(phone, marker="ready"), timeout=90)
+    await phone.should_see("Ready for pickup")
+    await phone.should_not_see(marker="stop")
+    await phone.should_see("100 %")
+
+    user.find(kind=ui.button, content="Done: next customer").click()
+    await user.should_see("What would you like to make?")
+
+
+async def test_stop_from_the_kiosk_is_one_tap_and_calls_the_staff(user: User) -> None:
+    await personalise_keychain(user, "Stop")
+    await start_at_the_machine(user)
+    user.find(marker="stop").click()
+    await eventually(lambda: seen(user, "Cancelled"), timeout=10)
+    await user.should_not_see(marker="stop")
+    await printer_ready_not(user)
+
+
+async def printer_ready_not(user: User) -> None:
+    await user.open("/?lang=en")
+    await user.should_see("Printer 1: Waiting for staff")
+
+
+async def test_pause_and_resume_at_the_kiosk_and_cancel_asks_once(user: User) -> None:
+    await personalise_keychain(user, "Pia")
+    await start_at_the_machine(user)
+    user.find(kind=ui.button, content="Pause").click()
+    await eventually(lambda: seen(user, "Paused"), timeout=20)
+    user.find(kind=ui.button, content="Resume").click()
+    await eventually(lambda: seen(user, "Being made"), timeout=20)
+    user.find(kind=ui.button, content="Cancel job").click()
+    await user.should_see("Cancel this job? What is made so far cannot be finished later.")
+    user.find(kind=ui.button, content="No, go on").click()
+    await user.should_see("Being made")
+    user.find(kind=ui.button, content="Cancel job").click()
+    user.find(kind=ui.button, content="Yes, cancel").click()
+    await eventually(lambda: seen(user, "Cancelled"), timeout=20)
+
+
+async def test_values_out_of_range_or_undrawable_are_explained_and_block_the_price(user: User) -> None:
+    await printer_ready(user)
+    user.find(marker="template-keychain").click()
+    await eventually(lambda: enabled(user, "See the price"))
+    user.find(marker="param-name").clear().type("Åsa ☃")
+    await eventually(lambda: seen(user, content="cannot draw"), timeout=30)
+    assert not enabled(user, "See the price")
+    user.find(marker="param-name").clear().type("Far too long a name")
+    await eventually(lambda: seen(user, "19 of 12 characters"), timeout=5)
+    await eventually(lambda: seen(user, content="at most 12"), timeout=30)
+    assert not enabled(user, "See the price")
+
+
+async def test_german_is_one_tap_away_on_every_step(user: User) -> None:
+    await printer_ready(user)
+    user.find(kind=ui.button, content="Deutsch").click()
+    await user.should_see("Was möchtest du herstellen?")
+    user.find(marker="template-keychain").click()
+    await user.should_see("Der Name auf dem Anhänger")
+    user.find(kind=ui.button, content="English").click()
+    await user.should_see("The name on the tag")
+
+
+@pytest.mark.parametrize("idle_timeout", [3.0])
+async def test_an_idle_kiosk_forgets_the_customer_and_leaves_a_running_job_alone(user: User) -> None:
+    await personalise_keychain(user, "Idle")
+    await start_at_the_machine(user)
+    await eventually(lambda: seen(user, "What would you like to make?"), timeout=10)
+    await user.should_see("Printer 1: Busy")
+
+
+@pytest.mark.parametrize("idle_timeout", [3.0])
+async def test_an_idle_kiosk_cancels_a_job_nobody_started(user: User) -> None:
+    await personalise_keychain(user, "Left")
+    user.find(kind=ui.button, content="See the price").click()
+    await user.should_see(marker="price")
+    user.find(kind=ui.button, content="Go to Printer 1").click()
+    await user.should_see("At Printer 1: please check")
+    await eventually(lambda: seen(user, "What would you like to make?"), timeout=10)
+    await user.should_see("Printer 1: Ready")

@@ -1,0 +1,1 @@
+"""Reusable NiceGUI widgets for fabkiosk's pages: they bind to live state and call back; they hold no business rules."""

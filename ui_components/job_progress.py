@@ -1,0 +1,108 @@
+"""Job progress: the live state of one job in words, a big progress bar, layer and clock-time ETA, and its controls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from nicegui import ui
+
+from app.i18n import Text, t, translate
+from app.tracking import LiveJob
+from ui_components.stop_button import StopButton
+
+STATE_WORDS: dict[str, Text] = {
+    "submitted": t("In the queue"),
+    "awaiting_approval": t("Waiting for the store to approve it"),
+    "queued": t("In the queue"),
+    "waiting_for_machine_ready": t("Waiting for the start at the machine"),
+    "running": t("Being made"),
+    "paused": t("Paused"),
+    "finishing": t("Almost done"),
+    "ready_for_pickup": t("Ready for pickup"),
+    "collected": t("Collected"),
+    "held": t("Stopped: the staff will take care of it"),
+    "failed": t("It could not be made"),
+    "cancelled": t("Cancelled"),
+}
+ON_MACHINE = ("running", "paused", "finishing")
+
+
+def clock_time(epoch: float | None, timezone: str) -> str:
+    return datetime.fromtimestamp(epoch, ZoneInfo(timezone)).strftime("%H:%M") if epoch else ""
+
+
+class JobProgress(ui.column):
+    def __init__(
+        self,
+        live: LiveJob,
+        lang: str,
+        timezone: str,
+        actor: str,
+        on_action: Callable[[str], object],
+    ) -> None:
+        """Job progress
+
+        Binds to a job's live view: everything updates when (and only when) the job changes. Pause is one tap,
+        cancel asks once, STOP is one tap and shown whenever the job is on the machine. Resume is offered only
+        to whoever made the pause.
+
+        :param live: the job's live view
+        :param lang: the reader's language
+        :param timezone: the store's time zone, for the ETA
+        :param actor: "kiosk" or "phone": who is looking (decides whether resume is offered)
+        :param on_action: called with "pause", "resume", "cancel" or "stop"
+        """
+        super().__init__()
+        self.classes("w-full gap-3")
+        self._on_action = on_action
+        self._lang = lang
+        with self:
+            ui.label().bind_text_from(
+                live, "state", lambda s: STATE_WORDS.get(s, t("In the queue")).render(lang)
+            ).classes("text-4xl font-bold").props("data-testid=job-state").mark("job-state")
+            ui.label().bind_text_from(live, "reason", lambda r: translate(r, lang) if r else "").bind_visibility_from(
+                live, "reason", bool
+            ).classes("text-xl text-red-800")
+            ui.linear_progress(show_value=False, size="28px").bind_value_from(live, "percent", lambda p: p / 100)
+            with ui.row().classes("w-full justify-between text-2xl"):
+                ui.label().bind_text_from(live, "percent", lambda p: f"{p:.0f} %").props("data-testid=percent").mark(
+                    "percent"
+                )
+                ui.label().bind_text_from(
+                    live, "layer", lambda n: t("Layer {n} of {total}", n=n, total=live.layers).render(lang)
+                ).bind_visibility_from(live, "layers", bool)
+                ui.label().bind_text_from(
+                    live, "eta", lambda e: t("Ready around {time}", time=clock_time(e, timezone)).render(lang)
+                ).bind_visibility_from(live, "eta", bool).props("data-testid=eta").mark("eta")
+            with ui.row().classes("gap-4"):
+                ui.button(t("Pause").render(lang), on_click=lambda: on_action("pause"), icon="pause").props(
+                    "size=xl"
+                ).classes("min-h-[64px]").bind_visibility_from(live, "state", lambda s: s == "running")
+                ui.button(t("Resume").render(lang), on_click=lambda: on_action("resume"), icon="play_arrow").props(
+                    "size=xl"
+                ).classes("min-h-[64px]").bind_visibility_from(
+                    live, "paused_by", lambda who: who == actor and live.state == "paused"
+                )
+                ui.button(t("Cancel job").render(lang), on_click=self._confirm_cancel, icon="close").props(
+                    "size=xl outline"
+                ).classes("min-h-[64px]").bind_visibility_from(live, "state", lambda s: s in ("running", "paused"))
+            StopButton(t("STOP").render(lang), lambda: on_action("stop")).bind_visibility_from(
+                live, "state", lambda s: s in ON_MACHINE
+            )
+
+    async def _confirm_cancel(self) -> None:
+        lang = self._lang
+        with ui.dialog() as dialog, ui.card().classes("p-8 gap-6"):
+            ui.label(t("Cancel this job? What is made so far cannot be finished later.").render(lang)).classes(
+                "text-2xl"
+            )
+            with ui.row().classes("gap-4"):
+                ui.button(t("Yes, cancel").render(lang), on_click=lambda: dialog.submit(True), color="red").props(
+                    "size=xl"
+                )
+                ui.button(t("No, go on").render(lang), on_click=lambda: dialog.submit(False)).props("size=xl")
+        if await dialog:
+            self._on_action("cancel")
+        dialog.delete()
