@@ -22,6 +22,8 @@ class QrHandoff(ui.column):
         :param code: a short code for typing instead of scanning, if any
         """
         super().__init__()
+        self.url = url
+        self.mark("qr-handoff")
         self.classes("items-center gap-2")
         with self:
             ui.html(qr_svg(url), sanitize=False).classes("bg-white p-2 rounded").props("data-testid=qr").mark("qr")

@@ -61,6 +61,7 @@ class Visit:
     job_id: str | None = None
     token: str | None = None
     code: str | None = None
+    upload: tuple[bytes, str] | None = None  # the customer's file and its name, until it is checked
 
 
 class Kiosk:
@@ -162,11 +163,8 @@ class Kiosk:
                             self.template_card(template)
             with ui.column().classes("gap-3"):
                 ui.label(self.tr(t("Your own design"))).classes("text-2xl text-gray-700")
-                with (
-                    ui.card()
-                    .classes("w-52 h-72 p-4 items-center justify-center cursor-pointer")
-                    .on("click", lambda: self.go(Step.UPLOAD))
-                ):
+                own = ui.card().classes("w-52 h-72 p-4 items-center justify-center cursor-pointer")
+                with own.props("data-testid=own-file").mark("own-file").on("click", lambda: self.go(Step.UPLOAD)):
                     ui.icon("upload_file", size="64px")
                     ui.label(self.tr(t("My own file"))).classes("text-2xl font-bold text-center")
                     ui.label(self.tr(t("From your phone or a USB stick"))).classes("text-lg text-center")
@@ -248,10 +246,8 @@ class Kiosk:
         self._pending_upload = (data, filename)
 
     def _start_upload(self, data: bytes, filename: str) -> None:
-        self.visit = Visit()
+        self.visit = Visit(upload=(data, filename))
         self.go(Step.PERSONALISE)
-        assert self.preparation is not None
-        self.preparation.start_upload(data, filename)
 
     # --- 2: personalise ---------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from nicegui import run, ui
+from nicegui import background_tasks, run, ui
 
 from app.designs.customizer import BoolParam, ChoiceParam, NumberParam, Parameter, TextParam
 from app.designs.problems import DesignRejected, Problem, Severity
@@ -65,11 +65,12 @@ class Preparation:
             self.next = ui.button(kiosk.tr(t("See the price")), on_click=lambda: kiosk.go(Step.PRICE), icon="euro")
             self.next.props("size=xl").classes("min-h-[64px]")
         self.next.set_enabled(False)
-        if template is not None:
-            if self.visit.result is not None:
-                self.show_result(self.visit.result)
-            else:
-                ui.timer(0, self.prepare, once=True)
+        if self.visit.result is not None:
+            self.show_result(self.visit.result)
+        elif template is not None:
+            ui.timer(0, self.prepare, once=True)
+        elif self.visit.upload is not None:
+            self.start_upload(*self.visit.upload)
 
     # --- controls ---------------------------------------------------------------------------------------
 
@@ -225,7 +226,7 @@ class Preparation:
                 if generation == self.generation:
                     self.stage(None)
 
-        ui.timer(0, upload, once=True)
+        background_tasks.create(upload(), name="kiosk-upload")
 
     async def rescale(self, scale: float) -> None:
         if self.design is None:

@@ -9,12 +9,19 @@ from nicegui.testing import User
 from tests.pages.conftest import eventually
 
 
-async def seen(user: User, text: str | None = None, *, marker: str | None = None, content: str | None = None) -> bool:
+async def seen(
+    user: User,
+    text: str | None = None,
+    *,
+    marker: str | None = None,
+    content: str | None = None,
+    kind: type | None = None,
+) -> bool:
     try:
         if text is not None:
             await user.should_see(text, retries=1)
         else:
-            await user.should_see(marker=marker, content=content, retries=1)
+            await user.should_see(kind=kind, marker=marker, content=content, retries=1)
         return True
     except AssertionError:
         return False
