@@ -131,6 +131,7 @@ class JobSummary:
     price: Decimal
     currency: str
     values: dict[str, Any] = field(default_factory=dict)  # the template's values as the customer chose them
+    geometry_path: Path | None = None  # the checked part (mesh or drawing) the program was made from
 
 
 @dataclass(frozen=True)
@@ -330,6 +331,7 @@ class JobService:
                 quote.total,
                 quote.currency,
                 dict(design.parameters),
+                Path(part.geometry_path),
             )
 
     def expected_seconds(self, machine_id: str, estimated_seconds: float) -> float:

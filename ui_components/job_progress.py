@@ -88,9 +88,9 @@ class JobProgress(ui.column):
                 ui.button(t("Cancel job").render(lang), on_click=self._confirm_cancel, icon="close").props(
                     "size=xl outline"
                 ).classes("min-h-[64px]").bind_visibility_from(live, "state", lambda s: s in ("running", "paused"))
-            StopButton(t("STOP").render(lang), lambda: on_action("stop")).bind_visibility_from(
-                live, "state", lambda s: s in ON_MACHINE
-            )
+            StopButton(
+                t("STOP").render(lang), lambda: on_action("stop"), full_width=actor == "phone"
+            ).bind_visibility_from(live, "state", lambda s: s in ON_MACHINE)
 
     async def _confirm_cancel(self) -> None:
         lang = self._lang

@@ -37,7 +37,7 @@ class PartViewer(ui.scene):
             self.made.visible(False)
             self.layer_points = self.point_cloud([], point_size=1.2).material("#c62828")
         reach = max(sx, sy, sz)
-        self.move_camera(x=reach * 1.2, y=-reach * 1.6, z=reach * 1.3, look_at_z=sz / 3, duration=0)
+        self.move_camera(x=reach * 0.6, y=-reach * 0.9, z=reach * 0.8, look_at_z=sz / 3, duration=0)
 
     def show_progress(self, share: float) -> None:
         """Fill the part up to the height made so far (0 to 1)."""

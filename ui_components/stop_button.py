@@ -8,7 +8,7 @@ from nicegui import ui
 
 
 class StopButton(ui.button):
-    def __init__(self, text: str, on_stop: Callable[[], object]) -> None:
+    def __init__(self, text: str, on_stop: Callable[[], object], full_width: bool = False) -> None:
         """STOP
 
         A large red button fixed at the bottom right of the screen that stops the machine at once (SAFETY.md:
@@ -16,9 +16,11 @@ class StopButton(ui.button):
 
         :param text: the label, in the reader's language
         :param on_stop: called on the tap
+        :param full_width: a bar across the bottom (phones) instead of a button in the corner (kiosk)
         """
         super().__init__(text, on_click=on_stop, color="red")
         self.mark("stop")
+        place = "left-3 right-3 bottom-3" if full_width else "bottom-6 right-6 min-w-[200px]"
         self.props("push size=xl icon=dangerous data-testid=stop").classes(
-            "fixed bottom-6 right-6 z-50 text-3xl font-bold px-10 py-6 min-h-[72px] min-w-[200px]"
+            f"fixed {place} z-50 text-3xl font-bold px-10 py-6 min-h-[72px]"
         )

@@ -110,8 +110,11 @@ class Pictures:
             except Exception:  # a picture is a nicety: the card shows an icon instead
                 log.exception("no catalog picture for %s", template.id)
 
-    def for_mesh_file(self, stl: Path, colour_hex: str) -> Path:
-        """The picture of a stored part mesh, drawn once."""
+    def for_part(self, geometry: Path, colour_hex: str) -> Path:
+        """The picture of a stored part, drawn once (a 2-D design is its own picture)."""
+        if geometry.suffix == ".svg":
+            return geometry
+        stl = geometry
         key = hashlib.sha256(stl.name.encode() + colour_hex.encode()).hexdigest()[:32]
         path = self.path(key)
         if not path.exists():

@@ -25,7 +25,7 @@ from app.i18n import Text, t
 from app.jobs import Actor, JobRefused, JobService
 from app.pages.common import KIND_WORDS, MACHINE_WORDS, TOUCH_CSS, language_switch, reader_language
 from app.pages.preparing import Preparation
-from app.pages.steps import STEP_WORDS, Step
+from app.pages.steps import STEP_WORDS, Step, show_problems
 from app.pipeline import QuoteResult
 from app.production.quotes import format_money
 from app.services import Services
@@ -269,8 +269,13 @@ class Kiosk:
         ready = start + timedelta(seconds=seconds)
         material = machine.profile.materials.get(result.plan.material)
         ui.label(self.tr(t("Your price"))).classes("text-4xl font-bold")
-        with ui.row().classes("w-full gap-16 items-start"):
+        with ui.row().classes("w-full justify-between items-start no-wrap"):
             with ui.column().classes("gap-4 text-2xl"):
+                warnings = [p for p in result.part.problems if p.severity.value == "warning"]
+                with ui.row().classes("items-center gap-2 text-green-800"):
+                    ui.icon("check_circle", size="36px")
+                    ui.label(self.tr(t("Checks passed")))
+                show_problems(warnings, self.lang)
                 ui.label(self.tr(t("Ready around {time}", time=ready.strftime("%H:%M")))).classes(
                     "text-5xl font-bold"
                 ).props("data-testid=ready-time").mark("ready-time")

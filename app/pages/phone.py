@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 import logging
 
-from fastapi import Request
-from nicegui import ui
+from fastapi import HTTPException, Request
+from fastapi.responses import Response
+from nicegui import app, ui
 from nicegui.events import UploadEventArguments
 
 from app.designs.customizer import TextParam
+from app.designs.pictures import share_card
 from app.handoff import Handoffs, TooManyAttempts
 from app.i18n import t
-from app.jobs import Actor, JobRefused, JobService
+from app.jobs import Actor, JobRefused, JobService, JobState
 from app.pages.common import TOUCH_CSS, language_switch, not_found, reader_language
 from app.production.quotes import format_money
 from app.services import Services
@@ -43,6 +45,38 @@ def register(services: Services, handoffs: Handoffs) -> None:
     settings = services.settings
     jobs = services.jobs
     assert jobs is not None
+
+    @app.get("/job/{token}/card.svg")
+    def share_card_route(token: str, lang: str | None = None) -> Response:
+        """The share card of a finished job: the part, its designer, the store. Same key as the job page."""
+        job = jobs.find(token)
+        if job is None or job.state is not JobState.READY_FOR_PICKUP or services.pictures is None:
+            raise HTTPException(status_code=404)
+        summary = jobs.summary(job.id)
+        if summary.geometry_path is None:
+            raise HTTPException(status_code=404)
+        lang = lang if lang in settings.languages else settings.default_language
+        template = services.catalog.get(summary.template_id) if summary.template_id else None
+        machine = services.machines[job.machine_id]
+        material = machine.materials.get(summary.material)
+        colour = material.colour_hex if material and material.colour_hex else "#f28c28"
+        picture = services.pictures.for_part(summary.geometry_path, colour).read_text()
+        title = template.title_in(lang) if template else summary.display_name
+        credit = (
+            t("by {name}, {city}", name=template.designer.name, city=template.designer.city).render(lang)
+            if template
+            else ""
+        )
+        card = share_card(picture, title, credit, settings.store_name, t("Made at").render(lang))
+        return Response(
+            card,
+            media_type="image/svg+xml",
+            headers={
+                "Content-Disposition": 'attachment; filename="fabkiosk-card.svg"',
+                "Cache-Control": "private, max-age=3600",
+                "Content-Security-Policy": "script-src 'none'",
+            },
+        )
 
     @ui.page("/job/{token}", title=settings.store_name)
     def job_page(token: str, request: Request, lang: str | None = None) -> None:
@@ -152,9 +186,9 @@ class JobFollower:
                 ui.label(t("Ready for pickup {place}", place=settings.pickup_place).render(lang)).classes(
                     "text-2xl font-bold text-green-900"
                 ).props("data-testid=ready").mark("ready")
-                ui.link(t("Save the share card").render(lang), f"/job/{token}/card.svg", new_tab=True).classes(
-                    "text-xl"
-                )
+                ui.link(
+                    t("Save the share card").render(lang), f"/job/{token}/card.svg?lang={lang}", new_tab=True
+                ).classes("text-xl")
             ready.bind_visibility_from(live, "state", lambda s: s == "ready_for_pickup")
             ui.label(
                 t("Price: {price}", price=format_money(summary.price, summary.currency, lang)).render(lang)

@@ -49,10 +49,11 @@ class Preparation:
         title = template.title_in(kiosk.lang) if template else kiosk.tr(t("Your own design"))
         ui.label(title).classes("text-4xl font-bold")
         with ui.row().classes("w-full gap-8 no-wrap grow"):
-            with ui.column().classes("w-1/2 gap-4"):
+            with ui.column().classes("w-1/2 gap-3"):
                 if template is not None:
-                    for parameter in template.parameters:
-                        self.control(parameter, template.labels.get(parameter.name, {}))
+                    with ui.grid(columns=2).classes("w-full gap-x-6 gap-y-2"):
+                        for parameter in template.parameters:
+                            self.control(parameter, template.labels.get(parameter.name, {}))
                 self.problems = ui.column().classes("gap-2")
             with ui.column().classes("grow gap-3 items-center"):
                 self.preview = ui.column().classes("items-center")
@@ -77,8 +78,9 @@ class Preparation:
     def control(self, parameter: Parameter, labels: dict[str, str]) -> None:
         label = labels.get(self.kiosk.lang) or labels.get("en") or parameter.description or parameter.name
         value = self.visit.values.get(parameter.name, parameter.default)
-        with ui.column().classes("w-full gap-1"):
-            ui.label(label).classes("text-xl")
+        wide = isinstance(parameter, TextParam) or (isinstance(parameter, ChoiceParam) and len(parameter.options) > 2)
+        with ui.column().classes("w-full gap-0" + (" col-span-2" if wide else "")):
+            ui.label(label).classes("text-lg leading-tight")
             if isinstance(parameter, TextParam):
                 self.text_control(parameter, str(value))
             elif isinstance(parameter, NumberParam) and parameter.is_slider:
@@ -88,7 +90,7 @@ class Preparation:
                     step=parameter.step or (1 if parameter.integer else 0.1),
                     value=value,
                     on_change=lambda e, p=parameter: self.changed(p.name, e.value),
-                ).props("label-always snap").classes("w-full px-4 pt-6").props(
+                ).props("label-always snap").classes("w-full px-4 pt-8").props(
                     f"data-testid=param-{parameter.name}"
                 ).mark(f"param-{parameter.name}")
             elif isinstance(parameter, NumberParam):
@@ -105,12 +107,12 @@ class Preparation:
                 ).mark(f"param-{parameter.name}")
 
     def text_control(self, parameter: TextParam, value: str) -> None:
-        counter = ui.label()
+        counter = ui.label().classes("order-last")
 
         def show(text: str) -> None:
             counter.set_text(self.kiosk.tr(t("{n} of {max} characters", n=len(text), max=parameter.max_length)))
             counter.classes(
-                replace="text-lg " + ("text-red-800" if len(text) > parameter.max_length else "text-gray-600")
+                replace="text-base " + ("text-red-800" if len(text) > parameter.max_length else "text-gray-600")
             )
 
         field = ui.input(value=value, on_change=lambda e: (show(e.value or ""), self.changed(parameter.name, e.value)))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import re
+
 import pytest
 from nicegui import ui
 from nicegui.testing import User
@@ -85,6 +88,13 @@ async def test_a_keychain_is_made_from_the_kiosk_and_followed_on_a_phone(user: U
     await phone.should_see("Ready for pickup")
     await phone.should_not_see(marker="stop")
     await phone.should_see("100 %")
+    job_path = phone.back_history[-1].split("?")[0]
+    card = await phone.http_client.get(f"{job_path}/card.svg?lang=en")
+    assert card.status_code == 200 and card.headers["content-type"].startswith("image/svg+xml")
+    assert b"Lena Vogt" in card.content and b"fabkiosk demo store" in card.content and b"<script" not in card.content
+    picture = re.search(rb"base64,([A-Za-z0-9+/=]+)", card.content)
+    assert picture is not None and b"<polygon" in base64.b64decode(picture.group(1))  # the part, drawn
+    assert (await phone.http_client.get("/job/" + "x" * 32 + "/card.svg")).status_code == 404
 
     user.find(kind=ui.button, content="Done: next customer").click()
     await user.should_see("What would you like to make?")
