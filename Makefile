@@ -13,7 +13,7 @@ OCTOPRINT_VENV := .venv-octoprint
 OCTOPRINT_VERSION := 1.11.8
 
 SYSTEM_PACKAGES := python3-venv prusa-slicer openscad fonts-liberation fontconfig socat
-TEST_SYSTEM_PACKAGES := postgresql
+TEST_SYSTEM_PACKAGES := postgresql chromium chromium-driver
 
 .PHONY: run test lint format bench system-packages test-system-packages
 
