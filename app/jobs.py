@@ -366,15 +366,13 @@ class JobService:
             return
         with self._lock:
             live = self._live.get(job_id)
-            if live is not None:
-                live.follow(status, self.monotonic())
-        try:
-            job = self.get(job_id)
-        except JobRefused:
-            return  # a program someone else started (staff tools): not a customer's job
-        if status.state is MachineState.PAUSED and job.state is JobState.RUNNING:
+        if live is None:
+            return  # not a job this service started (after a restart, reconcile holds those)
+        live.follow(status, self.monotonic())
+        # the live view mirrors the stored state, so the database is read only when the state really moves
+        if status.state is MachineState.PAUSED and live.state == JobState.RUNNING.value:
             self._transition(job_id, JobState.PAUSED, Actor.MACHINE)
-        elif status.state is MachineState.RUNNING and job.state is JobState.PAUSED:
+        elif status.state is MachineState.RUNNING and live.state == JobState.PAUSED.value:
             self._transition(job_id, JobState.RUNNING, Actor.MACHINE)
 
     def _machine_job_ended(self, ended: JobEnded) -> None:

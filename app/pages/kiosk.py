@@ -76,6 +76,8 @@ class Kiosk:
         self.visit = Visit()
         self.last_touch = time.monotonic()
         self.preparation: Preparation | None = None
+        self._pending_upload: tuple[bytes, str] | None = None  # a file a phone sent, for this page to take
+        self._inbox: str | None = None
         ui.add_head_html(TOUCH_CSS)
         ui.add_body_html(ACTIVITY_JS)
         ui.on("kiosk_touch", self.touch)
@@ -221,8 +223,9 @@ class Kiosk:
         ui.label(self.tr(t("3-D models (STL, 3MF, OBJ) are printed; drawings (SVG) are engraved."))).classes("text-xl")
         with ui.row().classes("w-full gap-12 items-start"):
             with ui.column().classes("gap-3 items-center"):
-                inbox = self.handoffs.open_inbox(self._received)
-                url = f"{self.public_base()}/send/{inbox}"
+                if self._inbox is None or not self.handoffs.inbox_open(self._inbox):
+                    self._inbox = self.handoffs.open_inbox(self._received)
+                url = f"{self.public_base()}/send/{self._inbox}"
                 QrHandoff(url, self.tr(t("Scan with your phone and send the file from there.")))
             with ui.column().classes("gap-3"):
                 ui.label(self.tr(t("Or from a USB stick:"))).classes("text-2xl")
@@ -235,17 +238,22 @@ class Kiosk:
                 ).props("accept=.stl,.3mf,.obj,.svg").classes("w-96")
         with ui.row().classes("gap-4 mt-auto"):
             self.back_button(Step.CATALOG)
-        self._pending_upload: tuple[bytes, str] | None = None
 
     async def _uploaded(self, event: UploadEventArguments) -> None:
         data = await event.file.read()
         self._start_upload(bytes(data), str(event.file.name))
+
+    def _close_inbox(self) -> None:
+        if self._inbox is not None:
+            self.handoffs.close_inbox(self._inbox)
+            self._inbox = None
 
     def _received(self, data: bytes, filename: str) -> None:
         # called from the phone's page: hand over to this kiosk's own timer, which runs in its own page context
         self._pending_upload = (data, filename)
 
     def _start_upload(self, data: bytes, filename: str) -> None:
+        self._close_inbox()
         self.visit = Visit(upload=(data, filename))
         self.go(Step.PERSONALISE)
 
@@ -466,11 +474,13 @@ class Kiosk:
         job_id = self.visit.job_id
         if job_id is not None and self.visit.step in (Step.MACHINE, Step.PRICE):
             self._give_up_job()
+        self._close_inbox()
+        self._pending_upload = None
         self.visit = Visit()
         self.go(Step.CATALOG)
 
     def _check_idle(self) -> None:
-        pending = getattr(self, "_pending_upload", None)
+        pending = self._pending_upload
         if pending is not None and self.visit.step is Step.UPLOAD:
             self._pending_upload = None
             self._start_upload(*pending)
