@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -132,7 +133,7 @@ class Kiosk:
             Step.HANDOFF: self.handoff,
         }[self.visit.step]()
 
-    def back_button(self, to: Step, on_back: Any = None) -> None:
+    def back_button(self, to: Step, on_back: Callable[[], object] | None = None) -> None:
         def back() -> None:
             if on_back is not None:
                 on_back()
