@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from nicegui.binding import BindableProperty
@@ -55,10 +55,17 @@ class Fleet:
         for machine in self.machines.values():
             machine.attach_loop(loop)
 
-    def connect_all(self) -> None:
-        """Connect every machine on its own thread, so a slow or absent one delays nobody."""
+    def connect_all(self, then: Callable[[str], object] | None = None) -> None:
+        """Connect every machine on its own thread, so a slow or absent one delays nobody; `then(machine_id)`
+        runs once a machine has answered (or given up)."""
+
+        def connect(machine: Machine) -> None:
+            machine.connect()
+            if then is not None:
+                then(machine.profile.id)
+
         for machine in self.machines.values():
-            threading.Thread(target=machine.connect, name=f"connect-{machine.profile.id}", daemon=True).start()
+            threading.Thread(target=connect, args=(machine,), name=f"connect-{machine.profile.id}", daemon=True).start()
 
     def disconnect_all(self) -> None:
         for machine in self.machines.values():

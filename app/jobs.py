@@ -347,16 +347,39 @@ class JobService:
                     return datetime.fromtimestamp(live.eta, UTC)
         return None
 
-    def reconcile(self) -> None:
-        """After a restart: a job the database says is on a machine, but the machine does not report, is held."""
+    def reconcile(self, machine_id: str | None = None) -> None:
+        """After a restart, once a machine has answered: a job the database says is on it is followed again if the
+        machine still runs it (OctoPrint keeps printing while fabkiosk is away), and held if it does not."""
+        query = select(JobRow).where(JobRow.state.in_([s.value for s in ON_MACHINE]))
+        if machine_id is not None:
+            query = query.where(JobRow.machine_id == machine_id)
         with self.sessions() as session:
-            rows = session.scalars(select(JobRow).where(JobRow.state.in_([s.value for s in ON_MACHINE]))).all()
-            ids = [(row.id, row.machine_id) for row in rows]
-        for job_id, machine_id in ids:
-            machine = self.fleet.machines.get(machine_id)
-            if machine is None or machine.status.job_id != job_id:
+            ids = [(row.id, row.machine_id) for row in session.scalars(query)]
+        for job_id, on_machine in ids:
+            machine = self.fleet.machines.get(on_machine)
+            if machine is not None and machine.status.job_id == job_id:
+                self._adopt(self.get(job_id), machine)
+            elif job_id not in self._live:
                 reason = t("The job was interrupted when fabkiosk restarted. Staff must check the machine.")
                 self._transition(job_id, JobState.HELD, Actor.SYSTEM, reason=reason.msgid)
+
+    def reconcile_unavailable(self) -> None:
+        """At start: jobs on machines this server does not drive any more are held."""
+        query = select(JobRow).where(JobRow.state.in_([s.value for s in ON_MACHINE]))
+        with self.sessions() as session:
+            ids = [row.id for row in session.scalars(query) if row.machine_id not in self.fleet.machines]
+        for job_id in ids:
+            reason = t("The job was interrupted when fabkiosk restarted. Staff must check the machine.")
+            self._transition(job_id, JobState.HELD, Actor.SYSTEM, reason=reason.msgid)
+
+    def _adopt(self, job: Job, machine: Machine) -> None:
+        """Follow a job a machine kept running while fabkiosk was away."""
+        live = self.live(job.id)
+        with self._lock:
+            if live.eta is None:
+                live.begin(job, None, machine.profile.connection.speed, self.monotonic())
+        live.follow(machine.status, self.monotonic())
+        log.info("job %s on %s: followed again after a restart", job.id, machine.profile.id)
 
     # --- machine events ----------------------------------------------------------------------------
 
@@ -367,13 +390,23 @@ class JobService:
         with self._lock:
             live = self._live.get(job_id)
         if live is None:
-            return  # not a job this service started (after a restart, reconcile holds those)
+            self._found_running(machine, job_id)
+            return
         live.follow(status, self.monotonic())
         # the live view mirrors the stored state, so the database is read only when the state really moves
         if status.state is MachineState.PAUSED and live.state == JobState.RUNNING.value:
             self._transition(job_id, JobState.PAUSED, Actor.MACHINE)
         elif status.state is MachineState.RUNNING and live.state == JobState.PAUSED.value:
             self._transition(job_id, JobState.RUNNING, Actor.MACHINE)
+
+    def _found_running(self, machine: Machine, job_id: str) -> None:
+        """A machine reports a job this service is not following: after a restart, one of ours is taken up again."""
+        try:
+            job = self.get(job_id)
+        except JobRefused:
+            return  # not a customer's job
+        if job.state in ON_MACHINE and job.machine_id == machine.profile.id:
+            self._adopt(job, machine)
 
     def _machine_job_ended(self, ended: JobEnded) -> None:
         try:

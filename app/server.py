@@ -57,9 +57,11 @@ def create_app(settings: Settings) -> Services:
     services.pictures = Pictures(settings.cache_dir, services.catalog, settings.render_timeout_s)
 
     def take_machines_into_service() -> None:
-        fleet.attach_loop(asyncio.get_running_loop())  # machine events reach pages on the event loop
-        jobs.reconcile()
-        fleet.connect_all()
+        loop = asyncio.get_running_loop()
+        fleet.attach_loop(loop)  # machine events reach pages on the event loop
+        # a machine's jobs are reconciled once it answered: what it still runs is followed, the rest held
+        fleet.connect_all(then=lambda machine_id: loop.call_soon_threadsafe(jobs.reconcile, machine_id))
+        jobs.reconcile_unavailable()
         assert services.pictures is not None
         services.pictures.start()
 

@@ -56,10 +56,10 @@ class LiveJob:
         elif job.state.value not in ("running", "paused", "finishing"):
             self.eta = None
 
-    def begin(self, job: Job, program: RunnableProgram, speed: float, now: float) -> None:
-        """The job started: its program gives the layers, the plan's estimate the first ETA."""
+    def begin(self, job: Job, program: RunnableProgram | None, speed: float, now: float) -> None:
+        """The job started (or was found running): its program gives the layers, the plan's estimate the ETA."""
         self.program = program
-        self.layers = program.layers
+        self.layers = program.layers if program is not None else 0
         self._expected_s = job.estimated_seconds / max(speed, 1e-6)  # simulated machines run `speed` times faster
         self._started = now
         self.show(job)

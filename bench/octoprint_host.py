@@ -28,7 +28,12 @@ def _free_port() -> int:
 
 
 class OctoPrintServer:
-    def __init__(self) -> None:
+    """A real OctoPrint on loopback with its own base folder, an admin user and a known application key.
+
+    `virtual_printer` switches on OctoPrint's bundled virtual printer with these settings (port "VIRTUAL").
+    """
+
+    def __init__(self, virtual_printer: dict[str, object] | None = None) -> None:
         if not OCTOPRINT.exists():
             raise RuntimeError("OctoPrint is not installed in .venv-octoprint: run `make test` once")
         self._dir = tempfile.TemporaryDirectory(prefix="fabkiosk-octoprint-")
@@ -44,7 +49,7 @@ class OctoPrintServer:
                         "seenWizards": {"corewizard": 4},
                     },
                     "plugins": {
-                        "virtual_printer": {"enabled": False},
+                        "virtual_printer": {"enabled": virtual_printer is not None, **(virtual_printer or {})},
                         "tracking": {"enabled": False},
                         "errortracking": {"enabled": False},
                     },
@@ -72,6 +77,11 @@ class OctoPrintServer:
         (keys / "keys.yaml").write_text(json.dumps({USER: [{"app_id": "fabkiosk", "api_key": self.key}]}))
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.start()
+
+    def start(self) -> None:
+        """Serve on the port and base folder chosen at construction; return once the API answers."""
+        base = Path(self._dir.name)
         self.process = subprocess.Popen(
             [
                 str(OCTOPRINT),
@@ -141,6 +151,11 @@ class OctoPrintServer:
     def cancel(self) -> None:
         with contextlib.suppress(urllib.error.HTTPError):  # nothing printing
             self.call("POST", "/api/job", {"command": "cancel"})
+
+    def kill(self) -> None:
+        """End the server the hard way (a crash, a power cut): no goodbye to the printer or to clients."""
+        self.process.kill()
+        self.process.wait()
 
     def stop(self) -> None:
         self.process.terminate()

@@ -179,7 +179,10 @@ def _connection_from(raw: Any, where: str) -> Connection:
         url = _text(raw, "url", where)
         if not url.startswith(("http://", "https://")):
             raise ProfileError(f"{where}.url: give the OctoPrint address starting with http:// or https://")
-        return Connection(ctype, url=url, api_key=_text(raw, "api_key", where))
+        # the printer's port and baud as OctoPrint knows them, for connecting it when it is disconnected
+        port = str(raw.get("port", "AUTO"))
+        baud = int(_number(raw, "baud", where, 9600, 4_000_000, default=115200))
+        return Connection(ctype, url=url, api_key=_text(raw, "api_key", where), port=port, baud=baud)
     return Connection(ctype, speed=_number(raw, "speed", where, 0.1, 10_000, default=1.0))
 
 

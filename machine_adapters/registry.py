@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 from machine_adapters.base import Clock, Machine
 from machine_adapters.marlin import MarlinMachine
+from machine_adapters.octoprint import OctoPrintMachine
+from machine_adapters.octoprint_api import OctoPrintApi
 from machine_adapters.profiles import ConnectionType, MachineKind, MachineProfile
 from machine_adapters.simulators.marlin import MarlinSimulator
 from machine_adapters.transport import SerialTransport
@@ -29,9 +31,15 @@ def _serial_marlin(profile: MachineProfile, clock: Clock) -> Machine:
     return MarlinMachine(profile, lambda: SerialTransport(connection.port, connection.baud), clock)
 
 
+def _octoprint(profile: MachineProfile, clock: Clock) -> Machine:
+    connection = profile.connection
+    return OctoPrintMachine(profile, OctoPrintApi(connection.url, connection.api_key), clock)
+
+
 BUILDERS: dict[tuple[ConnectionType, MachineKind], Callable[[MachineProfile, Clock], Machine]] = {
     (ConnectionType.SIMULATED, MachineKind.FDM_PRINTER): _simulated_marlin,
     (ConnectionType.SERIAL, MachineKind.FDM_PRINTER): _serial_marlin,
+    (ConnectionType.OCTOPRINT, MachineKind.FDM_PRINTER): _octoprint,
 }
 
 
