@@ -13,6 +13,8 @@ import queue
 import re
 import threading
 import time
+from bisect import bisect_right
+from itertools import accumulate
 from typing import Any
 
 from machine_adapters.base import (
@@ -93,12 +95,13 @@ class OctoPrintMachine(Machine):
         self._first_poll = threading.Event()
         self._job_file: str | None = None  # the file of our job OctoPrint runs
         self._job_seen = False  # OctoPrint has reported it running (until then "Operational" means "not yet")
+        self._line_ends: list[int] = []  # byte offset after each command of the uploaded program
         self._uploaded_at = 0.0
-        self._paused_by_us = False
         self._stopping = False
         self._failures = 0
         self._quiet_since: float | None = None
         self._heaters_off = False
+        self._targets = (0.0, 0.0)  # hotend and bed targets when the heaters went off during a pause
         self.printer_error = ""  # the firmware's own words for the last error: untrusted text, for staff
 
     # --- public: any thread ------------------------------------------------------------------------
@@ -206,15 +209,16 @@ class OctoPrintMachine(Machine):
             self._end_job(False, REASON_UPLOAD_FAILED)
             return
         self._job_file, self._job_seen, self._uploaded_at = name, False, self.clock()
+        self._line_ends = list(accumulate(len(line) + 1 for line in program))  # file position -> command index
         self._quiet_since = None
 
     def _act(self, action: MachineAction) -> None:
         try:
             if action is MachineAction.PAUSE:
                 self.api.pause()
-                self._paused_by_us = True
             elif action is MachineAction.RESUME:
-                if self._heaters_off:  # heaters went off during a long pause: OctoPrint's resume heats up again
+                if self._heaters_off:  # heaters went off during a long pause: heat up to the job's own targets first
+                    self.api.commands(self._reheat_lines())
                     self._heaters_off = False
                 self.api.resume()
             elif action is MachineAction.CANCEL:
@@ -275,11 +279,7 @@ class OctoPrintMachine(Machine):
                 return
         if self._job_file is not None:
             if state in ON_JOB and name == self._job_file:
-                size = int((job.get("job") or {}).get("file", {}).get("size") or 0)
-                changes["lines_total"] = size or 1000
-                changes["lines_done"] = (
-                    int(progress.get("filepos") or 0) if size else int(10 * float(progress.get("completion") or 0))
-                )
+                changes.update(self._progress(job, progress))
             elif state is MachineState.IDLE:
                 completion = float(progress.get("completion") or 0)
                 done = name == self._job_file and completion >= 99.99
@@ -293,6 +293,16 @@ class OctoPrintMachine(Machine):
         self._update(**changes)
         self._heaters_off_when_quiet(state, printer)
 
+    def _progress(self, job: dict[str, Any], progress: dict[str, Any]) -> dict[str, int]:
+        """Commands done and in all, from OctoPrint's file position (in bytes, when the program is not known)."""
+        position = int(progress.get("filepos") or 0)
+        if self._line_ends:
+            return {"lines_done": bisect_right(self._line_ends, position), "lines_total": len(self._line_ends)}
+        size = int((job.get("job") or {}).get("file", {}).get("size") or 0)
+        if size:
+            return {"lines_done": position, "lines_total": size}
+        return {"lines_done": int(10 * float(progress.get("completion") or 0)), "lines_total": 1000}
+
     def _heaters_off_when_quiet(self, state: MachineState, printer: dict[str, Any] | None) -> None:
         """SAFETY: heaters off after 10 minutes idle or 5 minutes paused, as on a serial printer."""
         if state not in (MachineState.IDLE, MachineState.PAUSED) or printer is None:
@@ -304,12 +314,25 @@ class OctoPrintMachine(Machine):
         limit = HEATERS_OFF_PAUSED_S if state is MachineState.PAUSED else HEATERS_OFF_IDLE_S
         hot = any(t is not None and t.target > 0 for t in (self.status.hotend, self.status.bed))
         if hot and not self._heaters_off and now - self._quiet_since >= limit:
+            hotend, bed = self.status.hotend, self.status.bed
+            self._targets = (hotend.target if hotend else 0.0, bed.target if bed else 0.0)
             self.api.commands(list(HEATERS_OFF))
             self._heaters_off = True
 
+    def _reheat_lines(self) -> list[str]:
+        """Heat-up commands to the temperatures the paused job had, never beyond the machine's limits."""
+        hotend = min(self._targets[0], self.profile.limits.hotend_max)
+        bed = min(self._targets[1], self.profile.limits.bed_max)
+        lines = [f"M140 S{bed:.0f}", f"M104 S{hotend:.0f}"] if hotend > 0 else []
+        if bed > 0:
+            lines.append(f"M190 S{bed:.0f}")
+        if hotend > 0:
+            lines.append(f"M109 S{hotend:.0f}")
+        return lines
+
     def _end_job(self, completed: bool, reason: str) -> None:
         job_id = self.status.job_id
-        self._job_file, self._job_seen, self._paused_by_us = None, False, False
+        self._job_file, self._job_seen, self._line_ends = None, False, []
         if job_id is None:
             return
         self._update(job_id=None)

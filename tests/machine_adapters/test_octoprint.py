@@ -208,3 +208,32 @@ def test_a_fatal_firmware_error_halts_the_job_with_a_readable_reason(
     assert ends.ended == [JobEnded("9" * 32, False, REASON_PRINTER_ERROR)]
     assert machine.status.state is MachineState.HALTED and machine.status.needs_staff
     assert machine.printer_error  # OctoPrint's words kept for staff
+
+
+def test_heaters_go_off_in_a_long_pause_and_heat_up_again_before_resuming(
+    octoprint: OctoPrintServer, tmp_path: Path
+) -> None:
+    now = [1000.0]
+    profile = profile_for(tmp_path, octoprint)
+    machine = OctoPrintMachine(profile, OctoPrintApi(octoprint.url, octoprint.key), clock=lambda: now[0], poll_s=0.3)
+    machine.connect()
+    try:
+        wait_for(lambda: machine.status.state is MachineState.IDLE, 30, "connected")
+        heated = validate_program(
+            "M140 S50\nM104 S190\n" + "\n".join(program(profile, 4000)) + "\n", profile
+        )  # targets set, not waited for
+        machine.start(heated, "7" * 32)
+        wait_for(lambda: machine.status.lines_done > 10, 30, "printing")
+        machine.perform(MachineAction.PAUSE)
+        wait_for(lambda: machine.status.state is MachineState.PAUSED, 30, "paused")
+        wait_for(lambda: machine.status.hotend is not None and machine.status.hotend.target == 190, 15, "targets")
+        now[0] += 301  # five minutes paused
+        wait_for(lambda: machine.status.hotend is not None and machine.status.hotend.target == 0, 15, "heaters off")
+        assert machine.status.bed is not None and machine.status.bed.target == 0
+        machine.perform(MachineAction.RESUME)
+        wait_for(lambda: machine.status.state is MachineState.RUNNING, 60, "resumed after heating up")
+        assert machine.status.hotend is not None and machine.status.hotend.target == 190
+        machine.perform(MachineAction.CANCEL)
+        wait_for(lambda: machine.status.state is MachineState.IDLE, 30, "cancelled")
+    finally:
+        machine.disconnect()
