@@ -110,6 +110,7 @@ class OctoPrintMachine(Machine):
         if self._thread is not None and self._thread.is_alive():
             return
         self._update(state=MachineState.CONNECTING, last_error="", needs_staff=False)
+        self._stopping = False  # connecting again is how staff bring a stopped printer back
         self._running = True
         self._first_poll.clear()
         self._thread = threading.Thread(target=self._poll_loop, name=f"octoprint-{self.profile.id}", daemon=True)

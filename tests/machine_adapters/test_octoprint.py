@@ -237,3 +237,21 @@ def test_heaters_go_off_in_a_long_pause_and_heat_up_again_before_resuming(
         wait_for(lambda: machine.status.state is MachineState.IDLE, 30, "cancelled")
     finally:
         machine.disconnect()
+
+
+def test_a_job_completes_while_the_virtual_printer_simulates_line_errors(tmp_path: Path) -> None:
+    errors = ["30:resend", "60:resend_with_timeout", "90:missing_lineno", "120:checksum_mismatch"]
+    server = OctoPrintServer(virtual_printer={**FAST, "simulated_errors": errors})
+    try:
+        machine = build_machine(profile_for(tmp_path, server))
+        assert isinstance(machine, OctoPrintMachine)
+        machine.poll_s = 0.3
+        ends = Ends(machine)
+        machine.connect()
+        wait_for(lambda: machine.status.state is MachineState.IDLE, 30, "connected")
+        machine.start(program(machine.profile, 300), "5" * 32)
+        wait_for(lambda: ends.ended != [], 90, "the job to end")
+        assert ends.ended == [JobEnded("5" * 32, True, "")]  # OctoPrint resent what the firmware asked for
+        machine.disconnect()
+    finally:
+        server.stop()
