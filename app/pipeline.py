@@ -24,11 +24,14 @@ from app.designs.mesh_formats import RawMesh
 from app.designs.openscad import render_template
 from app.designs.preview import write_preview
 from app.designs.problems import Problem, Severity, reject
-from app.designs.svg import DrawingMeasures, SvgDesign
+from app.designs.svg import SvgDesign
 from app.designs.uploads import DRAWING_FORMATS, read_drawing, read_mesh, store_upload
 from app.i18n import t
 from app.models import DesignRow, PartRow, PlanRow, QuoteRow
-from app.production.laser import LaserMaterial, estimate_seconds
+from app.production.laser import LaserMaterial
+from app.production.laser_paths import MARGIN_MM, laser_job
+from app.production.laser_paths import VERSION as LASER_PATHS
+from app.production.laser_paths import estimate_seconds as laser_seconds
 from app.production.quotes import Quote, QuoteInput, quote_for
 from app.production.slicer import SlicedProgram, profile_files, slice_part
 from machine_adapters.profiles import MachineKind, MachineProfile
@@ -70,7 +73,7 @@ class Part:
     problems: tuple[Problem, ...]
     content_hash: str  # sha256 of the geometry file: names the programs made from it
     unchanged: bool = False  # same shape and orientation as the uploaded file, only moved
-    drawing: DrawingMeasures | None = None  # for 2-D designs: what the engraver's estimate needs
+    drawing: SvgDesign | None = None  # for 2-D designs: the region the engraver's toolpaths are made from
 
 
 @dataclass(frozen=True)
@@ -306,9 +309,9 @@ class Pipeline:
                 t("Drawings are made on the laser engraver, not on a printer."),
                 t("Choose the laser engraver."),
             )
-        w, h = drawing.width_mm, drawing.height_mm
+        w, h = drawing.width_mm + 2 * MARGIN_MM, drawing.height_mm + 2 * MARGIN_MM  # with the margin around it
         env = machine.envelope
-        if not ((w <= env.x and h <= env.y) or (h <= env.x and w <= env.y)):
+        if not (w <= env.x and h <= env.y):
             raise reject(
                 "size.does_not_fit",
                 t(
@@ -326,12 +329,12 @@ class Pipeline:
             machine.id,
             design.geometry_path,
             None,
-            (w, h, 0.0),
+            (drawing.width_mm, drawing.height_mm, 0.0),
             0.0,
             0,
             (),
             digest,
-            drawing=drawing.measures,
+            drawing=drawing,
         )
         self._store(
             PartRow(
@@ -341,8 +344,8 @@ class Pipeline:
                 geometry_path=str(design.geometry_path),
                 preview_path=None,
                 content_hash=digest,
-                size_x=w,
-                size_y=h,
+                size_x=drawing.width_mm,
+                size_y=drawing.height_mm,
                 size_z=0.0,
                 volume_mm3=0.0,
                 triangles=0,
@@ -427,16 +430,23 @@ class Pipeline:
                 t("Choose another material."),
             )
         drawing = part.drawing
-        assert drawing is not None, "a drawing part carries its measures"
-        sheet_cm2 = (drawing.width_mm + 10) * (drawing.height_mm + 10) / 100  # with a 5 mm margin around
-        # The toolpath for the engraver is generated from the drawing when the job is prepared for the machine.
+        assert drawing is not None, "a drawing part carries its region"
+        sheet_cm2 = (drawing.width_mm + 2 * MARGIN_MM) * (drawing.height_mm + 2 * MARGIN_MM) / 100
+        key = hashlib.sha256(
+            f"{LASER_PATHS}|{part.content_hash}|{laser_material}|{machine.limits}|{machine.spindle_s_max}".encode()
+        )
+        output = self.settings.cache_dir / "programs" / f"{key.hexdigest()[:32]}.gcode"
+        job = laser_job(drawing.region, laser_material, machine)
+        if not output.exists():
+            output.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomically(output, job.gcode.encode("ascii"))
         return Plan(
             new_id(),
             part.id,
             machine.id,
             material,
-            None,
-            estimate_seconds(drawing, laser_material),
+            output,
+            max(1, round(laser_seconds(job, machine))),
             0.0,
             round(sheet_cm2, 1),
             0,

@@ -9,10 +9,12 @@ import time
 from collections.abc import Callable
 
 from machine_adapters.base import Clock, Machine
+from machine_adapters.grbl import GrblMachine
 from machine_adapters.marlin import MarlinMachine
 from machine_adapters.octoprint import OctoPrintMachine
 from machine_adapters.octoprint_api import OctoPrintApi
 from machine_adapters.profiles import ConnectionType, MachineKind, MachineProfile
+from machine_adapters.simulators.grbl import GrblSimulator
 from machine_adapters.simulators.marlin import MarlinSimulator
 from machine_adapters.transport import SerialTransport
 
@@ -31,6 +33,32 @@ def _serial_marlin(profile: MachineProfile, clock: Clock) -> Machine:
     return MarlinMachine(profile, lambda: SerialTransport(connection.port, connection.baud), clock)
 
 
+def _simulated_grbl(profile: MachineProfile, clock: Clock) -> Machine:
+    """The real GRBL host on the GRBL simulator, its settings matching the profile, homed as at opening time."""
+    feed, envelope = profile.limits.max_feed_mm_s, profile.envelope
+    settings = {
+        130: envelope.x,
+        131: envelope.y,
+        132: envelope.z,
+        30: profile.spindle_s_max,
+        32: 1 if profile.kind is MachineKind.LASER_ENGRAVER else 0,
+        110: feed.get("x", 100.0) * 60,
+        111: feed.get("y", 100.0) * 60,
+        112: feed.get("z", 10.0) * 60,
+        120: profile.limits.max_acceleration,
+        121: profile.limits.max_acceleration,
+    }
+    firmware = GrblSimulator(
+        time_factor=1.0 / profile.connection.speed, rx_buffer=profile.rx_buffer, settings=settings, homed=True
+    )
+    return GrblMachine(profile, lambda: firmware, clock)
+
+
+def _serial_grbl(profile: MachineProfile, clock: Clock) -> Machine:
+    connection = profile.connection
+    return GrblMachine(profile, lambda: SerialTransport(connection.port, connection.baud), clock)
+
+
 def _octoprint(profile: MachineProfile, clock: Clock) -> Machine:
     connection = profile.connection
     return OctoPrintMachine(profile, OctoPrintApi(connection.url, connection.api_key), clock)
@@ -40,6 +68,10 @@ BUILDERS: dict[tuple[ConnectionType, MachineKind], Callable[[MachineProfile, Clo
     (ConnectionType.SIMULATED, MachineKind.FDM_PRINTER): _simulated_marlin,
     (ConnectionType.SERIAL, MachineKind.FDM_PRINTER): _serial_marlin,
     (ConnectionType.OCTOPRINT, MachineKind.FDM_PRINTER): _octoprint,
+    (ConnectionType.SIMULATED, MachineKind.LASER_ENGRAVER): _simulated_grbl,
+    (ConnectionType.SERIAL, MachineKind.LASER_ENGRAVER): _serial_grbl,
+    (ConnectionType.SIMULATED, MachineKind.CNC_ROUTER): _simulated_grbl,
+    (ConnectionType.SERIAL, MachineKind.CNC_ROUTER): _serial_grbl,
 }
 
 

@@ -61,6 +61,7 @@ class GrblSimulator:
         rx_buffer: int = 128,
         settings: dict[int, float] | None = None,
         coolant: bool = True,  # builds without the coolant pins answer M8 with error:20
+        homed: bool = False,  # start as if staff had homed the machine when the store opened (the demo)
     ):
         self.time_factor = time_factor
         self.rx_size = rx_buffer
@@ -75,12 +76,15 @@ class GrblSimulator:
         self._lock = threading.Lock()
         self._m = _Machine()
         self._actual = [0.0, 0.0, 0.0]  # where the machine is (what the status report shows)
+        self._last_motion: tuple[str, tuple[float, ...], float] = ("G0", (0.0, 0.0, 0.0), 0.0)
         self._state = "Alarm" if self.settings[22] else "Idle"
         self._hold = False
         self._check = False
         self._homed = False
         self._alive = True
         self._sim_now = 0.0
+        if homed:
+            self._state, self._homed = "Idle", True
         self._thread = threading.Thread(target=self._run, name="grbl-simulator", daemon=True)
         self._boot()
         self._thread.start()
@@ -325,6 +329,7 @@ class GrblSimulator:
             elif command in ("G0", "G1", "G2", "G3"):
                 motion = m.motion = command
             elif command == "G4":
+                self._last_motion = ("G0", (0.0, 0.0, 0.0), 0.0)  # a dwell stops the motion
                 self._queue(Block("G4", tuple(m.position), seconds=values.get("P", 0.0)))  # type: ignore[arg-type]
             elif command in ("M3", "M4", "M5"):
                 m.spindle = command
@@ -360,13 +365,33 @@ class GrblSimulator:
             self._alarm(2)  # soft limit: even in check mode, GRBL raises the alarm
             return 0
         speed = self.settings[110] / 60 if motion == "G0" else min(m.feed, self.settings[110]) / 60
-        distance = math.dist(m.position, target)
-        acceleration = max(self.settings[120], 1.0)
-        seconds = distance / speed + speed / acceleration if distance > 0 else 0.0
+        direction = tuple(t - p for t, p in zip(target, m.position, strict=True))
+        seconds = self._motion_seconds(direction, speed, continues=motion != "G0" and self._continues(direction, speed))
+        self._last_motion = (motion, direction, speed)
         block = Block(motion, (target[0], target[1], target[2]), m.feed, m.spindle, m.power, seconds)
         m.position = target  # the parser's position runs ahead of the machine's, as in GRBL
         self._queue(block)
         return 0
+
+    def _continues(self, direction: tuple[float, ...], speed: float) -> bool:
+        """The planner joins a move to the one before without slowing down when it carries straight on."""
+        motion, before, before_speed = self._last_motion
+        length, before_length = math.hypot(*direction), math.hypot(*before)
+        if motion == "G0" or before_speed != speed or length == 0 or before_length == 0:
+            return False
+        return sum(a * b for a, b in zip(direction, before, strict=True)) / (length * before_length) > 0.9999
+
+    def _motion_seconds(self, direction: tuple[float, ...], speed: float, continues: bool) -> float:
+        """Trapezoid from rest to rest (a triangle if the move is short), or cruise only when it continues."""
+        distance = math.hypot(*direction)
+        acceleration = max(self.settings[120], 1.0)
+        if distance == 0:
+            return 0.0
+        if continues:
+            return distance / speed
+        if distance >= speed * speed / acceleration:
+            return distance / speed + speed / acceleration
+        return 2 * math.sqrt(distance / acceleration)
 
     def _queue(self, block: Block) -> None:
         if self._check:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from machine_adapters.base import MachineState
+from machine_adapters.grbl import GrblMachine
 from machine_adapters.marlin import MarlinMachine
 from machine_adapters.profiles import Connection, ConnectionType, load_machines
 from machine_adapters.registry import UnsupportedMachine, build_machine
@@ -32,6 +33,18 @@ def test_serial_printers_get_the_marlin_host_on_their_port() -> None:
     assert "did not answer" in machine.status.last_error
 
 
+def test_the_demo_laser_is_the_real_grbl_host_on_the_grbl_simulator() -> None:
+    machine = build_machine(MACHINES["laser-1"])
+    assert isinstance(machine, GrblMachine)
+    machine.connect()
+    try:
+        assert machine.status.state is MachineState.IDLE  # the simulator starts homed, as after opening
+        assert machine.settings[32] == 1 and machine.settings[130] == MACHINES["laser-1"].envelope.x
+    finally:
+        machine.disconnect()
+
+
 def test_an_unknown_combination_fails_loudly() -> None:
-    with pytest.raises(UnsupportedMachine, match="no adapter for a laser_engraver over simulated"):
-        build_machine(MACHINES["laser-1"])
+    profile = replace(MACHINES["laser-1"], connection=Connection(ConnectionType.OCTOPRINT, url="http://127.0.0.1:1"))
+    with pytest.raises(UnsupportedMachine, match="no adapter for a laser_engraver over octoprint"):
+        build_machine(profile)

@@ -1,0 +1,185 @@
+"""Laser toolpaths from a 2-D design: the filled area hatch-engraved, then the outermost outline cut (or scored).
+
+Engraving comes first and the cut last, so the piece is still held by the sheet while it is engraved. Only `M4`
+(dynamic power: the laser dims as the head slows and is off when it stands) and only the material's own power
+and speed. The program then goes through the validator like every other program; nothing here is trusted.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+from shapely.affinity import translate
+from shapely.geometry import LineString, Polygon
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import unary_union
+
+from app.production.laser import LaserMaterial, Pass
+from machine_adapters.profiles import MachineProfile
+
+VERSION = "2"  # part of every program's cache name: a change here makes new programs
+MARGIN_MM = 5.0  # from the work zero (the sheet's corner) to the design
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: tuple[float, float]
+    end: tuple[float, float]
+    burn: bool  # the laser is on along this move
+    feed_mm_s: float
+    rapid: bool = False  # a G0 travel (always with the laser off)
+
+
+@dataclass(frozen=True)
+class LaserJob:
+    gcode: str
+    segments: tuple[Segment, ...]
+    hatch_lines: int
+    cut_length_mm: float
+    size: tuple[float, float]  # the design's width and height on the sheet, margins excluded
+
+
+def outer_outlines(region: BaseGeometry) -> list[Polygon]:
+    """The outermost shapes of the region: their outlines are where the piece is cut from the sheet."""
+    polygons = [g for g in getattr(region, "geoms", [region]) if isinstance(g, Polygon) and not g.is_empty]
+    hulls = [Polygon(p.exterior) for p in polygons]
+    return [
+        polygons[i]
+        for i, p in enumerate(hulls)
+        if not any(j != i and other.contains(p) for j, other in enumerate(hulls))
+    ]
+
+
+def laser_job(region: BaseGeometry, material: LaserMaterial, profile: MachineProfile) -> LaserJob:
+    """Engrave everything inside the outermost shapes, then cut those shapes out along their outlines."""
+    region = translate(region, MARGIN_MM, MARGIN_MM)
+    outlines = outer_outlines(region)
+    inside = region.intersection(unary_union([Polygon(r) for o in outlines for r in o.interiors]).buffer(0))
+    engrave, trace = (
+        _within_machine(material.engrave, profile),
+        _within_machine(material.cut or material.engrave, profile),
+    )
+    segments: list[Segment] = []
+    position = (0.0, 0.0)
+    lines = _hatch(inside, engrave.line_interval_mm)
+    for index, spans in enumerate(lines):
+        if index % 2:  # back and forth, no empty returns
+            spans = [(b, a) for a, b in reversed(spans)]
+        segments.append(Segment(position, spans[0][0], False, _travel(profile), rapid=True))
+        for number, (a, b) in enumerate(spans):
+            if number:  # across a gap in the same line at engraving speed, laser off: the head keeps its pace
+                segments.append(Segment(segments[-1].end, a, False, engrave.speed_mm_s))
+            segments.append(Segment(a, b, True, engrave.speed_mm_s))
+        position = segments[-1].end
+    cut_length = 0.0
+    for outline in outlines:
+        ring = list(outline.exterior.coords)
+        for _ in range(trace.passes):
+            segments.append(Segment(position, ring[0], False, _travel(profile), rapid=True))
+            for a, b in itertools.pairwise(ring):
+                segments.append(Segment(a, b, True, trace.speed_mm_s))
+                cut_length += math.dist(a, b)
+            position = ring[-1]
+    segments.append(Segment(position, (0.0, 0.0), False, _travel(profile), rapid=True))
+    hatch_segments = sum(2 * len(spans) for spans in lines)
+    gcode = _gcode(segments, engrave, trace, profile, hatch_segments)
+    min_x, min_y, max_x, max_y = region.bounds
+    return LaserJob(gcode, tuple(segments), len(lines), cut_length, (max_x - min_x, max_y - min_y))
+
+
+def _within_machine(pass_: Pass, profile: MachineProfile) -> Pass:
+    """A material's pass at no more than the machine's speed, with the power lowered in step (the same energy per
+    millimetre), so a slower machine engraves the same depth."""
+    fastest = _travel(profile)
+    if pass_.speed_mm_s <= fastest:
+        return pass_
+    factor = fastest / pass_.speed_mm_s
+    return Pass(fastest, pass_.power_pct * factor, pass_.passes, pass_.line_interval_mm)
+
+
+def estimate_seconds(job: LaserJob, profile: MachineProfile) -> float:
+    """Machine time with acceleration: a move starts and ends at rest unless it carries straight on from the one
+    before at the same feed (how a hatch line runs through its gaps), then only its cruise counts."""
+    acceleration = max(profile.limits.max_acceleration, 1.0)
+    total = 0.0
+    previous: Segment | None = None
+    for segment in job.segments:
+        total += move_seconds(
+            segment.start, segment.end, segment.feed_mm_s, acceleration, _continues(previous, segment)
+        )
+        previous = segment
+    return total
+
+
+def move_seconds(
+    start: tuple[float, ...], end: tuple[float, ...], speed: float, acceleration: float, continues: bool
+) -> float:
+    """One move: trapezoid (or triangle) from rest to rest, or plain cruise when it continues the previous move."""
+    distance = math.dist(start, end)
+    if distance <= 0:
+        return 0.0
+    if continues:
+        return distance / speed
+    if distance >= speed * speed / acceleration:
+        return distance / speed + speed / acceleration
+    return 2 * math.sqrt(distance / acceleration)
+
+
+def _continues(previous: Segment | None, segment: Segment) -> bool:
+    if previous is None or previous.rapid or segment.rapid or previous.feed_mm_s != segment.feed_mm_s:
+        return False
+    return _same_direction(previous.start, previous.end, segment.start, segment.end)
+
+
+def _same_direction(a0: tuple[float, ...], a1: tuple[float, ...], b0: tuple[float, ...], b1: tuple[float, ...]) -> bool:
+    da, db = [q - p for p, q in zip(a0, a1, strict=True)], [q - p for p, q in zip(b0, b1, strict=True)]
+    la, lb = math.hypot(*da), math.hypot(*db)
+    if la == 0 or lb == 0:
+        return False
+    return sum(x * y for x, y in zip(da, db, strict=True)) / (la * lb) > 0.9999
+
+
+def _travel(profile: MachineProfile) -> float:
+    return min(profile.limits.max_feed_mm_s.get("x", 100.0), profile.limits.max_feed_mm_s.get("y", 100.0))
+
+
+def _hatch(region: BaseGeometry, interval: float) -> list[list[tuple[tuple[float, float], tuple[float, float]]]]:
+    """For each hatch line with something to engrave: the spans to burn, left to right."""
+    if region.is_empty:
+        return []
+    min_x, min_y, max_x, max_y = region.bounds
+    lines = []
+    y = min_y + interval / 2
+    while y < max_y:
+        cut = LineString([(min_x - 1, y), (max_x + 1, y)]).intersection(region)
+        parts = [p for p in getattr(cut, "geoms", [cut]) if isinstance(p, LineString)]  # touching points are no span
+        spans = []
+        for part in sorted((p for p in parts if not p.is_empty), key=lambda p: p.bounds[0]):
+            (x0, y0), (x1, y1) = part.coords[0], part.coords[-1]
+            spans.append(((min(x0, x1), y0), (max(x0, x1), y1)))
+        if spans:
+            lines.append(spans)
+        y += interval
+    return lines
+
+
+def _gcode(segments: list[Segment], engrave: Pass, trace: Pass, profile: MachineProfile, hatch_segments: int) -> str:
+    full = profile.spindle_s_max
+    out = ["G21", "G90", "G0 X0 Y0", "M4 S0"]
+    power: int | None = 0
+    burning = 0  # segments after the first travel: hatch spans and gaps come first, the cut after them
+    for segment in segments:
+        x, y = segment.end
+        if segment.rapid:
+            out.append(f"G0 X{x:.3f} Y{y:.3f}")
+            continue
+        burning += 1
+        pass_ = engrave if burning <= hatch_segments else trace
+        wanted = round(full * pass_.power_pct / 100) if segment.burn else 0
+        s_word = f" S{wanted}" if wanted != power else ""  # in laser mode an S change does not stop the motion
+        power = wanted
+        out.append(f"G1 X{x:.3f} Y{y:.3f}{s_word} F{segment.feed_mm_s * 60:.0f}")
+    out += ["M5", "G0 X0 Y0"]
+    return "\n".join(out) + "\n"

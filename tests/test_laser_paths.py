@@ -1,0 +1,96 @@
+"""Laser toolpaths from the name-sign template: valid for the engraver, M4 only, engrave then cut, and a time
+estimate within 15 % of the GRBL simulator's own motion time; the job runs to the end on the real GRBL host."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from app.config import load_settings
+from app.designs.problems import DesignRejected
+from app.fleet import Fleet
+from app.jobs import Actor, JobState
+from app.services import Services, build_services
+from machine_adapters.gcode import validate_program
+from machine_adapters.grbl import GrblMachine
+from machine_adapters.simulators.grbl import GrblSimulator
+from tests.conftest import machines_file
+
+
+@pytest.fixture
+def fast(tmp_path: Path) -> Services:
+    return build_services(
+        load_settings(None, data_dir=str(tmp_path / "data"), machines_file=str(machines_file(tmp_path, 200)))
+    )
+
+
+def test_the_name_sign_is_engraved_then_cut_with_dynamic_power_only(services: Services) -> None:
+    result = services.pipeline.quote_template("name_sign", {"name": "Ada"}, "laser-1")
+    assert result.plan.program_path is not None
+    text = result.plan.program_path.read_text()
+    program = validate_program(text, services.machines["laser-1"])  # the validator accepts it as it is
+    lines = list(program)
+    assert not any(line.startswith("M3") for line in lines) and "M5" in lines
+    powers = {float(word[1:]) for line in lines for word in line.split() if word.startswith("S")}
+    assert max(powers) <= 0.8 * services.machines["laser-1"].spindle_s_max  # the material's cap
+    burns = [i for i, line in enumerate(lines) if line.startswith("G1") and " S" in line and " S0" not in line]
+    cut_power, engrave_power = 800, 292  # plywood: cut 80 %; engrave 35 % at 120 mm/s, at 100 mm/s 29.2 %
+    assert lines[burns[0]].split(" S")[1].split()[0] == str(engrave_power)
+    assert lines[burns[-1]].split(" S")[1].split()[0] == str(cut_power)  # the cut comes last
+    assert result.plan.estimated_seconds > 30
+
+
+def test_materials_that_must_never_be_lasered_cannot_be_chosen(services: Services) -> None:
+    with pytest.raises(DesignRejected, match="cannot run"):
+        services.pipeline.quote_template("name_sign", {"name": "Ada"}, "laser-1", material="pvc")
+
+
+def test_the_estimate_is_within_15_percent_of_the_simulators_motion_time(services: Services) -> None:
+    result = services.pipeline.quote_template("name_sign", {"name": "Familie Weber"}, "laser-1")
+    assert result.plan.program_path is not None
+    profile = services.machines["laser-1"]
+    firmware = GrblSimulator(
+        time_factor=0.0,
+        settings={130: 400, 131: 300, 132: 50, 30: 1000, 32: 1, 110: 6000, 111: 6000, 120: 800, 121: 800},
+        homed=True,
+    )
+    machine = GrblMachine(profile, lambda: firmware, reply_timeout_s=5)
+    ended = []
+    machine.job_ended.subscribe(ended.append)
+    machine.connect()
+    try:
+        machine.start(validate_program(result.plan.program_path.read_text(), profile), "sign")
+        deadline = time.monotonic() + 120
+        while not ended:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert ended[0].completed
+    finally:
+        machine.disconnect()
+    simulated = sum(block.seconds for block in firmware.executed)
+    assert abs(result.plan.estimated_seconds - simulated) <= 0.15 * simulated, (
+        result.plan.estimated_seconds,
+        simulated,
+    )
+
+
+def test_a_name_sign_job_runs_on_the_demo_laser_to_ready_for_pickup(fast: Services) -> None:
+    fleet = Fleet.build(fast.machines)
+    jobs = fast.run_machines(fleet)
+    fleet.connect_all()
+    try:
+        quote = fast.pipeline.quote_template("name_sign", {"name": "Ada"}, "laser-1")
+        job_id = jobs.create(quote.quote_id).job.id
+        deadline = time.monotonic() + 20
+        while fleet.machines["laser-1"].status.state.value != "idle":
+            assert time.monotonic() < deadline, "the laser never became ready"
+            time.sleep(0.05)
+        jobs.start(job_id, Actor.KIOSK)
+        deadline = time.monotonic() + 60
+        while jobs.get(job_id).state is not JobState.READY_FOR_PICKUP:
+            assert time.monotonic() < deadline, jobs.get(job_id)
+            time.sleep(0.1)
+    finally:
+        fleet.disconnect_all()
