@@ -29,7 +29,7 @@ from app.designs.uploads import DRAWING_FORMATS, read_drawing, read_mesh, store_
 from app.i18n import t
 from app.models import DesignRow, PartRow, PlanRow, QuoteRow
 from app.production.laser import LaserMaterial
-from app.production.laser_paths import MARGIN_MM, laser_job
+from app.production.laser_paths import MARGIN_MM, laser_job, toolpath_svg
 from app.production.laser_paths import VERSION as LASER_PATHS
 from app.production.laser_paths import estimate_seconds as laser_seconds
 from app.production.quotes import Quote, QuoteInput, quote_for
@@ -440,6 +440,7 @@ class Pipeline:
         if not output.exists():
             output.parent.mkdir(parents=True, exist_ok=True)
             _write_atomically(output, job.gcode.encode("ascii"))
+            _write_atomically(output.with_suffix(".svg"), toolpath_svg(job).encode("ascii"))  # for the pages
         return Plan(
             new_id(),
             part.id,

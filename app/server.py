@@ -49,6 +49,18 @@ def register_media_routes(services: Services) -> None:
             },
         )
 
+    programs = services.settings.cache_dir / "programs"
+
+    @app.get("/media/toolpaths/{name}.svg")
+    def toolpaths(name: str) -> FileResponse:
+        """A laser job's toolpaths drawn over the sheet (never the program itself)."""
+        path = programs / f"{name}.svg"
+        if not _MEDIA_NAME.match(name) or not path.is_file():
+            raise HTTPException(status_code=404)
+        return FileResponse(
+            path, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=31536000, immutable"}
+        )
+
 
 def create_app(settings: Settings) -> Services:
     services = build_services(settings)

@@ -25,7 +25,7 @@ from app.handoff import Handoffs
 from app.i18n import Text, t
 from app.jobs import Actor, JobRefused, JobService
 from app.pages.common import KIND_WORDS, MACHINE_WORDS, TOUCH_CSS, language_switch, reader_language
-from app.pages.preparing import Preparation
+from app.pages.preparing import Preparation, toolpaths_image
 from app.pages.steps import STEP_WORDS, Step, show_problems
 from app.pipeline import QuoteResult
 from app.production.quotes import format_money
@@ -352,21 +352,34 @@ class Kiosk:
         ui.label(self.tr(t("At {machine}: please check", machine=machine.profile.name))).classes("text-4xl font-bold")
         checks: list[ui.checkbox] = []
         colour = material.colour if material and material.colour else ""
-        items = [
-            t("The build plate is empty."),
-            t("The loaded material is {colour} {material}.", colour=colour, material=result.plan.material),
-            t(
-                "I accept the price of {price}.",
-                price=format_money(result.quote.total, result.quote.currency, self.lang),
-            ),
-        ]
+        money = format_money(result.quote.total, result.quote.currency, self.lang)
+        price = t("I accept the price of {price}.", price=money)
+        kind = machine.profile.kind.value
+        sheet = self.services.laser_materials.get(result.plan.material)
+        sheet_name = (sheet.label.get(self.lang) or sheet.label.get("en", "")) if sheet else result.plan.material
+        checklists = {
+            "laser_engraver": [
+                t("The sheet on the bed is {material}.", material=sheet_name),
+                t("The lid is closed."),
+                t("The extraction is running."),
+                price,
+            ],
+            "cnc_router": [
+                t("The stock is clamped."),
+                t("Work zero was set by the staff."),
+                t("The door is closed."),
+                price,
+            ],
+        }
+        loaded = t("The loaded material is {colour} {material}.", colour=colour, material=result.plan.material)
+        items = checklists.get(kind, [t("The build plate is empty."), loaded, price])
         with ui.column().classes("gap-4"):
             for item in items:
                 with ui.row().classes("items-center gap-4"):
                     box = ui.checkbox(self.tr(item), on_change=lambda: (self.touch(), update())).classes("text-3xl")
                     box.props("size=xl")
                     checks.append(box)
-                    if item is items[1] and material and material.colour_hex:
+                    if item is loaded and material and material.colour_hex:
                         ui.element("div").classes("w-12 h-12 rounded-full border").style(
                             f"background: {material.colour_hex}"
                         )
@@ -418,6 +431,8 @@ class Kiosk:
         assert job_id is not None and result is not None
         live = self.jobs.live(job_id)
         with ui.row().classes("w-full gap-8 no-wrap"):
+            if result.part.preview_path is None and result.plan.program_path is not None:
+                toolpaths_image(result.plan.program_path.stem).classes("w-[560px] h-[400px]")
             if result.part.preview_path is not None:
                 viewer = PartViewer(
                     f"/media/previews/{result.part.preview_path.stem}.glb", result.part.size, width=560, height=460

@@ -192,6 +192,7 @@ class Preparation:
         result = await run.io_bound(self.pipeline.quote, design, part, plan)
         if generation == self.generation:
             self.visit.result = result
+            self.show_toolpaths(result)
             self.next.set_enabled(True)
 
     def start_upload(self, data: bytes, filename: str) -> None:
@@ -249,8 +250,16 @@ class Preparation:
 
     def show_result(self, result: QuoteResult) -> None:
         self.show_part(result.part)
+        self.show_toolpaths(result)
         self.show_problems(list(result.part.problems))
         self.next.set_enabled(True)
+
+    def show_toolpaths(self, result: QuoteResult) -> None:
+        """For the engraver: where the laser goes, drawn over the sheet (engraving dark, the cut in red)."""
+        if result.part.drawing is None or result.plan.program_path is None:
+            return
+        with self.preview:
+            toolpaths_image(result.plan.program_path.stem).classes("w-[560px] h-[360px]")
 
     def show_part(self, part: Part) -> None:
         self.preview.clear()
@@ -275,3 +284,7 @@ class Preparation:
                         self.kiosk.tr(t("Use it at {percent} % size", percent=f"{scale * 100:g}")),
                         on_click=lambda s=scale: self.rescale(s),
                     ).props("size=lg")
+
+
+def toolpaths_image(program_name: str) -> ui.image:
+    return ui.image(f"/media/toolpaths/{program_name}.svg").props("fit=contain").mark("toolpaths")

@@ -37,6 +37,7 @@ class LaserJob:
     gcode: str
     segments: tuple[Segment, ...]
     hatch_lines: int
+    hatch_segments: int  # the first so many non-travel moves engrave; the rest cut
     cut_length_mm: float
     size: tuple[float, float]  # the design's width and height on the sheet, margins excluded
 
@@ -83,10 +84,10 @@ def laser_job(region: BaseGeometry, material: LaserMaterial, profile: MachinePro
                 cut_length += math.dist(a, b)
             position = ring[-1]
     segments.append(Segment(position, (0.0, 0.0), False, _travel(profile), rapid=True))
-    hatch_segments = sum(2 * len(spans) for spans in lines)
+    hatch_segments = sum(2 * len(spans) - 1 for spans in lines)  # each span, and the gaps between them
     gcode = _gcode(segments, engrave, trace, profile, hatch_segments)
     min_x, min_y, max_x, max_y = region.bounds
-    return LaserJob(gcode, tuple(segments), len(lines), cut_length, (max_x - min_x, max_y - min_y))
+    return LaserJob(gcode, tuple(segments), len(lines), hatch_segments, cut_length, (max_x - min_x, max_y - min_y))
 
 
 def _within_machine(pass_: Pass, profile: MachineProfile) -> Pass:
@@ -183,3 +184,24 @@ def _gcode(segments: list[Segment], engrave: Pass, trace: Pass, profile: Machine
         out.append(f"G1 X{x:.3f} Y{y:.3f}{s_word} F{segment.feed_mm_s * 60:.0f}")
     out += ["M5", "G0 X0 Y0"]
     return "\n".join(out) + "\n"
+
+
+def toolpath_svg(job: LaserJob, sheet_hex: str = "#e9d3a6") -> str:
+    """The toolpaths drawn over the sheet: engraving in dark lines, the cut in red (machine Y up, SVG Y down)."""
+    width, height = job.size[0] + 2 * MARGIN_MM, job.size[1] + 2 * MARGIN_MM
+    engrave, cut = [], []
+    moves = 0
+    for segment in job.segments:
+        moves += 0 if segment.rapid else 1
+        if not segment.burn:
+            continue
+        (x0, y0), (x1, y1) = segment.start, segment.end
+        target = cut if moves > job.hatch_segments else engrave
+        target.append(f"M{x0:.2f} {height - y0:.2f}L{x1:.2f} {height - y1:.2f}")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.1f} {height:.1f}">'
+        f'<rect width="{width:.1f}" height="{height:.1f}" fill="{sheet_hex}"/>'
+        f'<path d="{"".join(engrave)}" stroke="#3b2a1a" stroke-width="0.12" fill="none"/>'
+        f'<path d="{"".join(cut)}" stroke="#d32f2f" stroke-width="0.5" fill="none"/>'
+        "</svg>"
+    )

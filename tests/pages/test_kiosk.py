@@ -170,3 +170,23 @@ async def test_an_idle_kiosk_cancels_a_job_nobody_started(user: User) -> None:
     await user.should_see("At Printer 1: please check")
     await eventually(lambda: seen(user, "What would you like to make?"), timeout=10)
     await user.should_see("Printer 1: Ready")
+
+
+async def test_a_name_sign_is_engraved_from_the_kiosk(user: User) -> None:
+    await user.open("/?lang=en")
+    await eventually(lambda: seen(user, "Laser engraver 1: Ready"), timeout=30)
+    user.find(marker="template-name_sign").click()
+    await user.should_see("Name sign")
+    await eventually(lambda: enabled(user, "See the price"))
+    await user.should_see(marker="toolpaths")  # where the laser goes, drawn over the sheet
+    user.find(kind=ui.button, content="See the price").click()
+    await user.should_see(marker="price")
+    user.find(kind=ui.button, content="Go to Laser engraver 1").click()
+    await user.should_see("The sheet on the bed is Birch plywood 3 mm.")
+    await user.should_see("The lid is closed.")
+    for box in user.find(kind=ui.checkbox).elements:
+        box.value = True
+    await eventually(lambda: enabled(user, "Start"), timeout=5)
+    user.find(kind=ui.button, content="Start").click()
+    await eventually(lambda: seen(user, marker="stop"), timeout=30)
+    await eventually(lambda: seen(user, "Ready for pickup"), timeout=60)
