@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import queue
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Generic, TypeVar
@@ -143,6 +144,8 @@ class Machine(ABC):
         """the machine's new status"""
         self.job_ended: Event[JobEnded] = Event()
         """how a job ended"""
+        # what callers asked for, handed to the adapter's own I/O thread: (what, with what)
+        self._actions: queue.SimpleQueue[tuple[str, object]] = queue.SimpleQueue()
 
     @property
     def status(self) -> MachineStatus:
@@ -151,6 +154,14 @@ class Machine(ABC):
     def attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self.status_changed.attach_loop(loop)
         self.job_ended.attach_loop(loop)
+
+    def _pending_actions(self) -> Iterator[tuple[str, object]]:
+        """The actions queued so far, oldest first, for the I/O thread to carry out."""
+        while True:
+            try:
+                yield self._actions.get_nowait()
+            except queue.Empty:
+                return
 
     def _update(self, **changes: object) -> MachineStatus:
         with self._status_lock:

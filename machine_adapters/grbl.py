@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import threading
 import time
 from collections import deque
@@ -74,7 +73,6 @@ class GrblMachine(Machine):
         self._thread: threading.Thread | None = None
         self._running = False
         self._connected = threading.Event()
-        self._actions: queue.SimpleQueue[tuple[str, object]] = queue.SimpleQueue()
         self._rx_size = profile.rx_buffer
         self._sent: deque[tuple[int, int]] = deque()  # (bytes, program index or -1) awaiting "ok"
         self._program: SafeProgram | None = None
@@ -257,11 +255,7 @@ class GrblMachine(Machine):
     # --- actions, on the port thread -----------------------------------------------------------------------
 
     def _take_actions(self) -> None:
-        while True:
-            try:
-                kind, payload = self._actions.get_nowait()
-            except queue.Empty:
-                return
+        for kind, payload in self._pending_actions():
             if kind == "start" and isinstance(payload, SafeProgram):
                 self._begin_check(payload)
             elif kind == "stop":

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import threading
 import time
 from collections import OrderedDict, deque
@@ -75,7 +74,6 @@ class MarlinMachine(Machine):
         self.firmware = ""
         self._transport: Transport | None = None
         self._thread: threading.Thread | None = None
-        self._actions: queue.SimpleQueue[tuple[str, object]] = queue.SimpleQueue()
         self._running = False
         self._connected = threading.Event()
         self._reset_link_state()
@@ -225,11 +223,7 @@ class MarlinMachine(Machine):
         self._connected.set()
 
     def _take_actions(self) -> None:
-        while True:
-            try:
-                kind, payload = self._actions.get_nowait()
-            except queue.Empty:
-                return
+        for kind, payload in self._pending_actions():
             if kind == "start" and isinstance(payload, SafeProgram):
                 self._program, self._next_index, self._acked_program = payload, 0, 0
                 self._feeding = True

@@ -9,7 +9,6 @@ except STOP, which goes out at once on a thread of its own.
 from __future__ import annotations
 
 import logging
-import queue
 import re
 import threading
 import time
@@ -89,7 +88,6 @@ class OctoPrintMachine(Machine):
         super().__init__(profile, clock)
         self.api = api
         self.poll_s = poll_s
-        self._actions: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._running = False
         self._thread: threading.Thread | None = None
         self._first_poll = threading.Event()
@@ -189,11 +187,7 @@ class OctoPrintMachine(Machine):
         self._update(state=MachineState.OFFLINE, last_error=reason, needs_staff=False)
 
     def _take_actions(self) -> None:
-        while True:
-            try:
-                kind, payload = self._actions.get_nowait()
-            except queue.Empty:
-                return
+        for kind, payload in self._pending_actions():
             if kind == "start" and isinstance(payload, SafeProgram):
                 self._start(payload)
             elif kind == "action" and isinstance(payload, MachineAction):
