@@ -34,7 +34,7 @@ from machine_adapters.grbl_wire import (
     parse_status,
     rx_buffer_from_options,
 )
-from machine_adapters.messages import N_
+from machine_adapters.messages import N_, REASON_STOPPED
 from machine_adapters.profiles import MachineKind, MachineProfile
 from machine_adapters.transport import LinkLost, Transport
 
@@ -50,7 +50,6 @@ REASON_SPINDLE_MAX = N_("The machine's full power value ($30) does not match its
 REASON_NEEDS_HOMING = N_("The machine must be homed by staff before it is used.")
 REASON_CHECK_FAILED = N_("The machine's own check refused this program. Staff must look at it.")
 REASON_DOOR = N_("The door is open. Close it, then confirm at the machine to go on.")
-REASON_STOPPED = N_("Stopped. Staff must check the machine before it is used again.")
 REASON_LINK_LOST = N_("The connection to the machine was lost. Staff must check it before it is used again.")
 
 

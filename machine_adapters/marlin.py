@@ -16,7 +16,7 @@ from collections.abc import Callable
 from machine_adapters.base import Clock, JobEnded, Machine, MachineAction, MachineBusy, MachineState, Temperature
 from machine_adapters.gcode import SafeProgram
 from machine_adapters.marlin_wire import Reply, ReplyKind, frame, parse_reply
-from machine_adapters.messages import N_
+from machine_adapters.messages import N_, REASON_STOPPED
 from machine_adapters.profiles import MachineProfile
 from machine_adapters.recipes import HEATERS_OFF, Recipe, recipe_for
 from machine_adapters.transport import LinkLost, Transport
@@ -44,7 +44,6 @@ REASON_NO_THERMAL_PROTECTION = N_(
 )
 REASON_DISCONNECTED = N_("fabkiosk was disconnected from the printer during the job. Staff must check the printer.")
 REASON_COOLED_UNKNOWN = N_("The printer cooled down during the long pause and cannot be resumed. Cancel the job.")
-REASON_STOPPED = N_("Stopped. Staff must check the machine before it is used again.")
 REASON_INTERNAL = N_("fabkiosk lost track of the printer. Staff must check the printer before it is used again.")
 REASON_NO_HANDSHAKE = N_("The printer did not answer when connecting. Check that it is switched on and plugged in.")
 

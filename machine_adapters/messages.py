@@ -7,3 +7,7 @@ and of any language but English, and a page renders the message in its reader's 
 
 def N_(message: str) -> str:  # the gettext name for "mark now, translate when shown"
     return message
+
+
+# said by every adapter after STOP, whatever the protocol
+REASON_STOPPED = N_("Stopped. Staff must check the machine before it is used again.")

@@ -28,7 +28,7 @@ from machine_adapters.base import (
     Temperature,
 )
 from machine_adapters.gcode import SafeProgram
-from machine_adapters.messages import N_
+from machine_adapters.messages import N_, REASON_STOPPED
 from machine_adapters.octoprint_api import AuthFailed, Conflict, OctoPrintApi
 from machine_adapters.profiles import MachineProfile
 from machine_adapters.recipes import HEATERS_OFF, recipe_for
@@ -49,7 +49,6 @@ REASON_AUTH = N_("OctoPrint refused fabkiosk's application key. Staff must check
 REASON_PRINTER_ERROR = N_("The printer reported an error and stopped. Staff must check it.")
 REASON_UPLOAD_FAILED = N_("The job could not be handed to OctoPrint. Staff must check the printer.")
 REASON_LOST_JOB = N_("OctoPrint is no longer running this job. Staff must check the printer.")
-REASON_STOPPED = N_("Stopped. Staff must check the machine before it is used again.")
 
 STATES = {
     "Operational": MachineState.IDLE,

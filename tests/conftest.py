@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import trimesh
 
 from app.config import Settings, load_settings
 from app.services import Services, build_services
+from bench.octoprint_host import OctoPrintServer
 
 
 @pytest.fixture
@@ -21,6 +23,19 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def services(settings: Settings) -> Services:
     return build_services(settings)
+
+
+FAST = {"throttle": 0.002, "sendBusy": False, "okAfterResend": False}  # OctoPrint's virtual printer: a line every 2 ms
+
+
+@pytest.fixture
+def octoprint() -> Iterator[OctoPrintServer]:
+    """A real OctoPrint on loopback with its virtual printer, stopped by its PID afterwards."""
+    server = OctoPrintServer(virtual_printer=FAST)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def stl_bytes(mesh: trimesh.Trimesh) -> bytes:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
 import trimesh
 
 from app.config import load_settings
@@ -15,23 +12,7 @@ from app.jobs import Actor, JobService, JobState
 from app.services import Services, build_services
 from bench.octoprint_host import OctoPrintServer
 from tests.conftest import stl_bytes
-from tests.machine_adapters.test_octoprint import FAST, profile_for
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out: {what}"
-        time.sleep(0.1)
-
-
-@pytest.fixture
-def octoprint() -> Iterator[OctoPrintServer]:
-    server = OctoPrintServer(virtual_printer=FAST)
-    try:
-        yield server
-    finally:
-        server.stop()
+from tests.machine_adapters.test_octoprint import profile_for, wait_for
 
 
 def open_store(folder: Path) -> tuple[Services, Fleet, JobService]:

@@ -27,8 +27,7 @@ from machine_adapters.octoprint import (
 from machine_adapters.octoprint_api import OctoPrintApi
 from machine_adapters.profiles import MachineProfile, load_machines
 from machine_adapters.registry import build_machine
-
-FAST = {"throttle": 0.002, "sendBusy": False, "okAfterResend": False}  # a line every 2 ms
+from tests.conftest import FAST
 
 
 def profile_for(folder: Path, server: OctoPrintServer, key: str | None = None) -> MachineProfile:
@@ -67,15 +66,6 @@ class Ends:
     def _add(self, ended: JobEnded) -> None:
         with self._lock:
             self.ended.append(ended)
-
-
-@pytest.fixture
-def octoprint() -> Iterator[OctoPrintServer]:
-    server = OctoPrintServer(virtual_printer=FAST)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
