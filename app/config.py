@@ -41,6 +41,8 @@ class Prices:
             "acrylic_3mm": Decimal("0.04"),
             "leather_2mm": Decimal("0.06"),
             "anodised_aluminium_card": Decimal("0.08"),
+            "plywood_6mm": Decimal("0.03"),
+            "hdpe_6mm": Decimal("0.05"),
         }
     )
     # machine time per hour, by machine kind

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +24,17 @@ from app.designs.checks import PartCheck, check_part
 from app.designs.mesh_formats import RawMesh
 from app.designs.openscad import render_template
 from app.designs.preview import write_preview
-from app.designs.problems import Problem, Severity, reject
+from app.designs.problems import DesignRejected, Problem, Severity, reject
 from app.designs.svg import SvgDesign
 from app.designs.uploads import DRAWING_FORMATS, read_drawing, read_mesh, store_upload
 from app.i18n import t
 from app.models import DesignRow, PartRow, PlanRow, QuoteRow
+from app.production import cnc_paths, laser_paths
+from app.production.cnc import CncMaterial
 from app.production.laser import LaserMaterial
-from app.production.laser_paths import MARGIN_MM, laser_job, toolpath_svg
-from app.production.laser_paths import VERSION as LASER_PATHS
-from app.production.laser_paths import estimate_seconds as laser_seconds
 from app.production.quotes import Quote, QuoteInput, quote_for
 from app.production.slicer import SlicedProgram, profile_files, slice_part
+from app.production.toolpaths import MARGIN_MM
 from machine_adapters.profiles import MachineKind, MachineProfile
 
 Clock = Callable[[], datetime]
@@ -111,6 +112,7 @@ class Pipeline:
         machines: Mapping[str, MachineProfile],
         catalog: Mapping[str, Template],
         laser_materials: Mapping[str, LaserMaterial],
+        cnc_materials: Mapping[str, CncMaterial],
         sessions: sessionmaker[Session],
         clock: Clock = utc_now,
     ) -> None:
@@ -118,6 +120,7 @@ class Pipeline:
         self.machines = machines
         self.catalog = catalog
         self.laser_materials = laser_materials
+        self.cnc_materials = cnc_materials
         self.sessions = sessions
         self.clock = clock
 
@@ -371,7 +374,7 @@ class Pipeline:
         if machine.kind is MachineKind.FDM_PRINTER:
             plan = self._slice(part, machine, material, early)
         else:
-            plan = self._laser_plan(part, machine, material)
+            plan = self._sheet_plan(part, machine, material)
         self._store(
             PlanRow(
                 id=plan.id,
@@ -421,33 +424,43 @@ class Pipeline:
             program.layers,
         )
 
-    def _laser_plan(self, part: Part, machine: MachineProfile, material: str) -> Plan:
-        laser_material = self.laser_materials.get(material)
-        if laser_material is None:
-            raise reject(
-                "plan.material_not_for_laser",
-                t("{material} cannot be lasered here.", material=material),
-                t("Choose another material."),
-            )
+    def _sheet_plan(self, part: Part, machine: MachineProfile, material: str) -> Plan:
+        """Toolpaths for a drawing on the engraver or the router, written once per design, material and machine."""
         drawing = part.drawing
         assert drawing is not None, "a drawing part carries its region"
+        if machine.kind is MachineKind.LASER_ENGRAVER:
+            laser_material = self.laser_materials.get(material)
+            if laser_material is None:
+                raise _no_sheet_material(material)
+            version, settings = laser_paths.VERSION, f"{laser_material}"
+            job = laser_paths.laser_job(drawing.region, laser_material, machine)
+            gcode, seconds = job.gcode, laser_paths.estimate_seconds(job, machine)
+            picture = partial(laser_paths.toolpath_svg, job)
+        else:
+            cnc_material = self.cnc_materials.get(material)
+            if cnc_material is None:
+                raise _no_sheet_material(material)
+            version, settings = cnc_paths.VERSION, f"{cnc_material}"
+            cnc_job = cnc_paths.cnc_job(drawing.region, cnc_material, machine)
+            gcode, seconds = cnc_job.gcode, cnc_paths.estimate_seconds(cnc_job, machine)
+            picture = partial(cnc_paths.toolpath_svg, cnc_job)
         sheet_cm2 = (drawing.width_mm + 2 * MARGIN_MM) * (drawing.height_mm + 2 * MARGIN_MM) / 100
         key = hashlib.sha256(
-            f"{LASER_PATHS}|{part.content_hash}|{laser_material}|{machine.limits}|{machine.spindle_s_max}".encode()
+            f"{machine.kind}|{version}|{part.content_hash}|{settings}|{machine.limits}|{machine.spindle_s_max}"
+            f"|{machine.air_assist}".encode()
         )
         output = self.settings.cache_dir / "programs" / f"{key.hexdigest()[:32]}.gcode"
-        job = laser_job(drawing.region, laser_material, machine)
         if not output.exists():
             output.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomically(output, job.gcode.encode("ascii"))
-            _write_atomically(output.with_suffix(".svg"), toolpath_svg(job).encode("ascii"))  # for the pages
+            _write_atomically(output, gcode.encode("ascii"))
+            _write_atomically(output.with_suffix(".svg"), picture().encode("ascii"))  # for the pages
         return Plan(
             new_id(),
             part.id,
             machine.id,
             material,
             output,
-            max(1, round(laser_seconds(job, machine))),
+            max(1, round(seconds)),
             0.0,
             round(sheet_cm2, 1),
             0,
@@ -491,6 +504,14 @@ class Pipeline:
     def _store(self, row: Any) -> None:
         with self.sessions.begin() as session:
             session.add(row)
+
+
+def _no_sheet_material(material: str) -> DesignRejected:
+    return reject(
+        "plan.material_not_for_machine",
+        t("{material} cannot be worked on this machine.", material=material),
+        t("Choose another material."),
+    )
 
 
 def _problem_record(problem: Problem) -> dict[str, Any]:

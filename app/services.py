@@ -14,6 +14,7 @@ from app.designs.pictures import Pictures
 from app.fleet import Fleet
 from app.jobs import JobService
 from app.pipeline import Pipeline
+from app.production.cnc import CncMaterial, load_cnc_materials
 from app.production.laser import LaserMaterial, load_laser_materials
 from machine_adapters.profiles import MachineProfile, load_machines
 
@@ -26,6 +27,7 @@ class Services:
     machines: dict[str, MachineProfile]
     catalog: dict[str, Template]
     laser_materials: dict[str, LaserMaterial]
+    cnc_materials: dict[str, CncMaterial]
     pipeline: Pipeline
     fleet: Fleet | None = None  # the machines at run time; the server builds it, command-line tools need none
     jobs: JobService | None = None  # customers' jobs on the fleet; built with it
@@ -43,9 +45,10 @@ def build_services(settings: Settings) -> Services:
     machines = load_machines(settings.machines_file)
     catalog = load_catalog(settings.templates_dir)
     laser_materials = load_laser_materials(settings.assets_dir / "laser_materials.toml")
+    cnc_materials = load_cnc_materials(settings.assets_dir / "cnc_materials.toml")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
     migrate(engine)
     sessions = session_factory(engine)
-    pipeline = Pipeline(settings, machines, catalog, laser_materials, sessions)
-    return Services(settings, engine, sessions, machines, catalog, laser_materials, pipeline)
+    pipeline = Pipeline(settings, machines, catalog, laser_materials, cnc_materials, sessions)
+    return Services(settings, engine, sessions, machines, catalog, laser_materials, cnc_materials, pipeline)

@@ -85,6 +85,7 @@ class MachineProfile:
     slicer_profile: str = ""
     rx_buffer: int = 128
     spindle_s_max: float = 1000.0  # GRBL's $30: the S value of full laser power or top spindle speed
+    air_assist: bool = False  # lasers: the air pump is switched by the coolant output (M8 on, M9 off)
 
     @property
     def material(self) -> MaterialLimits:
@@ -138,6 +139,9 @@ def _profile_from(entry: Any, where: str) -> MachineProfile:
         raise ProfileError(f"{where}.slicer_profile: a printer needs a PrusaSlicer printer profile file name")
     rx_buffer = int(_number(entry, "rx_buffer", where, 16, 4096, default=128))
     spindle_s_max = _number(entry, "spindle_s_max", where, 1, 100_000, default=1000)
+    air_assist = entry.get("air_assist", False)
+    if not isinstance(air_assist, bool) or (air_assist and kind is not MachineKind.LASER_ENGRAVER):
+        raise ProfileError(f"{where}.air_assist: true or false, and only on a laser engraver")
     unknown = set(entry) - {
         "id",
         "name",
@@ -149,6 +153,8 @@ def _profile_from(entry: Any, where: str) -> MachineProfile:
         "loaded_material",
         "slicer_profile",
         "rx_buffer",
+        "spindle_s_max",
+        "air_assist",
     }
     if unknown:
         raise ProfileError(f"{where}.{sorted(unknown)[0]}: unknown key")
@@ -164,6 +170,7 @@ def _profile_from(entry: Any, where: str) -> MachineProfile:
         slicer_profile=str(slicer_profile),
         rx_buffer=rx_buffer,
         spindle_s_max=spindle_s_max,
+        air_assist=air_assist,
     )
 
 

@@ -18,6 +18,8 @@ from machine_adapters.simulators.grbl import GrblSimulator
 from machine_adapters.simulators.marlin import MarlinSimulator
 from machine_adapters.transport import SerialTransport
 
+DEMO_STOCK_TOP_MM = 10.0  # simulated routers: how high above the machine's lowest Z the stock's top is
+
 
 class UnsupportedMachine(ValueError):
     """No adapter exists for this machine kind and connection type."""
@@ -47,9 +49,16 @@ def _simulated_grbl(profile: MachineProfile, clock: Clock) -> Machine:
         112: feed.get("z", 10.0) * 60,
         120: profile.limits.max_acceleration,
         121: profile.limits.max_acceleration,
+        122: profile.limits.max_acceleration,
     }
+    # a router's work zero is the top of the stock at the front left of the bed, set by staff when it was clamped
+    work_zero = (0.0, 0.0, DEMO_STOCK_TOP_MM) if profile.kind is MachineKind.CNC_ROUTER else (0.0, 0.0, 0.0)
     firmware = GrblSimulator(
-        time_factor=1.0 / profile.connection.speed, rx_buffer=profile.rx_buffer, settings=settings, homed=True
+        time_factor=1.0 / profile.connection.speed,
+        rx_buffer=profile.rx_buffer,
+        settings=settings,
+        homed=True,
+        work_zero=work_zero,
     )
     return GrblMachine(profile, lambda: firmware, clock)
 

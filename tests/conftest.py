@@ -25,6 +25,14 @@ def services(settings: Settings) -> Services:
     return build_services(settings)
 
 
+@pytest.fixture
+def fast(tmp_path: Path) -> Services:
+    """The demo store with its simulated machines 200 times faster than real time."""
+    return build_services(
+        load_settings(None, data_dir=str(tmp_path / "data"), machines_file=str(machines_file(tmp_path, 200)))
+    )
+
+
 FAST = {"throttle": 0.002, "sendBusy": False, "okAfterResend": False}  # OctoPrint's virtual printer: a line every 2 ms
 
 

@@ -4,26 +4,16 @@ estimate within 15 % of the GRBL simulator's own motion time; the job runs to th
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
-from app.config import load_settings
 from app.designs.problems import DesignRejected
 from app.fleet import Fleet
 from app.jobs import Actor, JobState
-from app.services import Services, build_services
+from app.services import Services
 from machine_adapters.gcode import validate_program
 from machine_adapters.grbl import GrblMachine
 from machine_adapters.simulators.grbl import GrblSimulator
-from tests.conftest import machines_file
-
-
-@pytest.fixture
-def fast(tmp_path: Path) -> Services:
-    return build_services(
-        load_settings(None, data_dir=str(tmp_path / "data"), machines_file=str(machines_file(tmp_path, 200)))
-    )
 
 
 def test_the_name_sign_is_engraved_then_cut_with_dynamic_power_only(services: Services) -> None:

@@ -28,10 +28,12 @@ bed = [0, 65]
 """
 
 
-def test_example_has_a_printer_and_an_engraver() -> None:
+def test_example_has_a_printer_an_engraver_and_a_router() -> None:
     machines = load_machines(EXAMPLE)
     kinds = {m.kind for m in machines.values()}
-    assert kinds == {MachineKind.FDM_PRINTER, MachineKind.LASER_ENGRAVER}
+    assert kinds == {MachineKind.FDM_PRINTER, MachineKind.LASER_ENGRAVER, MachineKind.CNC_ROUTER}
+    assert machines["laser-1"].air_assist and not machines["router-1"].air_assist
+    assert machines["router-1"].spindle_s_max == 24000
     assert all(m.connection.type is ConnectionType.SIMULATED for m in machines.values())
     printer = machines["printer-1"]
     assert printer.material.name == "PLA" and printer.material.hotend == (190.0, 230.0)
@@ -56,6 +58,7 @@ def test_example_has_a_printer_and_an_engraver() -> None:
         ("x = 220, y = 220", "x = -5, y = 220", "envelope.x: give a number from 1 to 5000"),
         ('type = "simulated"', 'type = "serial"', "connection.port: give a non-empty text"),
         ('id = "p1"', 'id = "p 1; rm"', "machine[0].id: use letters, digits"),
+        ('loaded_material = "PLA"', 'loaded_material = "PLA"\nair_assist = true', "air_assist: true or false"),
     ],
 )
 def test_bad_profile_names_the_key(tmp_path: Path, old: str, new: str, message: str) -> None:

@@ -12,15 +12,21 @@ import math
 from dataclasses import dataclass
 
 from shapely.affinity import translate
-from shapely.geometry import LineString, Polygon
+from shapely.geometry import LineString
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import unary_union
 
 from app.production.laser import LaserMaterial, Pass
+from app.production.toolpaths import (
+    MARGIN_MM,
+    move_seconds,
+    outer_outlines,
+    same_direction,
+    toolpath_picture,
+    worked_inside,
+)
 from machine_adapters.profiles import MachineProfile
 
-VERSION = "2"  # part of every program's cache name: a change here makes new programs
-MARGIN_MM = 5.0  # from the work zero (the sheet's corner) to the design
+VERSION = "3"  # part of every program's cache name: a change here makes new programs
 
 
 @dataclass(frozen=True)
@@ -42,22 +48,11 @@ class LaserJob:
     size: tuple[float, float]  # the design's width and height on the sheet, margins excluded
 
 
-def outer_outlines(region: BaseGeometry) -> list[Polygon]:
-    """The outermost shapes of the region: their outlines are where the piece is cut from the sheet."""
-    polygons = [g for g in getattr(region, "geoms", [region]) if isinstance(g, Polygon) and not g.is_empty]
-    hulls = [Polygon(p.exterior) for p in polygons]
-    return [
-        polygons[i]
-        for i, p in enumerate(hulls)
-        if not any(j != i and other.contains(p) for j, other in enumerate(hulls))
-    ]
-
-
 def laser_job(region: BaseGeometry, material: LaserMaterial, profile: MachineProfile) -> LaserJob:
     """Engrave everything inside the outermost shapes, then cut those shapes out along their outlines."""
     region = translate(region, MARGIN_MM, MARGIN_MM)
     outlines = outer_outlines(region)
-    inside = region.intersection(unary_union([Polygon(r) for o in outlines for r in o.interiors]).buffer(0))
+    inside = worked_inside(region, outlines)
     engrave, trace = (
         _within_machine(material.engrave, profile),
         _within_machine(material.cut or material.engrave, profile),
@@ -114,32 +109,10 @@ def estimate_seconds(job: LaserJob, profile: MachineProfile) -> float:
     return total
 
 
-def move_seconds(
-    start: tuple[float, ...], end: tuple[float, ...], speed: float, acceleration: float, continues: bool
-) -> float:
-    """One move: trapezoid (or triangle) from rest to rest, or plain cruise when it continues the previous move."""
-    distance = math.dist(start, end)
-    if distance <= 0:
-        return 0.0
-    if continues:
-        return distance / speed
-    if distance >= speed * speed / acceleration:
-        return distance / speed + speed / acceleration
-    return 2 * math.sqrt(distance / acceleration)
-
-
 def _continues(previous: Segment | None, segment: Segment) -> bool:
     if previous is None or previous.rapid or segment.rapid or previous.feed_mm_s != segment.feed_mm_s:
         return False
-    return _same_direction(previous.start, previous.end, segment.start, segment.end)
-
-
-def _same_direction(a0: tuple[float, ...], a1: tuple[float, ...], b0: tuple[float, ...], b1: tuple[float, ...]) -> bool:
-    da, db = [q - p for p, q in zip(a0, a1, strict=True)], [q - p for p, q in zip(b0, b1, strict=True)]
-    la, lb = math.hypot(*da), math.hypot(*db)
-    if la == 0 or lb == 0:
-        return False
-    return sum(x * y for x, y in zip(da, db, strict=True)) / (la * lb) > 0.9999
+    return same_direction(previous.start, previous.end, segment.start, segment.end)
 
 
 def _travel(profile: MachineProfile) -> float:
@@ -168,7 +141,7 @@ def _hatch(region: BaseGeometry, interval: float) -> list[list[tuple[tuple[float
 
 def _gcode(segments: list[Segment], engrave: Pass, trace: Pass, profile: MachineProfile, hatch_segments: int) -> str:
     full = profile.spindle_s_max
-    out = ["G21", "G90", "G0 X0 Y0", "M4 S0"]
+    out = ["G21", "G90", "G0 X0 Y0", "M4 S0"] + (["M8"] if profile.air_assist else [])  # M8: the air pump
     power: int | None = 0
     burning = 0  # segments after the first travel: hatch spans and gaps come first, the cut after them
     for segment in segments:
@@ -182,26 +155,16 @@ def _gcode(segments: list[Segment], engrave: Pass, trace: Pass, profile: Machine
         s_word = f" S{wanted}" if wanted != power else ""  # in laser mode an S change does not stop the motion
         power = wanted
         out.append(f"G1 X{x:.3f} Y{y:.3f}{s_word} F{segment.feed_mm_s * 60:.0f}")
-    out += ["M5", "G0 X0 Y0"]
+    out += ["M5", "M9", "G0 X0 Y0"]  # laser and air off at the end of every job
     return "\n".join(out) + "\n"
 
 
 def toolpath_svg(job: LaserJob, sheet_hex: str = "#e9d3a6") -> str:
-    """The toolpaths drawn over the sheet: engraving in dark lines, the cut in red (machine Y up, SVG Y down)."""
-    width, height = job.size[0] + 2 * MARGIN_MM, job.size[1] + 2 * MARGIN_MM
+    """The laser's paths over the sheet: what it engraves dark, the cut red."""
     engrave, cut = [], []
     moves = 0
     for segment in job.segments:
         moves += 0 if segment.rapid else 1
-        if not segment.burn:
-            continue
-        (x0, y0), (x1, y1) = segment.start, segment.end
-        target = cut if moves > job.hatch_segments else engrave
-        target.append(f"M{x0:.2f} {height - y0:.2f}L{x1:.2f} {height - y1:.2f}")
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.1f} {height:.1f}">'
-        f'<rect width="{width:.1f}" height="{height:.1f}" fill="{sheet_hex}"/>'
-        f'<path d="{"".join(engrave)}" stroke="#3b2a1a" stroke-width="0.12" fill="none"/>'
-        f'<path d="{"".join(cut)}" stroke="#d32f2f" stroke-width="0.5" fill="none"/>'
-        "</svg>"
-    )
+        if segment.burn:
+            (cut if moves > job.hatch_segments else engrave).append((segment.start, segment.end))
+    return toolpath_picture(job.size, engrave, cut, sheet_hex)

@@ -1,9 +1,12 @@
 """A GRBL 1.1 firmware simulator speaking the wire protocol: for the demo engraver and for tests.
 
 Character-counting semantics are real: bytes beyond the RX buffer are lost, as on the firmware. Real-time
-commands act on arrival. Motion takes simulated time (distance over feed, plus acceleration), scaled by
-`time_factor` (real seconds per simulated second; 0 = instant). Homing puts machine zero at the lower left
-(GRBL's HOMING_FORCE_SET_ORIGIN), so the travel is [0, $13x] on each axis. Every executed block is recorded.
+commands act on arrival. Motion takes simulated time (distance over feed, plus acceleration, each limited by
+the slowest axis taking part, as GRBL's planner does), scaled by `time_factor` (real seconds per simulated
+second; 0 = instant). Homing puts machine zero at the lower left (GRBL's HOMING_FORCE_SET_ORIGIN), so the travel
+is [0, $13x] on each axis. Programs run in work coordinates: `work_zero` is where staff set the work zero (G54)
+in machine coordinates; status reports give MPos and WCO. Every executed block is recorded in work coordinates.
+`reply_latency_s` delays each line the controller sends, as a slow USB-serial bridge would.
 """
 
 from __future__ import annotations
@@ -62,20 +65,25 @@ class GrblSimulator:
         settings: dict[int, float] | None = None,
         coolant: bool = True,  # builds without the coolant pins answer M8 with error:20
         homed: bool = False,  # start as if staff had homed the machine when the store opened (the demo)
+        work_zero: tuple[float, float, float] = (0.0, 0.0, 0.0),
+        reply_latency_s: float = 0.0,
     ):
         self.time_factor = time_factor
         self.rx_size = rx_buffer
         self.settings = dict(DEFAULT_SETTINGS) | (settings or {})
         self.coolant = coolant
+        self.work_zero = work_zero
+        self.reply_latency_s = reply_latency_s
+        self.planner_emptied = 0  # times the motion ran out of blocks: once per program when the host keeps up
         self.executed: list[Block] = []
         self.lost_bytes = 0
         self.door_open = False
-        self._out: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        self._out: queue.SimpleQueue[tuple[float, bytes]] = queue.SimpleQueue()  # (when it may be read, line)
         self._rx = bytearray()
         self._planner: list[tuple[Block, float]] = []  # block, simulated seconds still to run
         self._lock = threading.Lock()
         self._m = _Machine()
-        self._actual = [0.0, 0.0, 0.0]  # where the machine is (what the status report shows)
+        self._actual = [0.0, 0.0, 0.0]  # where the machine is, in work coordinates
         self._last_motion: tuple[str, tuple[float, ...], float] = ("G0", (0.0, 0.0, 0.0), 0.0)
         self._state = "Alarm" if self.settings[22] else "Idle"
         self._hold = False
@@ -107,9 +115,13 @@ class GrblSimulator:
         if not self._alive:
             raise LinkLost("the simulated controller is unplugged")
         try:
-            return self._out.get(timeout=timeout)
+            due, line = self._out.get(timeout=timeout)
         except queue.Empty:
             return b""
+        wait = due - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        return line
 
     def close(self) -> None:
         pass
@@ -146,7 +158,7 @@ class GrblSimulator:
     # --- inside the controller -----------------------------------------------------------------------------
 
     def _send(self, text: str) -> None:
-        self._out.put(text.encode("ascii") + b"\r\n")
+        self._out.put((time.monotonic() + self.reply_latency_s, text.encode("ascii") + b"\r\n"))
 
     def _boot(self) -> None:
         self._send("")
@@ -199,7 +211,7 @@ class GrblSimulator:
             self._state = "Idle"
 
     def _status(self) -> str:
-        x, y, z = self._actual
+        x, y, z = (a + o for a, o in zip(self._actual, self.work_zero, strict=True))
         if self._state == "Door":
             state = "Door:1" if self.door_open else "Door:0"  # 0: closed again, ready to resume
         elif self._state == "Hold":
@@ -211,6 +223,7 @@ class GrblSimulator:
         parts = [
             state,
             f"MPos:{x:.3f},{y:.3f},{z:.3f}",
+            "WCO:" + ",".join(f"{o:.3f}" for o in self.work_zero),
             f"Bf:{PLANNER_BLOCKS - len(self._planner)},{self.rx_size - len(self._rx)}",
             f"FS:{feed:.0f},{self._m.power:.0f}",
             "Ov:100,100,100",
@@ -244,6 +257,7 @@ class GrblSimulator:
             self._actual = list(block.target)
             self.executed.append(block)
         if not self._planner:
+            self.planner_emptied += 1
             self._state = "Idle"
 
     def _read_lines(self) -> None:
@@ -287,7 +301,8 @@ class GrblSimulator:
             if self.door_open:
                 self._alarm(7)
                 return
-            self._m.position = [0.0, 0.0, float(self.settings[132])]  # home: lower left, Z up
+            home = (0.0, 0.0, float(self.settings[132]))  # machine coordinates: lower left, Z up
+            self._m.position = [h - o for h, o in zip(home, self.work_zero, strict=True)]
             self._actual = list(self._m.position)
             self._homed, self._state = True, "Idle"
         elif line == "$C":
@@ -330,7 +345,8 @@ class GrblSimulator:
                 motion = m.motion = command
             elif command == "G4":
                 self._last_motion = ("G0", (0.0, 0.0, 0.0), 0.0)  # a dwell stops the motion
-                self._queue(Block("G4", tuple(m.position), seconds=values.get("P", 0.0)))  # type: ignore[arg-type]
+                dwell = Block("G4", tuple(m.position), 0.0, m.spindle, m.power, values.get("P", 0.0))  # type: ignore[arg-type]
+                self._queue(dwell)
             elif command in ("M3", "M4", "M5"):
                 m.spindle = command
                 if command == "M5":
@@ -361,11 +377,13 @@ class GrblSimulator:
             if axis in values:
                 value = values[axis] * scale
                 target[index] = value if m.absolute else m.position[index] + value
-        if self.settings[20] and not all(0 <= t <= self.settings[130 + i] + 1e-6 for i, t in enumerate(target)):
+        machine = [t + o for t, o in zip(target, self.work_zero, strict=True)]
+        if self.settings[20] and not all(-1e-6 <= t <= self.settings[130 + i] + 1e-6 for i, t in enumerate(machine)):
             self._alarm(2)  # soft limit: even in check mode, GRBL raises the alarm
             return 0
-        speed = self.settings[110] / 60 if motion == "G0" else min(m.feed, self.settings[110]) / 60
         direction = tuple(t - p for t, p in zip(target, m.position, strict=True))
+        fastest = self._axis_limited(direction, 110)
+        speed = fastest if motion == "G0" else min(m.feed / 60, fastest)
         seconds = self._motion_seconds(direction, speed, continues=motion != "G0" and self._continues(direction, speed))
         self._last_motion = (motion, direction, speed)
         block = Block(motion, (target[0], target[1], target[2]), m.feed, m.spindle, m.power, seconds)
@@ -377,14 +395,24 @@ class GrblSimulator:
         """The planner joins a move to the one before without slowing down when it carries straight on."""
         motion, before, before_speed = self._last_motion
         length, before_length = math.hypot(*direction), math.hypot(*before)
-        if motion == "G0" or before_speed != speed or length == 0 or before_length == 0:
+        if motion == "G0" or abs(before_speed - speed) > 1e-6 * speed or length == 0 or before_length == 0:
             return False
         return sum(a * b for a, b in zip(direction, before, strict=True)) / (length * before_length) > 0.9999
+
+    def _axis_limited(self, direction: tuple[float, ...], first_setting: int) -> float:
+        """The most a move in this direction may have (rate $110-$112 in mm/min, or acceleration $120-$122) so
+        that no axis exceeds its own limit."""
+        length = math.hypot(*direction)
+        scale = 60.0 if first_setting == 110 else 1.0
+        limits = [
+            self.settings[first_setting + i] / scale * length / abs(d) for i, d in enumerate(direction) if abs(d) > 1e-9
+        ]
+        return max(min(limits, default=self.settings[first_setting] / scale), 1e-3)
 
     def _motion_seconds(self, direction: tuple[float, ...], speed: float, continues: bool) -> float:
         """Trapezoid from rest to rest (a triangle if the move is short), or cruise only when it continues."""
         distance = math.hypot(*direction)
-        acceleration = max(self.settings[120], 1.0)
+        acceleration = self._axis_limited(direction, 120)
         if distance == 0:
             return 0.0
         if continues:
