@@ -30,6 +30,7 @@ from app.production.programs import RunnableProgram, load_program
 from app.tracking import LiveJob
 from machine_adapters.base import JobEnded, Machine, MachineAction, MachineError, MachineState, MachineStatus
 from machine_adapters.gcode import ProgramRejected
+from machine_adapters.recipes import NoRecipe, frame_program
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -243,6 +244,25 @@ class JobService:
             job = self._transition(job.id, JobState.RUNNING, actor, started=True)
             self.live(job.id).begin(job, runnable, machine.profile.connection.speed, self.monotonic())
         return job
+
+    def frame(self, job_id: str, actor: Actor = Actor.KIOSK) -> None:
+        """Show where the job goes on the sheet: the engraver or router traces its outline without working.
+        Only at the machine (kiosk or staff), before the job starts, on a ready machine."""
+        if actor not in (Actor.KIOSK, Actor.STAFF):
+            raise JobRefused(t("The outline can only be shown at the machine."))
+        job = self.get(job_id)
+        if job.state is not JobState.WAITING_FOR_MACHINE_READY:
+            raise JobRefused(t("The outline can only be shown before the job starts."))
+        machine = self._machine(job)
+        try:
+            outline = frame_program(self.prepare(job_id).program, machine.profile)
+        except (NoRecipe, ProgramRejected) as e:
+            log.info("job %s: no frame: %s", job_id, e)
+            raise JobRefused(t("The outline cannot be shown for this job; it can still be started.")) from e
+        try:
+            machine.frame(outline)
+        except MachineError as e:
+            raise JobRefused(_machine_refusal(machine)) from e
 
     def act(self, job_id: str, action: MachineAction, actor: Actor) -> None:
         """A customer's or staff member's pause, resume, cancel or stop of this job."""

@@ -190,6 +190,10 @@ class Machine(ABC):
         self._require(READY_STATES, "start a job")
         self._update(state=MachineState.RUNNING, job_id=job_id, lines_done=0, lines_total=len(program), last_error="")
 
+    def frame(self, program: SafeProgram) -> None:
+        """Trace a job's outline without working (see recipes.frame_program); only machines that can, when ready."""
+        raise MachineBusy(f"a {self.profile.kind.value} cannot frame")
+
     @abstractmethod
     def perform(self, action: MachineAction) -> None:
         """Carry out one action of the closed vocabulary with the machine kind's fixed recipe."""

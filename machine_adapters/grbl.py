@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from machine_adapters.base import Clock, JobEnded, Machine, MachineAction, MachineBusy, MachineState
+from machine_adapters.base import READY_STATES, Clock, JobEnded, Machine, MachineAction, MachineBusy, MachineState
 from machine_adapters.gcode import SafeProgram
 from machine_adapters.grbl_wire import (
     CYCLE_START,
@@ -106,6 +106,13 @@ class GrblMachine(Machine):
     def start(self, program: SafeProgram, job_id: str) -> None:
         super().start(program, job_id)
         self._actions.put(("start", program))
+
+    def frame(self, program: SafeProgram) -> None:
+        if program.machine_id != self.profile.id:
+            raise MachineBusy(f"this program was checked for {program.machine_id}, not for {self.profile.id}")
+        self._require(READY_STATES, "frame")
+        self._update(state=MachineState.RUNNING, last_error="")  # no job: nothing is reported when it ends
+        self._actions.put(("frame", program))
 
     def perform(self, action: MachineAction) -> None:
         state = self.status.state
@@ -257,6 +264,8 @@ class GrblMachine(Machine):
         for kind, payload in self._pending_actions():
             if kind == "start" and isinstance(payload, SafeProgram):
                 self._begin_check(payload)
+            elif kind == "frame" and isinstance(payload, SafeProgram):
+                self._program, self._next, self._acked, self._phase = payload, 0, 0, "run"  # rapids only: no check
             elif kind == "stop":
                 self._stopped()
             elif kind == "cancel":

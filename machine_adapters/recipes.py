@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from machine_adapters.base import MachineAction, MachineError, MachineStatus
+from machine_adapters.gcode import SafeProgram, validate_program
 from machine_adapters.profiles import MachineKind, MachineProfile
 
 CANCEL_LIFT_MM = 10.0
@@ -111,3 +112,29 @@ def _grbl(profile: MachineProfile, action: MachineAction) -> Recipe:
     if action is MachineAction.COOL_DOWN:
         return Recipe(action, lines=("M5", "M9"))
     raise NoRecipe(f"a {profile.kind.value} cannot {action.value} without a job")
+
+
+def frame_program(program: SafeProgram, profile: MachineProfile) -> SafeProgram:
+    """The rectangle the program's working moves cover, traced in rapid moves: on a laser with the beam off (GRBL
+    never fires during G0 in laser mode, and M5 comes first), on a router with the tool at the program's highest
+    Z. The customer sees where the job will go before it starts. Validated like every program."""
+    if profile.kind is MachineKind.FDM_PRINTER:
+        raise NoRecipe("a printer does not frame")
+    xs, ys, top = [], [], 0.0
+    for index, line in enumerate(program):
+        position = program.position_after(index)
+        if position is None:
+            continue
+        top = max(top, position[2])
+        if line.startswith("G1"):
+            xs.append(position[0])
+            ys.append(position[1])
+    if not xs:
+        raise NoRecipe("this program has no work to frame")
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    lines = ["G21", "G90", "M5"]
+    if profile.kind is MachineKind.CNC_ROUTER:
+        lines.append(f"G0 Z{top:.3f}")
+    corners = ((x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0), (0.0, 0.0))
+    lines += [f"G0 X{x:.3f} Y{y:.3f}" for x, y in corners]
+    return validate_program("\n".join(lines), profile)

@@ -15,7 +15,7 @@ from shapely.ops import unary_union
 from app.config import load_settings
 from app.designs.problems import DesignRejected
 from app.fleet import Fleet
-from app.jobs import Actor, JobState
+from app.jobs import Actor, JobRefused, JobState
 from app.pipeline import QuoteResult
 from app.production import cnc_paths
 from app.services import Services, build_services
@@ -149,5 +149,39 @@ def test_a_coaster_job_runs_on_the_demo_router_to_ready_for_pickup(fast: Service
         while jobs.get(job_id).state is not JobState.READY_FOR_PICKUP:
             assert time.monotonic() < deadline, jobs.get(job_id)
             time.sleep(0.1)
+    finally:
+        fleet.disconnect_all()
+
+
+def test_frame_traces_the_outline_at_safe_height_with_the_spindle_off_and_only_at_the_machine(
+    services: Services,
+) -> None:
+    profile = services.machines["router-1"]
+    firmware = GrblSimulator(time_factor=0.0, settings=demo_settings(services), homed=True, work_zero=(0, 0, 10.0))
+    fleet = Fleet(machines={"router-1": GrblMachine(profile, lambda: firmware, reply_timeout_s=5)})
+    jobs = services.run_machines(fleet)
+    fleet.connect_all()
+    try:
+        quote = services.pipeline.quote_template("coaster", COASTER, "router-1")
+        job_id = jobs.create(quote.quote_id).job.id
+        with pytest.raises(JobRefused, match="only be shown at the machine"):
+            jobs.frame(job_id, Actor.PHONE)
+        jobs.frame(job_id, Actor.KIOSK)
+        deadline = time.monotonic() + 10
+        while len(firmware.executed) < 6 or fleet.machines["router-1"].status.state.value != "idle":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert jobs.get(job_id).state is JobState.WAITING_FOR_MACHINE_READY  # framing is not starting
+        blocks = firmware.executed
+        assert all(b.command == "G0" and b.spindle == "M5" for b in blocks)
+        material = services.cnc_materials["plywood_6mm"]
+        assert min(b.target[2] for b in blocks) >= material.tool.safe_z_mm
+        job = cnc_paths.cnc_job(quote.part.drawing.region, material, profile)
+        x0, y0, x1, y1 = unary_union(job.outline).buffer(material.tool.radius_mm).bounds
+        corners = {(round(b.target[0]), round(b.target[1])) for b in blocks}
+        assert {(round(x0), round(y0)), (round(x1), round(y1))} <= corners
+        jobs.start(job_id, Actor.KIOSK)
+        with pytest.raises(JobRefused, match="before the job starts"):
+            jobs.frame(job_id, Actor.KIOSK)
     finally:
         fleet.disconnect_all()

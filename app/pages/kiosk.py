@@ -7,6 +7,7 @@ running is not touched.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -25,7 +26,7 @@ from app.handoff import Handoffs
 from app.i18n import Text, t
 from app.jobs import Actor, JobRefused, JobService
 from app.pages.common import KIND_WORDS, MACHINE_WORDS, TOUCH_CSS, language_switch, reader_language
-from app.pages.preparing import Preparation, toolpaths_image
+from app.pages.preparing import Preparation, toolpaths_view
 from app.pages.steps import STEP_WORDS, Step, show_problems
 from app.pipeline import QuoteResult
 from app.production.quotes import format_money
@@ -39,6 +40,7 @@ from ui_components.watch import Watch
 log = logging.getLogger(__name__)
 
 # every tap anywhere counts as activity, at most once every two seconds
+FRAME_WAIT_S = 120.0  # the longest an outline takes to trace before the kiosk stops waiting for it
 ACTIVITY_JS = """
 <script>
   let fabkioskLastTouch = 0;
@@ -355,8 +357,7 @@ class Kiosk:
         money = format_money(result.quote.total, result.quote.currency, self.lang)
         price = t("I accept the price of {price}.", price=money)
         kind = machine.profile.kind.value
-        sheet = self.services.laser_materials.get(result.plan.material)
-        sheet_name = (sheet.label.get(self.lang) or sheet.label.get("en", "")) if sheet else result.plan.material
+        sheet_name = self.sheet_name(result.plan.material)
         checklists = {
             "laser_engraver": [
                 t("The sheet on the bed is {material}.", material=sheet_name),
@@ -365,6 +366,7 @@ class Kiosk:
                 price,
             ],
             "cnc_router": [
+                t("The stock on the bed is {material}.", material=sheet_name),
                 t("The stock is clamped."),
                 t("Work zero was set by the staff."),
                 t("The door is closed."),
@@ -386,6 +388,10 @@ class Kiosk:
         message = ui.label().classes("text-2xl text-red-800")
         with ui.row().classes("gap-4 mt-auto"):
             self.back_button(Step.PERSONALISE, self._give_up_job)
+            if kind in ("laser_engraver", "cnc_router"):
+                ui.button(
+                    self.tr(t("Show where it goes")), on_click=lambda: self.frame_job(message), icon="crop_free"
+                ).props("size=xl outline").classes("min-h-[72px] text-2xl").mark("frame")
             start = ui.button(self.tr(t("Start")), on_click=lambda: self.start_job(message), icon="play_arrow")
             start.props("size=xl color=green").classes("min-h-[72px] text-3xl px-12")
 
@@ -393,6 +399,32 @@ class Kiosk:
             start.set_enabled(all(c.value for c in checks))
 
         update()
+
+    def sheet_name(self, material: str) -> str:
+        """A sheet material's name in the reader's language, from the engraver's or the router's table."""
+        sheet = self.services.laser_materials.get(material) or self.services.cnc_materials.get(material)
+        return (sheet.label.get(self.lang) or sheet.label.get("en", "")) if sheet else material
+
+    async def frame_job(self, message: ui.label) -> None:
+        """The machine traces the job's outline without working, so the customer sees where it will go."""
+        self.touch()
+        job_id = self.visit.job_id
+        assert job_id is not None
+        message.set_text(self.tr(t("The machine shows the outline of your design…")))
+        try:
+            await run.io_bound(self.jobs.frame, job_id, Actor.KIOSK)
+        except JobRefused as e:
+            message.set_text(self.tr(e.message))
+            return
+        result, fleet = self.visit.result, self.services.fleet
+        assert result is not None and fleet is not None
+        machine = fleet.machines[result.plan.machine_id]
+        deadline = time.monotonic() + FRAME_WAIT_S
+        while machine.status.state is MachineState.RUNNING and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        self.touch()
+        if machine.status.state in READY_STATES:
+            message.set_text(self.tr(t("That is where your design will go.")))
 
     def _give_up_job(self) -> None:
         if self.visit.job_id is not None:
@@ -432,7 +464,7 @@ class Kiosk:
         live = self.jobs.live(job_id)
         with ui.row().classes("w-full gap-8 no-wrap"):
             if result.part.preview_path is None and result.plan.program_path is not None:
-                toolpaths_image(result.plan.program_path.stem).classes("w-[560px] h-[400px]")
+                toolpaths_view(result, self.services, 560, 400)
             if result.part.preview_path is not None:
                 viewer = PartViewer(
                     f"/media/previews/{result.part.preview_path.stem}.glb", result.part.size, width=560, height=460

@@ -17,15 +17,19 @@ from app.designs.uploads import DRAWING_FORMATS
 from app.i18n import Text, t
 from app.pages.steps import Step, show_problems
 from app.pipeline import Design, Part, QuoteResult
+from app.production.toolpaths import MARGIN_MM
 from ui_components.keyboard import Keyboard
 from ui_components.part_viewer import PartViewer
+from ui_components.sheet_view import SheetView
 
 if TYPE_CHECKING:
     from app.pages.kiosk import Kiosk
+    from app.services import Services
 
 log = logging.getLogger(__name__)
 DEBOUNCE_S = 0.6
 TOGGLE_MAX_OPTIONS = 4
+LASER_SHEET_MM = 3.0  # how thick the engraver's sheet looks in the 3-D view
 
 SOMETHING_WENT_WRONG = Problem(
     "internal",
@@ -255,11 +259,11 @@ class Preparation:
         self.next.set_enabled(True)
 
     def show_toolpaths(self, result: QuoteResult) -> None:
-        """For the engraver: where the laser goes, drawn over the sheet (engraving dark, the cut in red)."""
+        """For the engraver and the router: where the tool goes, drawn on the sheet (engraving dark, the cut red)."""
         if result.part.drawing is None or result.plan.program_path is None:
             return
         with self.preview:
-            toolpaths_image(result.plan.program_path.stem).classes("w-[560px] h-[360px]")
+            toolpaths_view(result, self.kiosk.services, 560, 360)
 
     def show_part(self, part: Part) -> None:
         self.preview.clear()
@@ -286,5 +290,14 @@ class Preparation:
                     ).props("size=lg")
 
 
-def toolpaths_image(program_name: str) -> ui.image:
-    return ui.image(f"/media/toolpaths/{program_name}.svg").props("fit=contain").mark("toolpaths")
+def toolpaths_view(result: QuoteResult, services: Services, width: int, height: int) -> SheetView:
+    """The engraver's or router's toolpaths on the sheet, in 3-D (the sheet as thick as the material)."""
+    assert result.plan.program_path is not None
+    machine = services.machines[result.plan.machine_id]
+    material = machine.materials.get(result.plan.material)
+    stock = services.cnc_materials.get(result.plan.material)
+    w, d, _ = result.part.size
+    sheet = (w + 2 * MARGIN_MM, d + 2 * MARGIN_MM, stock.thickness_mm if stock else LASER_SHEET_MM)
+    colour = material.colour_hex if material and material.colour_hex else "#e9d3a6"
+    url = f"/media/toolpaths/{result.plan.program_path.stem}.svg"
+    return SheetView(url, sheet, colour, width=width, height=height).mark("toolpaths")

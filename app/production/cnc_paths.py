@@ -30,7 +30,7 @@ from app.production.toolpaths import (
 )
 from machine_adapters.profiles import MachineProfile
 
-VERSION = "1"  # part of every program's cache name: a change here makes new programs
+VERSION = "2"  # part of every program's cache name: a change here makes new programs
 CLEARANCE_MM = 1.0  # rapid down to this height above the stock, then plunge at the tool's plunge rate
 
 Point3 = tuple[float, float, float]
@@ -52,6 +52,7 @@ class CncJob:
     dwell_s: float
     outline: tuple[Polygon, ...]  # the pieces as designed (filled), on the sheet: the cut runs a tool radius outside
     size: tuple[float, float]  # the design's width and height on the sheet, margins excluded
+    tool_diameter_mm: float
 
 
 def cnc_job(region: BaseGeometry, material: CncMaterial, profile: MachineProfile) -> CncJob:
@@ -84,6 +85,7 @@ def cnc_job(region: BaseGeometry, material: CncMaterial, profile: MachineProfile
         tool.spin_up_s,
         tuple(Polygon(o.exterior) for o in outlines),
         (max_x - min_x, max_y - min_y),
+        tool.diameter_mm,
     )
 
 
@@ -104,10 +106,10 @@ def estimate_seconds(job: CncJob, profile: MachineProfile) -> float:
 
 
 def toolpath_svg(job: CncJob, sheet_hex: str = "#e9d3a6") -> str:
-    """The router's paths over the sheet: engraved lines dark, the cut around the piece red."""
+    """The router's paths over the sheet, each as wide as the tool: engraved grooves dark, the cut red."""
     engrave = [(m.start, m.end) for m in job.moves if m.work == "engrave"]
     cut = [(m.start, m.end) for m in job.moves if m.work == "cut"]
-    return toolpath_picture(job.size, engrave, cut, sheet_hex)
+    return toolpath_picture(job.size, engrave, cut, sheet_hex, (job.tool_diameter_mm, job.tool_diameter_mm))
 
 
 class _Plan:

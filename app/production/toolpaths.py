@@ -11,6 +11,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 MARGIN_MM = 5.0  # from the work zero (the sheet's corner) to the design
+PICTURE_PX = 2048  # the longer side of a toolpath picture, in pixels
 
 Point = tuple[float, ...]
 
@@ -57,18 +58,21 @@ def toolpath_picture(
     worked: Iterable[tuple[Point, Point]],
     cut: Iterable[tuple[Point, Point]],
     sheet_hex: str = "#e9d3a6",
+    widths: tuple[float, float] = (0.12, 0.5),
 ) -> str:
     """The toolpaths drawn over the sheet as SVG: engraving in dark lines, the cut in red (machine Y up, SVG Y down).
-    `size` is the design's, without the margins around it."""
+    `size` is the design's, without the margins around it; `widths` are the engraved and the cut lines' in mm."""
     width, height = size[0] + 2 * MARGIN_MM, size[1] + 2 * MARGIN_MM
+    px = PICTURE_PX / max(width, height)  # an intrinsic size, so a 3-D view's texture is sharp
 
     def path(moves: Iterable[tuple[Point, Point]]) -> str:
         return "".join(f"M{a[0]:.2f} {height - a[1]:.2f}L{b[0]:.2f} {height - b[1]:.2f}" for a, b in moves)
 
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.1f} {height:.1f}">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.1f} {height:.1f}"'
+        f' width="{width * px:.0f}" height="{height * px:.0f}">'
         f'<rect width="{width:.1f}" height="{height:.1f}" fill="{sheet_hex}"/>'
-        f'<path d="{path(worked)}" stroke="#3b2a1a" stroke-width="0.12" fill="none"/>'
-        f'<path d="{path(cut)}" stroke="#d32f2f" stroke-width="0.5" fill="none"/>'
+        f'<path d="{path(worked)}" stroke="#3b2a1a" stroke-width="{widths[0]:g}" fill="none" stroke-linecap="round"/>'
+        f'<path d="{path(cut)}" stroke="#d32f2f" stroke-width="{widths[1]:g}" fill="none" stroke-linecap="round"/>'
         "</svg>"
     )

@@ -67,6 +67,7 @@ class GrblSimulator:
         homed: bool = False,  # start as if staff had homed the machine when the store opened (the demo)
         work_zero: tuple[float, float, float] = (0.0, 0.0, 0.0),
         reply_latency_s: float = 0.0,
+        hal: bool = False,  # greet as grblHAL does
     ):
         self.time_factor = time_factor
         self.rx_size = rx_buffer
@@ -74,6 +75,8 @@ class GrblSimulator:
         self.coolant = coolant
         self.work_zero = work_zero
         self.reply_latency_s = reply_latency_s
+        self.hal = hal
+        self._refuse_next: int | None = None
         self.planner_emptied = 0  # times the motion ran out of blocks: once per program when the host keeps up
         self.executed: list[Block] = []
         self.lost_bytes = 0
@@ -142,6 +145,12 @@ class GrblSimulator:
         with self._lock:
             self.door_open = False
 
+    def refuse_next_line(self, code: int) -> None:
+        """The next G-code line is answered `error:code` (what a controller says to a line it cannot run, e.g.
+        after its settings were changed behind the host's back)."""
+        with self._lock:
+            self._refuse_next = code
+
     def hit_limit(self) -> None:
         with self._lock:
             self._alarm(1)
@@ -162,7 +171,9 @@ class GrblSimulator:
 
     def _boot(self) -> None:
         self._send("")
-        self._send(f"Grbl {VERSION[:4]} ['$' for help]")
+        self._send(
+            f"GrblHAL {VERSION[:4]} ['$' or '$HELP' for help]" if self.hal else f"Grbl {VERSION[:4]} ['$' for help]"
+        )
         if self._state == "Alarm":
             self._send("[MSG:'$H'|'$X' to unlock]")
 
@@ -279,6 +290,10 @@ class GrblSimulator:
             return
         if self._state == "Alarm":
             self._send("error:9")
+            return
+        if self._refuse_next is not None and not self._check:
+            self._send(f"error:{self._refuse_next}")
+            self._refuse_next = None
             return
         code = self._gcode(line.upper().replace(" ", ""))
         self._send("ok" if code == 0 else f"error:{code}")

@@ -226,3 +226,43 @@ def test_stop_is_a_feed_hold_and_reset_and_leaves_the_machine_for_staff(rig: Rig
     moved = len(rig.firmware.executed)
     time.sleep(0.3)
     assert len(rig.firmware.executed) == moved  # nothing moves after STOP
+
+
+@pytest.mark.parametrize("code", [11, 20, 24])
+def test_an_error_during_a_job_is_feed_hold_reset_and_staff(laser: MachineProfile, code: int) -> None:
+    rig = Rig(laser, time_factor=0.02)
+    machine = rig.ready()
+    try:
+        machine.start(engraving(machine.profile, 60), "j7")
+        wait_for(lambda: machine.status.lines_done > 20, 20, "running")
+        rig.firmware.refuse_next_line(code)
+        wait_for(lambda: rig.ended != [], 5, "held")
+        assert rig.ended == [JobEnded("j7", False, ERRORS[code])]
+        assert machine.status.state is MachineState.HALTED and machine.status.needs_staff
+        assert "line" in machine.check_finding and f"error {code}" in machine.check_finding
+        wait_for(lambda: rig.firmware.state in ("Idle", "Alarm"), 5, "the controller reset")
+        moved = len(rig.firmware.executed)
+        time.sleep(0.3)
+        assert len(rig.firmware.executed) == moved  # nothing runs on after the error
+        with pytest.raises(MachineBusy):
+            machine.start(engraving(machine.profile), "j8")  # only staff bring it back
+    finally:
+        machine.disconnect()
+
+
+def test_the_simulator_refuses_an_over_long_line_with_error_11() -> None:
+    firmware = GrblSimulator(settings=LASER_SETTINGS, homed=True)
+    firmware.write(b"G1 X1 Y1 F100" + b" " * 80 + b"\n")
+    replies = [parse_reply(firmware.readline(1.0)) for _ in range(4)]
+    assert any(r.kind is ReplyKind.ERROR and r.code == 11 for r in replies)
+
+
+def test_a_grblhal_controller_is_welcomed_and_runs_a_job(laser: MachineProfile) -> None:
+    rig = Rig(laser, time_factor=0.02, hal=True)
+    machine = rig.ready()
+    try:
+        machine.start(engraving(machine.profile, 4), "hal")
+        wait_for(lambda: rig.ended != [], 30, "the job to end")
+        assert rig.ended == [JobEnded("hal", True, "")]
+    finally:
+        machine.disconnect()

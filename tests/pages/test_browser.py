@@ -230,3 +230,28 @@ def test_kiosk_and_phone_in_chromium(browser: webdriver.Chrome, base_url: str) -
         not driver.find_elements(By.CSS_SELECTOR, "[data-testid=stop]") or not by_test_id(driver, "stop").is_displayed()
     )
     shoot(driver, "phone-2-ready")
+
+
+def red_pixels(png: bytes) -> int:
+    """Pixels of the cut line's red (#d32f2f, lit by the scene's lights) in a toolpath picture."""
+    width, _height, channels, rows = _decode_png(png)
+    return sum(
+        1
+        for row in rows
+        for i in range(0, width * channels, channels)
+        if row[i] > 150 and row[i] - row[i + 1] > 70 and row[i] - row[i + 2] > 70
+    )
+
+
+def test_the_routers_toolpaths_are_drawn_on_the_sheet_in_3d(browser: webdriver.Chrome, base_url: str) -> None:
+    driver = browser
+    set_viewport(driver, KIOSK)
+    driver.get(base_url + "/?lang=en")
+    wait(lambda: "CNC router 1: Ready" in driver.page_source, 30, "the router to be ready")
+    by_test_id(driver, "template-coaster").click()
+    wait(lambda: enabled_button(driver, "See the price"), 90, "the first price")
+    canvas = driver.find_element(By.CSS_SELECTOR, ".nicegui-scene canvas")
+    wait(lambda: red_pixels(canvas.screenshot_as_png) > 300, 30, "the cut line drawn on the sheet")
+    assert part_pixels(canvas.screenshot_as_png) > 5000  # the sheet itself, in the material's colour
+    assert fits_without_scrolling(driver)
+    shoot(driver, "kiosk-7-router-toolpaths")

@@ -172,6 +172,29 @@ async def test_an_idle_kiosk_cancels_a_job_nobody_started(user: User) -> None:
     await user.should_see("Printer 1: Ready")
 
 
+async def test_a_coaster_is_framed_and_routed_from_the_kiosk(user: User) -> None:
+    await user.open("/?lang=en")
+    await eventually(lambda: seen(user, "CNC router 1: Ready"), timeout=30)
+    user.find(marker="template-coaster").click()
+    await user.should_see("Coaster")
+    await eventually(lambda: enabled(user, "See the price"))
+    await user.should_see(marker="toolpaths")  # where the router goes, drawn on the sheet
+    user.find(kind=ui.button, content="See the price").click()
+    await user.should_see(marker="price")
+    user.find(kind=ui.button, content="Go to CNC router 1").click()
+    for words in ("The stock on the bed is Birch plywood 6 mm.", "The stock is clamped.", "Work zero was set by"):
+        await user.should_see(words)
+    user.find(marker="frame").click()  # the customer sees where it goes before anything is cut
+    await user.should_see("The machine shows the outline of your design")
+    await eventually(lambda: seen(user, "That is where your design will go."), timeout=30)
+    for box in user.find(kind=ui.checkbox).elements:
+        box.value = True
+    await eventually(lambda: enabled(user, "Start"), timeout=5)
+    user.find(kind=ui.button, content="Start").click()
+    await eventually(lambda: seen(user, marker="stop"), timeout=30)
+    await eventually(lambda: seen(user, "Ready for pickup"), timeout=90)
+
+
 async def test_a_name_sign_is_engraved_from_the_kiosk(user: User) -> None:
     await user.open("/?lang=en")
     await eventually(lambda: seen(user, "Laser engraver 1: Ready"), timeout=30)
