@@ -44,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if command == "templates":
             return _templates(settings, args.lang)
+        if command == "user":
+            return _user(settings, args)
         return _quote(settings, args)
     except (ProfileError, CatalogError) as e:
         print(f"fabkiosk: {e}", file=sys.stderr)
@@ -75,7 +77,47 @@ def _parser() -> argparse.ArgumentParser:
     quote.add_argument("--scale", type=float, default=1.0, help="scale an upload, e.g. 25.4 for a file in inches")
     quote.add_argument("--lang", default="en", choices=["en", "de"])
     quote.add_argument("--data-dir", help="where the database, uploads and caches live")
+    user = sub.add_parser("user", help="staff accounts: `user add NAME --role staff`, `user list`")
+    user.add_argument("verb", choices=["add", "list"])
+    user.add_argument("name", nargs="?", help="the account's name (add)")
+    user.add_argument("--role", choices=["staff", "admin"], default="staff")
+    user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    user.add_argument("--data-dir", help="where the database, uploads and caches live")
     return parser
+
+
+def _user(settings: Settings, args: argparse.Namespace) -> int:
+    """Add a staff account (the password asked twice, or read from standard input) or list the accounts."""
+    from getpass import getpass
+
+    from app.db import make_engine, migrate, session_factory
+    from app.staff import StaffAccounts, StaffError
+
+    engine = make_engine(settings.effective_database_url)
+    migrate(engine)
+    accounts = StaffAccounts(session_factory(engine), settings.staff)
+    if args.verb == "list":
+        for account in accounts.users():
+            locked = f" (locked until {account.locked_until:%Y-%m-%d %H:%M} UTC)" if account.locked_until else ""
+            print(f"{account.name}: {account.role.value}{locked}")
+        return 0
+    if not args.name:
+        print("fabkiosk user add: give the account's name", file=sys.stderr)
+        return EXIT_USAGE
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass(f"Password for {args.name}: ")
+        if getpass("The same again: ") != password:
+            print("fabkiosk user add: the two passwords differ; nothing was changed", file=sys.stderr)
+            return EXIT_REJECTED
+    try:
+        account = accounts.add_user(args.name, args.role, password)
+    except StaffError as e:
+        print(f"fabkiosk user add: {e}; nothing was changed", file=sys.stderr)
+        return EXIT_REJECTED
+    print(f"{account.name} can now sign in at /staff as {account.role.value}.")
+    return 0
 
 
 def _templates(settings: Settings, lang: str) -> int:

@@ -67,6 +67,22 @@ class UploadLimits:
 
 
 @dataclass(frozen=True)
+class StaffPolicy:
+    session_hours: float = 12.0  # a staff sign-in lasts this long
+    lockout_after: int = 5  # wrong passwords in a row before the account is locked
+    lockout_minutes: float = 15.0
+    attempts_per_client_per_minute: int = 10  # sign-in tries from one address, whatever the account
+
+
+@dataclass(frozen=True)
+class ApprovalPolicy:
+    """Which jobs start without a staff member approving them. Remote orders always need approval."""
+
+    kiosk_max_minutes: float = 120.0  # kiosk jobs up to this machine time are approved at once
+    kiosk_max_grams: float = 150.0  # and up to this much material (printers)
+
+
+@dataclass(frozen=True)
 class Settings:
     store_name: str = "fabkiosk demo store"
     host: str = "127.0.0.1"
@@ -86,6 +102,8 @@ class Settings:
     link_hours_after_end: float = 48.0  # a job's phone link works this long after the job ended (unless collected)
     prices: Prices = field(default_factory=Prices)
     uploads: UploadLimits = field(default_factory=UploadLimits)
+    staff: StaffPolicy = field(default_factory=StaffPolicy)
+    approval: ApprovalPolicy = field(default_factory=ApprovalPolicy)
 
     @property
     def effective_database_url(self) -> str:
@@ -166,6 +184,8 @@ def _settings_from(raw: dict[str, Any], base_dir: Path) -> Settings:
         link_hours_after_end=reader.float("link_hours_after_end", defaults.link_hours_after_end, 0.01, 24 * 90),
         prices=_prices_from(reader.table("prices"), defaults.prices),
         uploads=_uploads_from(reader.table("uploads"), defaults.uploads),
+        staff=_staff_from(reader.table("staff"), defaults.staff),
+        approval=_approval_from(reader.table("approval"), defaults.approval),
     )
     reader.reject_unknown()
     if settings.database_url and not settings.database_url.startswith(("sqlite", "postgresql")):
@@ -209,6 +229,28 @@ def _prices_from(reader: _Reader, d: Prices) -> Prices:
     )
     reader.reject_unknown()
     return prices
+
+
+def _staff_from(reader: _Reader, d: StaffPolicy) -> StaffPolicy:
+    policy = StaffPolicy(
+        session_hours=reader.float("session_hours", d.session_hours, 0.1, 24 * 7),
+        lockout_after=reader.int("lockout_after", d.lockout_after, 1, 100),
+        lockout_minutes=reader.float("lockout_minutes", d.lockout_minutes, 1, 24 * 60),
+        attempts_per_client_per_minute=reader.int(
+            "attempts_per_client_per_minute", d.attempts_per_client_per_minute, 1, 1000
+        ),
+    )
+    reader.reject_unknown()
+    return policy
+
+
+def _approval_from(reader: _Reader, d: ApprovalPolicy) -> ApprovalPolicy:
+    policy = ApprovalPolicy(
+        kiosk_max_minutes=reader.float("kiosk_max_minutes", d.kiosk_max_minutes, 0, 24 * 60),
+        kiosk_max_grams=reader.float("kiosk_max_grams", d.kiosk_max_grams, 0, 100_000),
+    )
+    reader.reject_unknown()
+    return policy
 
 
 def _uploads_from(reader: _Reader, d: UploadLimits) -> UploadLimits:

@@ -19,12 +19,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.fleet import Fleet
 from app.i18n import Text, t
+from app.machine_settings import MachineSettings
 from app.models import DesignRow, JobEventRow, JobRow, PartRow, PlanRow, QuoteRow
 from app.production.programs import RunnableProgram, load_program
 from app.tracking import LiveJob
@@ -52,6 +53,7 @@ class JobState(StrEnum):
 
 
 ON_MACHINE = frozenset({JobState.RUNNING, JobState.PAUSED, JobState.FINISHING})
+QUEUE_STATES = frozenset({JobState.AWAITING_APPROVAL, JobState.QUEUED, JobState.WAITING_FOR_MACHINE_READY})
 ENDED = frozenset({JobState.READY_FOR_PICKUP, JobState.COLLECTED, JobState.FAILED, JobState.CANCELLED})
 _ENDS = frozenset({JobState.FAILED, JobState.CANCELLED})
 
@@ -153,10 +155,14 @@ class JobService:
         fleet: Fleet,
         clock: Clock = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
+        machine_settings: MachineSettings | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.fleet = fleet
+        self.machine_settings = machine_settings or MachineSettings(
+            sessions, {machine_id: m.profile for machine_id, m in fleet.machines.items()}
+        )
         self.clock = clock
         self.monotonic = monotonic
         self._lock = threading.RLock()
@@ -169,8 +175,16 @@ class JobService:
 
     # --- customers and staff ---------------------------------------------------------------------
 
-    def create(self, quote_id: str, source: str = "kiosk", actor: Actor = Actor.KIOSK) -> NewJob:
-        """Accept a quote as a job that waits for someone at the machine to confirm it is ready."""
+    def create(
+        self,
+        quote_id: str,
+        source: str = "kiosk",
+        actor: Actor = Actor.KIOSK,
+        customer_name: str = "",
+        contact_email: str | None = None,
+    ) -> NewJob:
+        """Accept a quote as a job. A kiosk job within the approval policy waits at once for the customer beside
+        the machine to start it; a larger one, and every remote order, waits for staff to approve it first."""
         token = secrets.token_urlsafe(24)  # 192 bits
         with self.sessions.begin() as session:
             quote = session.get(QuoteRow, quote_id, with_for_update=True)
@@ -182,8 +196,11 @@ class JobService:
                 raise JobRefused(t("This price is no longer valid. Go back and get a new price."))
             plan = session.get(PlanRow, quote.plan_id)
             assert plan is not None, "a quote belongs to a plan"
-            if plan.machine_id not in self.fleet.machines:
+            if plan.machine_id not in self.fleet.machines or (
+                source == "kiosk" and self.machine_settings.get(plan.machine_id).maintenance
+            ):
                 raise JobRefused(t("This machine is not available. Ask the staff for help."))
+            last = session.scalar(select(func.max(JobRow.position))) or 0
             row = JobRow(
                 id=secrets.token_hex(16),
                 token_hash=token_hash(token),
@@ -195,14 +212,24 @@ class JobService:
                 display_name=self._design_name(session, plan),
                 estimated_seconds=plan.estimated_seconds,
                 created_at=self.clock(),
+                position=last + 1,
+                customer_name=customer_name,
+                contact_email=contact_email,
             )
             session.add(row)
             session.flush()  # the job row first: its events refer to it
             quote.locked_by_job = row.id
             session.add(self._event(row.id, None, JobState.SUBMITTED, actor, ""))
-            # a kiosk customer stands at the machine: no approval needed (remote orders will be approved by staff)
-            self._move(session, row, JobState.QUEUED, Actor.SYSTEM)
-            self._move(session, row, JobState.WAITING_FOR_MACHINE_READY, Actor.SYSTEM)
+            policy = self.settings.approval
+            if (
+                source == "kiosk"
+                and plan.estimated_seconds <= policy.kiosk_max_minutes * 60
+                and plan.material_grams <= policy.kiosk_max_grams
+            ):  # the customer stands at the machine and the job is small: approved by the policy
+                self._move(session, row, JobState.QUEUED, Actor.SYSTEM, t("Approved by the store's policy.").msgid)
+                self._move(session, row, JobState.WAITING_FOR_MACHINE_READY, Actor.SYSTEM)
+            else:
+                self._move(session, row, JobState.AWAITING_APPROVAL, Actor.SYSTEM)
             job = Job.of(row)
         return NewJob(job, token)
 
@@ -232,8 +259,15 @@ class JobService:
         if actor not in (Actor.KIOSK, Actor.STAFF):
             raise JobRefused(t("A job can only be started at the machine."))
         job = self.get(job_id)
+        if job.state is JobState.AWAITING_APPROVAL:
+            raise JobRefused(t("A staff member must approve this job first. Please ask at the counter."))
         if job.state is not JobState.WAITING_FOR_MACHINE_READY:
             raise JobRefused(t("This job cannot be started now."))
+        setting = self.machine_settings.get(job.machine_id)
+        if setting.maintenance:
+            raise JobRefused(t("This machine is in maintenance. Ask the staff for help."))
+        if setting.needs_clearing and actor is not Actor.KIOSK:  # the kiosk's checklist is the confirmation
+            raise JobRefused(t("First confirm that the machine is clear and loaded with the right material."))
         runnable = self.prepare(job_id)
         machine = self._machine(job)
         with self._lock:
@@ -242,8 +276,107 @@ class JobService:
             except MachineError as e:
                 raise JobRefused(_machine_refusal(machine)) from e
             job = self._transition(job.id, JobState.RUNNING, actor, started=True)
+            self.machine_settings.cleared(job.machine_id)
             self.live(job.id).begin(job, runnable, machine.profile.connection.speed, self.monotonic())
         return job
+
+    def approve(self, job_id: str) -> Job:
+        """Staff accept the job. A kiosk customer is at the machine and may start it; a remote order queues."""
+        job = self._transition(job_id, JobState.QUEUED, Actor.STAFF, reason=t("Approved by the staff.").msgid)
+        if job.source == "kiosk":
+            job = self._transition(job_id, JobState.WAITING_FOR_MACHINE_READY, Actor.SYSTEM)
+        return job
+
+    def deny(self, job_id: str, reason: str) -> Job:
+        """Staff refuse the job; the customer sees their reason (plain words, shown as given)."""
+        if self.get(job_id).state is not JobState.AWAITING_APPROVAL:
+            raise JobRefused(t("Only a job waiting for approval can be refused."))
+        return self._transition(job_id, JobState.CANCELLED, Actor.STAFF, reason=reason.strip()[:400], ended=True)
+
+    def assign(self, job_id: str, machine_id: str) -> Job:
+        """Dispatch: a queued job goes to this machine, where staff confirm it is ready and start it."""
+        with self.sessions.begin() as session:
+            row = session.get(JobRow, job_id, with_for_update=True)
+            if row is None or row.state != JobState.QUEUED.value:
+                raise JobRefused(t("This job cannot be given to a machine now."))
+            row.machine_id = machine_id
+        return self._transition(job_id, JobState.WAITING_FOR_MACHINE_READY, Actor.SYSTEM)
+
+    def reassign(self, job_id: str, machine_id: str) -> Job:
+        """Staff give a job that has not started to another machine of the same kind with the same material; its
+        program must pass that machine's own safety check."""
+        job = self.get(job_id)
+        if job.state not in (JobState.AWAITING_APPROVAL, JobState.QUEUED):
+            raise JobRefused(t("Only a job that is not yet at a machine can be moved to another one."))
+        target = self.fleet.machines.get(machine_id)
+        current = self.fleet.machines.get(job.machine_id)
+        summary = self.summary(job_id)
+        if (
+            target is None
+            or current is None
+            or target.profile.kind is not current.profile.kind
+            or self.machine_settings.loaded_material(machine_id) != summary.material
+        ):
+            raise JobRefused(t("That machine cannot make this job: another kind, or another material loaded."))
+        with self.sessions() as session:
+            quote = session.get(QuoteRow, job.quote_id)
+            plan = session.get(PlanRow, quote.plan_id) if quote else None
+        if plan is None or plan.program_path is None:
+            raise JobRefused(t("This design has no program for the machine yet. Ask the staff for help."))
+        try:
+            load_program(Path(plan.program_path), target.profile)
+        except ProgramRejected as e:
+            raise JobRefused(t("The program does not pass that machine's safety check.")) from e
+        with self._lock, self.sessions.begin() as session:
+            row = session.get(JobRow, job_id, with_for_update=True)
+            assert row is not None
+            row.machine_id = machine_id
+            self._programs.pop(job_id, None)
+        return self.get(job_id)
+
+    def move_in_queue(self, job_id: str, places: int) -> None:
+        """Staff move a waiting job up (negative) or down the queue by swapping places with its neighbours."""
+        with self._lock, self.sessions.begin() as session:
+            waiting = list(
+                session.scalars(
+                    select(JobRow)
+                    .where(JobRow.state.in_([s.value for s in QUEUE_STATES]))
+                    .order_by(JobRow.position, JobRow.created_at)
+                )
+            )
+            index = next((i for i, row in enumerate(waiting) if row.id == job_id), None)
+            if index is None:
+                raise JobRefused(t("Only a job that has not started can be moved in the queue."))
+            target = min(max(index + places, 0), len(waiting) - 1)
+            row = waiting.pop(index)
+            waiting.insert(target, row)
+            for position, row in enumerate(waiting, start=1):
+                row.position = position
+
+    def queue(self) -> list[Job]:
+        """Every job staff still have to do something about, in queue order."""
+        with self.sessions() as session:
+            rows = session.scalars(
+                select(JobRow)
+                .where(JobRow.state.notin_([JobState.COLLECTED.value, JobState.CANCELLED.value, JobState.FAILED.value]))
+                .order_by(JobRow.position, JobRow.created_at)
+            )
+            return [Job.of(row) for row in rows]
+
+    def cancel_held(self, job_id: str, refund: bool) -> Job:
+        """Staff give up a held job (nothing is resumed after a fault), flagging the money for a refund."""
+        if self.get(job_id).state is not JobState.HELD:
+            raise JobRefused(t("Only a held job can be cancelled here."))
+        with self.sessions.begin() as session:
+            row = session.get(JobRow, job_id)
+            assert row is not None
+            row.refund = refund
+        reason = t("Cancelled by the staff after a problem at the machine.").msgid
+        return self._transition(job_id, JobState.CANCELLED, Actor.STAFF, reason=reason, ended=True)
+
+    def confirm_ready(self, machine_id: str) -> None:
+        """The ready handshake: someone at the machine confirmed the bed is clear and the material is right."""
+        self.machine_settings.cleared(machine_id)
 
     def frame(self, job_id: str, actor: Actor = Actor.KIOSK) -> None:
         """Show where the job goes on the sheet: the engraver or router traces its outline without working.
@@ -293,7 +426,12 @@ class JobService:
             raise JobRefused(_machine_refusal(machine)) from e
 
     def mark_collected(self, job_id: str, actor: Actor = Actor.STAFF) -> Job:
-        return self._transition(job_id, JobState.COLLECTED, actor, ended=True)
+        job = self._transition(job_id, JobState.COLLECTED, actor, ended=True)
+        with self.sessions.begin() as session:
+            row = session.get(JobRow, job_id)
+            if row is not None:
+                row.contact_email = None  # kept only as long as it was needed
+        return job
 
     # --- reading ---------------------------------------------------------------------------------------
 
@@ -436,6 +574,7 @@ class JobService:
         if job.state not in ON_MACHINE:
             return
         stopped_by = self._stopped_by.pop(job.id, None)
+        self.machine_settings.needs_clearing(job.machine_id)  # the part, or what is left of it, is on the bed
         if ended.completed:
             self._transition(job.id, JobState.FINISHING, Actor.MACHINE)
             self._transition(job.id, JobState.READY_FOR_PICKUP, Actor.MACHINE, ended=True)

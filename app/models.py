@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, Numeric, String
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, Numeric, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -102,6 +102,10 @@ class JobRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    position: Mapped[int] = mapped_column(Integer, default=0)  # order in the queue: staff may move jobs up
+    customer_name: Mapped[str] = mapped_column(String(60), default="")  # remote orders: the name given for pickup
+    contact_email: Mapped[str | None] = mapped_column(String(254))  # optional; erased when the job is collected
+    refund: Mapped[bool] = mapped_column(Boolean, default=False)  # staff flagged the money to be given back
 
 
 class JobEventRow(Base):
@@ -115,4 +119,57 @@ class JobEventRow(Base):
     from_state: Mapped[str | None] = mapped_column(String(32))
     to_state: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+
+
+class StaffUserRow(Base):
+    """A staff or admin account. Only the argon2 hash of the password is stored."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # "staff" or "admin"
+    password_hash: Mapped[str] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # wrong passwords in a row
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StaffSessionRow(Base):
+    """A signed-in staff browser: the sha256 of its session token, until it expires or signs out."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MachineSettingsRow(Base):
+    """What staff set per machine, kept across restarts: maintenance, the material loaded, whether it must be
+    cleared (the ready handshake) before the next job."""
+
+    __tablename__ = "machine_settings"
+
+    machine_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
+    loaded_material: Mapped[str | None] = mapped_column(String(64))
+    needs_clearing: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StaffActionRow(Base):
+    """A staff action on the store (machines, queue, accounts), for the audit log beside the job events."""
+
+    __tablename__ = "staff_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    machine_id: Mapped[str | None] = mapped_column(String(64))
+    job_id: Mapped[str | None] = mapped_column(String(32), index=True)
     reason: Mapped[str] = mapped_column(String(500), default="")

@@ -121,6 +121,8 @@ class Pipeline:
         self.catalog = catalog
         self.laser_materials = laser_materials
         self.cnc_materials = cnc_materials
+        # what each machine has loaded; the store's staff change it at run time (see app/machine_settings.py)
+        self.loaded_material: Callable[[str], str] = lambda machine_id: self.machines[machine_id].loaded_material
         self.sessions = sessions
         self.clock = clock
 
@@ -166,7 +168,7 @@ class Pipeline:
         PrusaSlicer only ever sees a well-formed STL (never a customer 3MF, which could carry its own settings).
         """
         machine = self.machine(machine_id)
-        material = material or machine.loaded_material
+        material = material or self.loaded_material(machine.id)
         if not (design.source == "upload" and design.geometry_format == "stl" and scale == 1.0):
             return None, None
         if machine.kind is not MachineKind.FDM_PRINTER or material not in machine.materials:
@@ -364,7 +366,7 @@ class Pipeline:
         if any(p.severity is Severity.ERROR for p in part.problems):
             raise reject("plan.part_has_errors", t("This part has problems that must be fixed first."), None)
         machine = self.machine(machine_id)
-        material = material or machine.loaded_material
+        material = material or self.loaded_material(machine.id)
         if material not in machine.materials:
             raise reject(
                 "plan.unknown_material",

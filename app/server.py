@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 
 from fastapi import HTTPException
 from fastapi.responses import FileResponse
-from nicegui import app, ui
+from nicegui import app, background_tasks, core, run, ui
 
 from app.config import Settings
 from app.designs.pictures import Pictures
@@ -15,7 +16,9 @@ from app.fleet import Fleet
 from app.pages import register_pages
 from app.services import Services, build_services
 
+log = logging.getLogger(__name__)
 _MEDIA_NAME = re.compile(r"^[0-9a-f]{32}$")
+DISPATCH_EVERY_S = 2.0
 
 
 def register_media_routes(services: Services) -> None:
@@ -62,6 +65,24 @@ def register_media_routes(services: Services) -> None:
         )
 
 
+async def keep_dispatching(services: Services) -> None:
+    """Queued jobs go to machines as they become free (and are cleared by staff); checked every few seconds."""
+    assert services.store is not None
+    while True:
+        await asyncio.sleep(DISPATCH_EVERY_S)
+        try:
+            await run.io_bound(services.store.dispatch)
+        except Exception:  # one failed round must not end dispatching for the day
+            log.exception("dispatch failed")
+
+
+def same_origin_sockets_only() -> None:
+    """Page events travel over socket.io; a connection from another site's page is refused (engine.io's same-origin
+    rule: the Origin header must match the Host the browser asked for). Clients without an Origin header are not
+    browsers and carry no one's cookies."""
+    core.sio.eio.cors_allowed_origins = None
+
+
 def create_app(settings: Settings) -> Services:
     services = build_services(settings)
     fleet = Fleet.build(services.machines)
@@ -76,11 +97,13 @@ def create_app(settings: Settings) -> Services:
         jobs.reconcile_unavailable()
         assert services.pictures is not None
         services.pictures.start()
+        background_tasks.create(keep_dispatching(services), name="dispatch")
 
     app.on_startup(take_machines_into_service)
     app.on_shutdown(fleet.disconnect_all)
     register_media_routes(services)
     register_pages(services)
+    same_origin_sockets_only()
     return services
 
 

@@ -16,6 +16,8 @@ from app.jobs import JobService
 from app.pipeline import Pipeline
 from app.production.cnc import CncMaterial, load_cnc_materials
 from app.production.laser import LaserMaterial, load_laser_materials
+from app.staff import StaffAccounts
+from app.store import StoreOps
 from machine_adapters.profiles import MachineProfile, load_machines
 
 
@@ -29,14 +31,18 @@ class Services:
     laser_materials: dict[str, LaserMaterial]
     cnc_materials: dict[str, CncMaterial]
     pipeline: Pipeline
+    staff: StaffAccounts
     fleet: Fleet | None = None  # the machines at run time; the server builds it, command-line tools need none
     jobs: JobService | None = None  # customers' jobs on the fleet; built with it
+    store: StoreOps | None = None  # every action on jobs and machines, checked and audited; built with the jobs
     pictures: Pictures | None = None  # drawings of parts for catalog and share cards; the server draws them
 
     def run_machines(self, fleet: Fleet) -> JobService:
         """Take the machines into service: jobs follow them, and jobs they no longer report are held."""
         self.fleet = fleet
         self.jobs = JobService(self.settings, self.sessions, fleet)
+        self.pipeline.loaded_material = self.jobs.machine_settings.loaded_material
+        self.store = StoreOps(self.jobs)
         return self.jobs
 
 
@@ -51,4 +57,5 @@ def build_services(settings: Settings) -> Services:
     migrate(engine)
     sessions = session_factory(engine)
     pipeline = Pipeline(settings, machines, catalog, laser_materials, cnc_materials, sessions)
-    return Services(settings, engine, sessions, machines, catalog, laser_materials, cnc_materials, pipeline)
+    staff = StaffAccounts(sessions, settings.staff)
+    return Services(settings, engine, sessions, machines, catalog, laser_materials, cnc_materials, pipeline, staff)

@@ -21,6 +21,7 @@ from fastapi import Request
 from nicegui import run, ui
 from nicegui.events import UploadEventArguments
 
+from app.access import Action, kiosk_customer
 from app.designs.catalog import Template
 from app.handoff import Handoffs
 from app.i18n import Text, t
@@ -31,7 +32,8 @@ from app.pages.steps import STEP_WORDS, Step, show_problems
 from app.pipeline import QuoteResult
 from app.production.quotes import format_money
 from app.services import Services
-from machine_adapters.base import READY_STATES, MachineAction, MachineState
+from app.store import StoreOps
+from machine_adapters.base import READY_STATES, MachineState
 from ui_components.job_progress import JobProgress
 from ui_components.part_viewer import PartViewer
 from ui_components.qr_handoff import QrHandoff
@@ -73,6 +75,8 @@ class Kiosk:
         self.services = services
         self.settings = services.settings
         self.jobs: JobService = services.jobs
+        assert services.store is not None
+        self.store: StoreOps = services.store
         self.handoffs = handoffs
         self.lang = lang
         self.base_url = base_url
@@ -149,7 +153,12 @@ class Kiosk:
         """The machine a design of these kinds goes to: a ready one first, else any that is running."""
         fleet = self.services.fleet
         assert fleet is not None
-        candidates = [m for m in fleet.machines.values() if m.profile.kind.value in kinds]
+        settings = self.jobs.machine_settings
+        candidates = [
+            m
+            for m in fleet.machines.values()
+            if m.profile.kind.value in kinds and not settings.get(m.profile.id).maintenance
+        ]
         candidates.sort(key=lambda m: m.status.state not in READY_STATES)
         usable = [m for m in candidates if m.status.state not in (MachineState.OFFLINE, MachineState.CONNECTING)]
         return usable[0].profile.id if usable else None
@@ -186,11 +195,12 @@ class Kiosk:
                 if light is None:
                     label.set_text(f"{profile.name}: {self.tr(MACHINE_WORDS[MachineState.OFFLINE])}")
                 else:
-                    label.bind_text_from(
-                        light,
-                        "state",
-                        lambda s, name=profile.name: f"{name}: {self.tr(MACHINE_WORDS[MachineState(s)])}",
-                    )
+                    label.bind_text_from(light, "state", lambda s, p=profile: self.machine_words(p.id, p.name, s))
+
+    def machine_words(self, machine_id: str, name: str, state: str) -> str:
+        if self.jobs.machine_settings.get(machine_id).maintenance:
+            return f"{name}: {self.tr(t('In maintenance'))}"
+        return f"{name}: {self.tr(MACHINE_WORDS[MachineState(state)])}"
 
     def template_card(self, template: Template) -> None:
         machine_id = self.machine_for(template.machine_kinds)
@@ -412,7 +422,7 @@ class Kiosk:
         assert job_id is not None
         message.set_text(self.tr(t("The machine shows the outline of your design…")))
         try:
-            await run.io_bound(self.jobs.frame, job_id, Actor.KIOSK)
+            await run.io_bound(self.store.job_action, kiosk_customer(job_id), job_id, Action.FRAME)
         except JobRefused as e:
             message.set_text(self.tr(e.message))
             return
@@ -429,7 +439,7 @@ class Kiosk:
     def _give_up_job(self) -> None:
         if self.visit.job_id is not None:
             with contextlib.suppress(JobRefused):
-                self.jobs.act(self.visit.job_id, MachineAction.CANCEL, Actor.KIOSK)
+                self.store.job_action(kiosk_customer(self.visit.job_id), self.visit.job_id, Action.CANCEL)
         self.visit.job_id = self.visit.token = None
         self.visit.result = None  # its price was accepted for that job: a new one is made
 
@@ -440,7 +450,7 @@ class Kiosk:
         message.set_text(self.tr(t("Starting…")))
         try:
             await run.io_bound(self.jobs.prepare, job_id)  # the safety check of the whole program, off the loop
-            self.jobs.start(job_id, Actor.KIOSK)
+            self.store.job_action(kiosk_customer(job_id), job_id, Action.START)
         except JobRefused as e:
             message.set_text(self.tr(e.message))
             return
@@ -453,7 +463,7 @@ class Kiosk:
         if self.visit.job_id is None:
             return
         try:
-            self.jobs.act(self.visit.job_id, MachineAction(action), Actor.KIOSK)
+            self.store.job_action(kiosk_customer(self.visit.job_id), self.visit.job_id, Action(action))
         except JobRefused as e:
             ui.notify(self.tr(e.message), type="warning", position="center")
 

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from nicegui import app, ui
 from nicegui.events import UploadEventArguments
 
+from app.access import Action, phone_customer
 from app.designs.customizer import TextParam
 from app.designs.pictures import share_card
 from app.handoff import Handoffs, TooManyAttempts
@@ -22,7 +23,6 @@ from app.jobs import Actor, JobRefused, JobService, JobState
 from app.pages.common import TOUCH_CSS, language_switch, not_found, reader_language
 from app.production.quotes import format_money
 from app.services import Services
-from machine_adapters.base import MachineAction
 from ui_components.job_progress import JobProgress
 from ui_components.part_viewer import PartViewer
 from ui_components.watch import Watch
@@ -157,6 +157,8 @@ class JobFollower:
 
     def __init__(self, services: Services, jobs: JobService, job_id: str, token: str, lang: str) -> None:
         self.jobs = jobs
+        assert services.store is not None
+        self.store = services.store
         self.job_id = job_id
         self.lang = lang
         settings = services.settings
@@ -198,7 +200,7 @@ class JobFollower:
 
     def act(self, action: str) -> None:
         try:
-            self.jobs.act(self.job_id, MachineAction(action), Actor.PHONE)
+            self.store.job_action(phone_customer(self.job_id), self.job_id, Action(action))
         except JobRefused as e:
             ui.notify(e.message.render(self.lang), type="warning", position="center")
 

@@ -270,7 +270,7 @@ class Preparation:
         with self.preview:
             if part.preview_path is not None:
                 machine = self.kiosk.services.machines[part.machine_id]
-                colour = machine.materials.get(machine.loaded_material)
+                colour = machine.materials.get(self.kiosk.services.pipeline.loaded_material(machine.id))
                 hex_colour = colour.colour_hex if colour and colour.colour_hex else "#f28c28"
                 PartViewer(f"/media/previews/{part.preview_path.stem}.glb", part.size, hex_colour)
             x, y, z = part.size
