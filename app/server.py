@@ -104,6 +104,7 @@ def create_app(settings: Settings) -> Services:
     register_media_routes(services)
     register_pages(services)
     same_origin_sockets_only()
+    app.state.services = services  # for route handlers and tests running the app in-process
     return services
 
 

@@ -42,7 +42,7 @@ class Services:
         self.fleet = fleet
         self.jobs = JobService(self.settings, self.sessions, fleet)
         self.pipeline.loaded_material = self.jobs.machine_settings.loaded_material
-        self.store = StoreOps(self.jobs)
+        self.store = StoreOps(self.jobs, self.staff)
         return self.jobs
 
 

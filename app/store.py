@@ -12,9 +12,11 @@ from sqlalchemy import select
 from app.access import Action, Principal, authorize
 from app.dispatch import Dispatcher
 from app.i18n import t
-from app.jobs import Actor, Job, JobRefused, JobService
+from app.jobs import Actor, Job, JobRefused, JobService, JobSummary
+from app.machine_settings import MachineSetting
 from app.models import JobEventRow, StaffActionRow
-from machine_adapters.base import NEEDS_STAFF_STATES, MachineAction, MachineError, MachineState
+from app.staff import StaffAccounts, StaffUser
+from machine_adapters.base import NEEDS_STAFF_STATES, MachineAction, MachineError, MachineState, MachineStatus
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +39,28 @@ class AuditEntry:
 
 
 class StoreOps:
-    def __init__(self, jobs: JobService) -> None:
+    def __init__(self, jobs: JobService, accounts: StaffAccounts) -> None:
         self.jobs = jobs
+        self.accounts = accounts
         self.dispatcher = Dispatcher(jobs)
+
+    # --- looking ------------------------------------------------------------------------------------------
+
+    def view_job(self, who: Principal, job_id: str) -> JobSummary:
+        authorize(who, Action.VIEW_JOB, job_id)
+        return self.jobs.summary(job_id)
+
+    def board(self, who: Principal) -> list[tuple[str, MachineStatus, MachineSetting]]:
+        """Every machine with its status and what staff set for it."""
+        authorize(who, Action.VIEW_CONSOLE)
+        return [
+            (machine_id, machine.status, self.jobs.machine_settings.get(machine_id))
+            for machine_id, machine in self.jobs.fleet.machines.items()
+        ]
+
+    def staff_accounts(self, who: Principal) -> list[StaffUser]:
+        authorize(who, Action.MANAGE_USERS)
+        return self.accounts.users()
 
     # --- a job, by its customer or by staff ---------------------------------------------------------------
 

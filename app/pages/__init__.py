@@ -7,8 +7,10 @@ from app.services import Services
 
 
 def register_pages(services: Services) -> None:
-    from app.pages import kiosk, phone
+    from app.pages import kiosk, order, phone, staff
 
     handoffs = Handoffs()
     kiosk.register(services, handoffs)
     phone.register(services, handoffs)
+    order.register(services, handoffs)
+    staff.register(services)

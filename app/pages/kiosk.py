@@ -33,7 +33,7 @@ from app.pipeline import QuoteResult
 from app.production.quotes import format_money
 from app.services import Services
 from app.store import StoreOps
-from machine_adapters.base import READY_STATES, MachineState
+from machine_adapters.base import READY_STATES, Machine, MachineState
 from ui_components.job_progress import JobProgress
 from ui_components.part_viewer import PartViewer
 from ui_components.qr_handoff import QrHandoff
@@ -70,6 +70,9 @@ class Visit:
 
 
 class Kiosk:
+    idle_reset = True  # a kiosk left alone forgets its customer; a customer's own phone does not
+    compact = False  # laid out for the kiosk's landscape screen, without scrolling; a phone scrolls
+
     def __init__(self, services: Services, handoffs: Handoffs, lang: str, base_url: str) -> None:
         assert services.jobs is not None and services.fleet is not None, "the server runs the machines"
         self.services = services
@@ -89,9 +92,11 @@ class Kiosk:
         ui.add_body_html(ACTIVITY_JS)
         ui.on("kiosk_touch", self.touch)
         ui.query(".nicegui-content").classes("p-0")
-        with ui.column().classes("w-full h-screen gap-0 no-wrap overflow-hidden"):
+        with ui.column().classes(
+            "w-full gap-0 " + ("min-h-screen" if self.compact else "h-screen no-wrap overflow-hidden")
+        ):
             self.header()
-            with ui.column().classes("w-full grow p-6 gap-4 overflow-hidden"):
+            with ui.column().classes("w-full grow gap-4 " + ("p-3" if self.compact else "p-6 overflow-hidden")):
                 self.body()
         ui.timer(1.0, self._check_idle)
 
@@ -284,7 +289,6 @@ class Kiosk:
         assert machine is not None
         zone = ZoneInfo(self.settings.store_timezone)
         seconds = self.jobs.expected_seconds(machine.profile.id, result.plan.estimated_seconds)
-        state = machine.status.state
         free_at = self.jobs.machine_free_at(machine.profile.id)
         start = max(datetime.now(zone), free_at.astimezone(zone)) if free_at else datetime.now(zone)
         ready = start + timedelta(seconds=seconds)
@@ -314,6 +318,12 @@ class Kiosk:
                     "text-7xl font-bold"
                 ).props("data-testid=price").mark("price")
                 ui.label(self.tr(t("including everything"))).classes("text-xl text-gray-600")
+        self.price_actions(machine, free_at)
+
+    def price_actions(self, machine: Machine, free_at: datetime | None) -> None:
+        """At the kiosk: on to the machine, when it is free."""
+        zone = ZoneInfo(self.settings.store_timezone)
+        state = machine.status.state
         can_start = state in READY_STATES
         if state in (MachineState.OFFLINE, MachineState.CONNECTING) or machine.status.needs_staff:
             ui.label(
@@ -544,7 +554,7 @@ class Kiosk:
             self._start_upload(*pending)
             return
         idle = time.monotonic() - self.last_touch
-        if self.visit.step is not Step.CATALOG and idle > self.settings.kiosk_idle_timeout_s:
+        if self.idle_reset and self.visit.step is not Step.CATALOG and idle > self.settings.kiosk_idle_timeout_s:
             if self.preparation is not None and self.preparation.working:
                 return  # the customer is waiting for us, not the other way round
             log.info("kiosk idle for %.0f s: the visit is wiped", idle)

@@ -163,7 +163,7 @@ class JobFollower:
         self.lang = lang
         settings = services.settings
         live = jobs.live(job_id)
-        summary = jobs.summary(job_id)
+        summary = self.store.view_job(phone_customer(job_id), job_id)  # the link is the capability
         template = services.catalog.get(summary.template_id) if summary.template_id else None
         with ui.column().classes("w-full max-w-md mx-auto p-4 gap-4 pb-32"):
             with ui.row().classes("w-full justify-between items-center"):

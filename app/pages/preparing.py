@@ -52,8 +52,10 @@ class Preparation:
         template = self.visit.template
         title = template.title_in(kiosk.lang) if template else kiosk.tr(t("Your own design"))
         ui.label(title).classes("text-4xl font-bold")
-        with ui.row().classes("w-full gap-8 no-wrap grow"):
-            with ui.column().classes("w-1/2 gap-3"):
+        compact = kiosk.compact  # a phone: controls above the preview instead of beside it
+        self.view_width = 340 if compact else 560
+        with ui.row().classes("w-full gap-8 grow " + ("flex-col" if compact else "no-wrap")):
+            with ui.column().classes(("w-full" if compact else "w-1/2") + " gap-3"):
                 if template is not None:
                     with ui.grid(columns=2).classes("w-full gap-x-6 gap-y-2"):
                         for parameter in template.parameters:
@@ -263,7 +265,7 @@ class Preparation:
         if result.part.drawing is None or result.plan.program_path is None:
             return
         with self.preview:
-            toolpaths_view(result, self.kiosk.services, 560, 360)
+            toolpaths_view(result, self.kiosk.services, self.view_width, 360)
 
     def show_part(self, part: Part) -> None:
         self.preview.clear()
@@ -272,7 +274,9 @@ class Preparation:
                 machine = self.kiosk.services.machines[part.machine_id]
                 colour = machine.materials.get(self.kiosk.services.pipeline.loaded_material(machine.id))
                 hex_colour = colour.colour_hex if colour and colour.colour_hex else "#f28c28"
-                PartViewer(f"/media/previews/{part.preview_path.stem}.glb", part.size, hex_colour)
+                PartViewer(
+                    f"/media/previews/{part.preview_path.stem}.glb", part.size, hex_colour, width=self.view_width
+                )
             x, y, z = part.size
             size = f"{x:.0f} × {y:.0f} × {z:.0f} mm" if z else f"{x:.0f} × {y:.0f} mm"
             ui.label(size).classes("text-xl text-gray-700").props("data-testid=part-size").mark("part-size")

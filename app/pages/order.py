@@ -1,0 +1,86 @@
+"""Remote orders (`/order`): the kiosk's choose, personalise and price steps on the customer's own phone, then a
+name for pickup instead of the machine's checklist. The job waits for staff approval and a machine; it starts only
+when a staff member at the machine confirms it is ready (nobody starts a machine from a distance). The customer
+goes straight to the job's own page, which follows it live."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from nicegui import ui
+
+from app.handoff import Handoffs
+from app.i18n import t
+from app.jobs import Actor, JobRefused
+from app.pages.common import language_switch, reader_language
+from app.pages.kiosk import Kiosk
+from app.pages.steps import Step
+from app.services import Services
+from machine_adapters.base import Machine, MachineState
+
+NAME_MAX = 40
+
+
+class RemoteOrder(Kiosk):
+    idle_reset = False
+    compact = True
+
+    @ui.refreshable_method
+    def header(self) -> None:
+        with ui.row().classes("w-full items-center justify-between px-3 py-2 bg-gray-900 text-white no-wrap"):
+            ui.label(self.settings.store_name).classes("text-lg font-bold")
+            language_switch(self.settings, self.lang, self._switch_language)
+
+    def price_actions(self, machine: Machine, free_at: object) -> None:
+        if machine.status.state in (MachineState.OFFLINE, MachineState.CONNECTING):
+            ui.label(
+                self.tr(
+                    t("{machine} is not available right now. Please try again later.", machine=machine.profile.name)
+                )
+            ).classes("text-2xl text-red-800")
+        ui.label(self.tr(t("The store checks every order before it is made; the time above is an estimate.")))
+        with ui.row().classes("gap-4 mt-auto"):
+            self.back_button(Step.PERSONALISE)
+            ui.button(
+                self.tr(t("Order for pickup")), on_click=lambda: self.go(Step.MACHINE), icon="shopping_bag"
+            ).props("size=xl").classes("min-h-[64px]").mark("order")
+
+    def at_machine(self) -> None:
+        """Instead of the machine's checklist: the name the part is picked up under."""
+        ui.label(self.tr(t("Your name for pickup"))).classes("text-4xl font-bold")
+        name = (
+            ui.input(self.tr(t("Name")), validation={self.tr(t("Give a name of 1 to 40 characters.")): _name_ok})
+            .props(f"maxlength={NAME_MAX} autocomplete=name")
+            .classes("w-full text-2xl")
+            .mark("customer-name")
+        )
+        message = ui.label().classes("text-xl text-red-800")
+        with ui.row().classes("gap-4 mt-auto"):
+            self.back_button(Step.PRICE)
+            ui.button(
+                self.tr(t("Send the order")), on_click=lambda: self.submit(name.value or "", message), icon="send"
+            ).props("size=xl color=green").classes("min-h-[64px]").mark("send-order")
+
+    def submit(self, name: str, message: ui.label) -> None:
+        result = self.visit.result
+        assert result is not None
+        if not _name_ok(name):
+            message.set_text(self.tr(t("Give a name of 1 to 40 characters.")))
+            return
+        try:
+            new = self.jobs.create(result.quote_id, source="remote", actor=Actor.PHONE, customer_name=name.strip())
+        except JobRefused as e:
+            message.set_text(self.tr(e.message))
+            return
+        ui.navigate.to(f"/job/{new.token}?lang={self.lang}")
+
+
+def _name_ok(value: str) -> bool:
+    value = (value or "").strip()
+    return 1 <= len(value) <= NAME_MAX and value.isprintable()
+
+
+def register(services: Services, handoffs: Handoffs) -> None:
+    @ui.page("/order", title=services.settings.store_name)
+    def order_page(request: Request, lang: str | None = None) -> None:
+        base = f"{request.url.scheme}://{request.url.netloc}"
+        RemoteOrder(services, handoffs, reader_language(services.settings, lang, request), base)
