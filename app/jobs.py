@@ -103,6 +103,8 @@ class Job:
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
+    customer_name: str = ""  # remote orders: the name the part is picked up under
+    refund: bool = False
 
     @classmethod
     def of(cls, row: JobRow) -> Job:
@@ -119,6 +121,8 @@ class Job:
             _utc(row.created_at),
             _aware(row.started_at),
             _aware(row.ended_at),
+            row.customer_name or "",
+            bool(row.refund),
         )
 
 

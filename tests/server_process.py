@@ -28,38 +28,62 @@ def get(url: str) -> tuple[int, dict[str, str], bytes]:
         return e.code, dict(e.headers), b""
 
 
-@contextmanager
-def running_server(data_dir: Path, config: Path | None = None) -> Iterator[str]:
-    """Start `python -m app serve` and yield its base URL once it answers."""
-    port = free_port()
-    command = [sys.executable, "-m", "app"]
-    if config is not None:
-        command += ["--config", str(config)]
-    command += ["serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST")},  # NiceGUI reads these as test mode
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
+class ServerProcess:
+    """`python -m app serve` on a loopback port; started, killed (SIGKILL, as a power cut would) and started again
+    on the same port and data, stopped by its PID."""
+
+    def __init__(self, data_dir: Path, config: Path | None = None) -> None:
+        self.data_dir, self.config = data_dir, config
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> str:
+        command = [sys.executable, "-m", "app"]
+        if self.config is not None:
+            command += ["--config", str(self.config)]
+        command += ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        self.process = process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST")},  # NiceGUI reads these as tests
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
-                if get(base + "/")[0] == 200:
-                    break
+                if get(self.base + "/")[0] == 200:
+                    return self.base
             except OSError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 output = process.stdout.read().decode() if process.stdout else ""
                 raise RuntimeError(f"server did not start: {output}")
             time.sleep(0.3)
-        yield base
-    finally:
-        process.terminate()
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()  # SIGKILL: nothing of ours runs after this
+            self.process.wait()
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
         try:
-            process.wait(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+@contextmanager
+def running_server(data_dir: Path, config: Path | None = None) -> Iterator[str]:
+    """Start `python -m app serve` and yield its base URL once it answers."""
+    server = ServerProcess(data_dir, config)
+    try:
+        yield server.start()
+    finally:
+        server.stop()

@@ -45,7 +45,7 @@ def register(services: Services) -> None:
     store = services.store
     assert store is not None
 
-    @app.post("/staff/login")
+    @app.post("/staff/session")
     def sign_in(request: Request, name: str = Form(""), password: str = Form(""), lang: str = Form("")) -> Response:
         back = f"/staff/login?lang={lang}" if lang in settings.languages else "/staff/login"
         if not same_origin(request):
@@ -67,7 +67,7 @@ def register(services: Services) -> None:
         )
         return response
 
-    @app.post("/staff/logout")
+    @app.post("/staff/session/end")
     def sign_out(request: Request) -> Response:
         if same_origin(request):
             accounts.sign_out(request.cookies.get(COOKIE))
@@ -83,7 +83,7 @@ def register(services: Services) -> None:
             if error in SIGN_IN_ERRORS:
                 ui.label(SIGN_IN_ERRORS[error].render(lang)).classes("text-lg text-red-800").mark("sign-in-error")
             ui.html(
-                '<form method="post" action="/staff/login" class="flex flex-col gap-4">'
+                '<form method="post" action="/staff/session" class="flex flex-col gap-4">'
                 f'<input type="hidden" name="lang" value="{html.escape(lang)}">'
                 f"<label>{html.escape(t('Name').render(lang))}<br>"
                 '<input name="name" autocomplete="username" required class="border rounded p-2 w-full"></label>'
@@ -200,7 +200,7 @@ class StaffConsole:
                 language_switch(self.services.settings, self.lang, lambda code: ui.navigate.to(f"?lang={code}"))
                 ui.label(self.name).classes("text-lg")
                 ui.html(
-                    '<form method="post" action="/staff/logout" style="display:inline">'
+                    '<form method="post" action="/staff/session/end" style="display:inline">'
                     f'<button type="submit" class="underline">{html.escape(self.tr(t("Sign out")))}</button></form>',
                     sanitize=False,
                 )
@@ -259,9 +259,9 @@ class StaffConsole:
                     self.tr(
                         t(
                             "Nozzle {h:.0f}/{ht:.0f} °C, bed {b:.0f}/{bt:.0f} °C",
-                            h=status.hotend.actual,
+                            h=status.hotend.current,
                             ht=status.hotend.target,
-                            b=status.bed.actual,
+                            b=status.bed.current,
                             bt=status.bed.target,
                         )
                     )

@@ -1,0 +1,129 @@
+"""The staff console and remote orders under NiceGUI's simulated users, on the real app wiring: a phone orders,
+staff sign in, approve, confirm the machine and start it, the phone follows it to pickup; a refusal reaches the
+phone with its reason; staff pages need a session; sign-in posts from another site are refused."""
+
+from __future__ import annotations
+
+import httpx
+from nicegui import app, core, ui
+from nicegui.testing import User
+
+from app.services import Services
+from tests.pages.conftest import eventually
+from tests.pages.test_kiosk import enabled, seen
+
+PASSWORD = "correct horse battery"
+
+
+def services() -> Services:
+    found = app.state.services
+    assert isinstance(found, Services)
+    return found
+
+
+def staff_member(role: str = "staff", name: str = "sam") -> User:
+    """A staff browser, signed in through the real sign-in form (the session cookie lands in its cookie jar)."""
+    services().staff.add_user(name, role, PASSWORD)
+    return User(httpx.AsyncClient(transport=httpx.ASGITransport(core.app), base_url="http://test"))
+
+
+async def sign_in(user: User, name: str = "sam", password: str = PASSWORD, origin: str = "http://test") -> str:
+    response = await user.http_client.post(
+        "/staff/session", data={"name": name, "password": password, "lang": "en"}, headers={"origin": origin}
+    )
+    assert response.status_code == 303
+    return response.headers["location"]
+
+
+async def order_keychain(user: User, name: str) -> None:
+    await user.open("/order?lang=en")
+    await eventually(lambda: seen(user, "Printer 1: Ready"), timeout=30)
+    user.find(marker="template-keychain").click()
+    await user.should_see("Name keychain")
+    await eventually(lambda: enabled(user, "See the price"))
+    user.find(kind=ui.button, content="See the price").click()
+    await user.should_see(marker="price")
+    user.find(marker="order").click()
+    await user.should_see("Your name for pickup")
+    user.find(marker="customer-name").type(name)
+    user.find(marker="send-order").click()
+
+
+async def test_a_remote_order_is_approved_started_by_staff_and_collected(user: User) -> None:
+    staff = staff_member()
+    await order_keychain(user, "Lena")
+    await eventually(lambda: seen(user, "Waiting for the store to approve it"), timeout=20)
+    phone_page = user.back_history[-1]
+    assert phone_page.startswith("/job/")
+    jobs = services().jobs
+    assert jobs is not None
+    (job,) = [j for j in jobs.queue() if j.customer_name == "Lena"]
+
+    assert await sign_in(staff) == "/staff?lang=en"
+    await staff.open("/staff?lang=en")
+    await staff.should_see("Lena")
+    staff.find(marker=f"approve-{job.id}").click()
+    await eventually(lambda: seen(staff, marker=f"start-{job.id}"), timeout=20)  # dispatched to the printer
+    staff.find(marker=f"start-{job.id}").click()  # a staff member at the machine starts it
+
+    await user.open(phone_page)
+    await eventually(lambda: seen(user, "Being made"), timeout=30)
+    await eventually(lambda: seen(user, "Ready for pickup"), timeout=90)
+    await eventually(lambda: seen(staff, marker="confirm-ready-printer-1"), timeout=10)  # the part is on the bed
+    staff.find(marker=f"collected-{job.id}").click()
+    await eventually(lambda: jobs.get(job.id).state.value == "collected", timeout=10)
+    staff.find(marker="confirm-ready-printer-1").click()
+    await eventually(lambda: not jobs.machine_settings.get("printer-1").needs_clearing, timeout=10)
+    await staff.open(f"/staff/audit?job={job.id[:8]}&lang=en")
+    await staff.should_see("staff:sam")
+    await staff.should_see("approve")
+
+
+async def test_a_refusal_reaches_the_customers_phone_with_the_reason(user: User) -> None:
+    staff = staff_member()
+    await order_keychain(user, "Tom")
+    await eventually(lambda: seen(user, "Waiting for the store to approve it"), timeout=20)
+    jobs = services().jobs
+    assert jobs is not None
+    (job,) = [j for j in jobs.queue() if j.customer_name == "Tom"]
+    await sign_in(staff)
+    await staff.open("/staff?lang=en")
+    staff.find(marker=f"deny-{job.id}").click()
+    staff.find(marker="deny-reason").type("We cannot print this colour today.")
+    staff.find(marker="deny-confirm").click()
+    await eventually(lambda: seen(user, "We cannot print this colour today."), timeout=10)
+    await user.should_see("Cancelled")
+
+
+async def test_staff_pages_need_a_session_and_accounts_need_an_admin(user: User) -> None:
+    await user.open("/staff")
+    await user.should_see("Staff sign-in")  # redirected
+    await user.open("/staff/audit")
+    await user.should_see("Staff sign-in")
+    staff = staff_member()
+    assert "error=wrong" in await sign_in(staff, password="not the password")
+    await staff.open("/staff/users?lang=en")
+    await staff.should_see("Staff sign-in")
+    await sign_in(staff)
+    await staff.open("/staff/users?lang=en")
+    await staff.should_see(marker="forbidden")
+    admin = staff_member("admin", "ada")
+    await sign_in(admin, "ada")
+    await admin.open("/staff/users?lang=en")
+    await admin.should_see("sam: staff")
+    await staff.open("/?lang=en")  # the kiosk never shows staff controls, whoever stands at it
+    await eventually(lambda: seen(staff, "What would you like to make?"), timeout=10)
+    for marker in ("stop-all", "machine-card-printer-1", "approve"):
+        assert not await seen(staff, marker=marker)
+
+
+async def test_sign_in_from_another_site_is_refused_and_signing_out_ends_the_session(user: User) -> None:
+    staff = staff_member()
+    assert "error=origin" in await sign_in(staff, origin="http://evil.example")
+    assert "fabkiosk_staff" not in staff.http_client.cookies
+    await sign_in(staff)
+    token = staff.http_client.cookies["fabkiosk_staff"]
+    assert services().staff.principal(token) is not None
+    response = await staff.http_client.post("/staff/session/end", headers={"origin": "http://test"})
+    assert response.status_code == 303
+    assert services().staff.principal(token) is None
