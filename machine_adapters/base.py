@@ -163,6 +163,11 @@ class Machine(ABC):
             except queue.Empty:
                 return
 
+    def _forget_actions(self) -> None:
+        """A new link starts clean: what was asked of the last one (a stop that already halted it) is dropped."""
+        for _ in self._pending_actions():
+            pass
+
     def _update(self, **changes: object) -> MachineStatus:
         with self._status_lock:
             self._status = dataclasses.replace(self._status, updated_at=self.clock(), **changes)  # type: ignore[arg-type]

@@ -88,6 +88,7 @@ class GrblMachine(Machine):
     def connect(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             return
+        self._forget_actions()
         self._update(state=MachineState.CONNECTING, last_error="", needs_staff=False)
         self._connected.clear()
         self._running = True

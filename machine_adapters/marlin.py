@@ -113,6 +113,7 @@ class MarlinMachine(Machine):
     def connect(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             return
+        self._forget_actions()
         self._reset_link_state()
         self._update(state=MachineState.CONNECTING, last_error="", needs_staff=False)
         self._connected.clear()

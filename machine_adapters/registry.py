@@ -27,7 +27,13 @@ class UnsupportedMachine(ValueError):
 
 def _simulated_marlin(profile: MachineProfile, clock: Clock) -> Machine:
     firmware = MarlinSimulator(time_factor=1.0 / profile.connection.speed, advanced_ok=True)
-    return MarlinMachine(profile, lambda: firmware, clock)
+
+    def open_port() -> MarlinSimulator:
+        if firmware.halted:
+            firmware.reset()  # opening the port of a halted board resets it, as DTR does on a USB printer
+        return firmware
+
+    return MarlinMachine(profile, open_port, clock)
 
 
 def _serial_marlin(profile: MachineProfile, clock: Clock) -> Machine:

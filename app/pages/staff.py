@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
-from nicegui import app, ui
+from nicegui import app, run, ui
 
 from app.access import Action, Forbidden, Principal
 from app.i18n import Text, t, translate
@@ -96,6 +96,9 @@ def register(services: Services) -> None:
                 sanitize=False,
             )
 
+    def to_sign_in(lang: str | None) -> RedirectResponse:
+        return RedirectResponse(f"/staff/login?lang={lang}" if lang in settings.languages else "/staff/login", 303)
+
     def principal_of(request: Request) -> tuple[Principal | None, str]:
         token = request.cookies.get(COOKIE, "")
         return accounts.principal(token), token
@@ -104,7 +107,7 @@ def register(services: Services) -> None:
     def console(request: Request, lang: str | None = None) -> RedirectResponse | None:
         who, token = principal_of(request)
         if who is None:
-            return RedirectResponse("/staff/login", 303)
+            return to_sign_in(lang)
         lang = reader_language(settings, lang, request)
         StaffConsole(services, store, token, who, lang).build()
         return None
@@ -113,7 +116,7 @@ def register(services: Services) -> None:
     def audit(request: Request, lang: str | None = None, job: str = "") -> RedirectResponse | None:
         who, token = principal_of(request)
         if who is None:
-            return RedirectResponse("/staff/login", 303)
+            return to_sign_in(lang)
         lang = reader_language(settings, lang, request)
         StaffConsole(services, store, token, who, lang).audit_page(job)
         return None
@@ -122,7 +125,7 @@ def register(services: Services) -> None:
     def users(request: Request, lang: str | None = None) -> RedirectResponse | None:
         who, _ = principal_of(request)
         if who is None:
-            return RedirectResponse("/staff/login", 303)
+            return to_sign_in(lang)
         lang = reader_language(settings, lang, request)
         try:
             accounts_list = store.staff_accounts(who)
@@ -288,15 +291,26 @@ class StaffConsole:
             with ui.row().classes("gap-2"):
                 if status.state in NEEDS_STAFF_STATES or status.state is MachineState.OFFLINE:
                     ui.button(
-                        self.tr(t("Bring back")),
-                        on_click=lambda: self.do(lambda w: self.store.bring_back(w, machine_id)),
-                        icon="restart_alt",
+                        self.tr(t("Bring back")), on_click=lambda: self.bring_back(machine_id), icon="restart_alt"
                     ).mark(f"bring-back-{machine_id}")
                 ui.button(
                     self.tr(t("STOP")),
                     on_click=lambda: self.do(lambda w: self.store.stop_machine(w, machine_id)),
                     color="red",
                 ).mark(f"stop-{machine_id}")
+
+    async def bring_back(self, machine_id: str) -> None:
+        """Rehome or reconnect takes seconds: done off the event loop, so other pages keep moving."""
+        who = self.who()
+        if who is None:
+            return
+        ui.notify(self.tr(t("Bringing the machine back…")))
+        try:
+            await run.io_bound(self.store.bring_back, who, machine_id)
+        except JobRefused as e:
+            ui.notify(self.tr(e.message), type="warning")
+        self.board.refresh()
+        self.incidents.refresh()
 
     # --- incidents --------------------------------------------------------------------------------------------
 

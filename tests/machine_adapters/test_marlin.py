@@ -293,6 +293,24 @@ def test_stop_is_out_of_band_and_leaves_the_machine_for_staff(rigs: list[Rig]) -
         printer.machine.perform(MachineAction.HOME)
 
 
+def test_staff_reconnecting_after_a_stop_get_a_ready_printer_and_the_old_stop_is_not_replayed(
+    rigs: list[Rig],
+) -> None:
+    printer = rig(rigs, slow_simulator())
+    start_and_wait(printer)
+    printer.machine.perform(MachineAction.STOP)
+    assert printer.done.wait(5)
+    printer.machine.disconnect()
+    printer.simulator.reset()  # staff press the board's reset (a USB printer also resets when its port opens)
+    printer.machine.connect()
+    deadline = time.monotonic() + 10
+    while printer.machine.status.state is not MachineState.IDLE:
+        assert time.monotonic() < deadline, printer.machine.status
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert printer.machine.status.state is MachineState.IDLE and not printer.machine.status.needs_staff
+
+
 def test_an_action_a_printer_does_not_have_is_refused_at_once(rigs: list[Rig]) -> None:
     printer = rig(rigs)
     with pytest.raises(NoRecipe, match="cannot frame"):

@@ -96,9 +96,9 @@ async def test_a_refusal_reaches_the_customers_phone_with_the_reason(user: User)
 
 
 async def test_staff_pages_need_a_session_and_accounts_need_an_admin(user: User) -> None:
-    await user.open("/staff")
+    await user.open("/staff?lang=en")
     await user.should_see("Staff sign-in")  # redirected
-    await user.open("/staff/audit")
+    await user.open("/staff/audit?lang=en")
     await user.should_see("Staff sign-in")
     staff = staff_member()
     assert "error=wrong" in await sign_in(staff, password="not the password")
@@ -127,3 +127,84 @@ async def test_sign_in_from_another_site_is_refused_and_signing_out_ends_the_ses
     response = await staff.http_client.post("/staff/session/end", headers={"origin": "http://test"})
     assert response.status_code == 303
     assert services().staff.principal(token) is None
+
+
+async def test_an_incident_is_handled_from_the_console(user: User) -> None:
+    """Staff stop the printer mid-job: the job is cancelled, the printer waits for staff, who bring it back,
+    confirm the bed clear, and the machine is ready for the next job; all of it in the audit log."""
+    staff = staff_member()
+    await order_keychain(user, "Ines")
+    jobs = services().jobs
+    assert jobs is not None and services().fleet is not None
+    await eventually(lambda: any(j.customer_name == "Ines" for j in jobs.queue()), timeout=20)
+    (job,) = [j for j in jobs.queue() if j.customer_name == "Ines"]
+    await sign_in(staff)
+    await staff.open("/staff?lang=en")
+    staff.find(marker=f"approve-{job.id}").click()
+    await eventually(lambda: seen(staff, marker=f"start-{job.id}"), timeout=20)
+    staff.find(marker=f"start-{job.id}").click()
+    await eventually(lambda: jobs.get(job.id).state.value == "running", timeout=20)
+    staff.find(marker="stop-printer-1").click()  # one tap
+    await eventually(lambda: jobs.get(job.id).state.value == "cancelled", timeout=20)
+    await eventually(lambda: seen(staff, "Printer 1: Waiting for staff"), timeout=10)  # listed under "Needs you"
+    staff.find(marker="bring-back-printer-1").click()
+    await eventually(lambda: services().fleet.machines["printer-1"].status.state.value == "idle", timeout=30)  # type: ignore[union-attr]
+    await eventually(lambda: seen(staff, marker="confirm-ready-printer-1"), timeout=10)
+    staff.find(marker="confirm-ready-printer-1").click()
+    await eventually(lambda: not jobs.machine_settings.get("printer-1").needs_clearing, timeout=10)
+    await staff.open("/staff/audit?lang=en")
+    for action in ("stop_machine", "bring_back", "confirm_ready"):
+        await staff.should_see(action)
+
+
+PAGES = ["/", "/order", "/j", "/job/{token}", "/staff", "/staff/audit", "/staff/users"]
+PAGE_MATRIX = {  # what each kind of person gets on each page
+    "anonymous": ["kiosk", "order", "code", "not found", "sign-in", "sign-in", "sign-in"],
+    "customer of job A": ["kiosk", "order", "code", "job A", "sign-in", "sign-in", "sign-in"],
+    "customer of job B": ["kiosk", "order", "code", "job B", "sign-in", "sign-in", "sign-in"],
+    "staff": ["kiosk", "order", "code", "not found", "console", "audit", "forbidden"],
+    "admin": ["kiosk", "order", "code", "not found", "console", "audit", "accounts"],
+}
+SHOWS = {
+    "kiosk": "What would you like to make?",
+    "order": "What would you like to make?",
+    "code": "Open my job",
+    "not found": "This link does not open anything (any more).",
+    "job A": "Alma",
+    "job B": "Bert",
+    "sign-in": "Staff sign-in",
+    "console": "Stop all machines",
+    "audit": "Job number (the first characters are enough)",
+    "forbidden": "Only an admin may manage the staff accounts.",
+    "accounts": "sam: staff",
+}
+
+
+async def test_the_page_matrix(user: User) -> None:
+    """Every page × every kind of person. A customer holds one job's link (the capability); staff and admins
+    hold a session; nobody else holds anything."""
+    services_ = services()
+    jobs = services_.jobs
+    assert jobs is not None
+    tokens = {}
+    for label, name in (("customer of job A", "Alma"), ("customer of job B", "Bert")):
+        quote = services_.pipeline.quote_template("keychain", {"name": name}, "printer-1")
+        tokens[label] = jobs.create(quote.quote_id, source="remote", customer_name=name).token
+    people: dict[str, User] = {"anonymous": user}
+    for label in tokens:
+        people[label] = User(httpx.AsyncClient(transport=httpx.ASGITransport(core.app), base_url="http://test"))
+    people["staff"] = staff_member()
+    await sign_in(people["staff"])
+    people["admin"] = staff_member("admin", "ada")
+    await sign_in(people["admin"], "ada")
+    cells = 0
+    for label, outcomes in PAGE_MATRIX.items():
+        person = people[label]
+        for page, outcome in zip(PAGES, outcomes, strict=True):
+            token = tokens.get(label, "no-such-link-0123456789abcdef")
+            await person.open(page.format(token=token) + "?lang=en")
+            await eventually(lambda p=person, o=outcome: seen(p, SHOWS[o]), timeout=10)
+            if outcome == "job A":
+                assert not await seen(person, "Bert")
+            cells += 1
+    assert cells == 35
