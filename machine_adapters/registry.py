@@ -66,7 +66,16 @@ def _simulated_grbl(profile: MachineProfile, clock: Clock) -> Machine:
         homed=True,
         work_zero=work_zero,
     )
-    return GrblMachine(profile, lambda: firmware, clock)
+    opened = False
+
+    def open_port() -> GrblSimulator:
+        nonlocal opened
+        if opened:
+            firmware.reboot()  # opening the port again resets the board, as DTR does on an Arduino-based GRBL
+        opened = True
+        return firmware
+
+    return GrblMachine(profile, open_port, clock)
 
 
 def _serial_grbl(profile: MachineProfile, clock: Clock) -> Machine:

@@ -52,7 +52,8 @@ def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
 
 
 def order(services: Services, name: str = "Lena", source: str = "remote") -> tuple[str, str]:
-    quote = services.pipeline.quote_template("keychain", {"name": name}, "printer-1")
+    """A keychain order under this customer's name (the keychain itself is the same each time: sliced once)."""
+    quote = services.pipeline.quote_template("keychain", {"name": "Lena"}, "printer-1")
     assert services.jobs is not None
     new = services.jobs.create(quote.quote_id, source=source, actor=Actor.PHONE, customer_name=name)
     return new.job.id, new.token
@@ -197,7 +198,7 @@ def test_dispatch_in_the_staffs_order_and_the_ready_handshake_blocks_the_next_st
     store.approve(STAFF, third)
     wait_for(lambda: printer.status.state is MachineState.IDLE)
     assert jobs.get(third).state is JobState.QUEUED  # first's part is on the bed: no dispatch
-    kiosk_quote = shop.pipeline.quote_template("keychain", {"name": "Kim"}, "printer-1")
+    kiosk_quote = shop.pipeline.quote_template("keychain", {"name": "Lena"}, "printer-1")
     at_kiosk = jobs.create(kiosk_quote.quote_id).job.id  # a walk-in customer is at the machine
     with pytest.raises(JobRefused, match="clear"):
         store.job_action(STAFF, at_kiosk, Action.START)  # staff did not confirm the bed clear

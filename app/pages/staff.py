@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from datetime import UTC
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 from zoneinfo import ZoneInfo
 
 from fastapi import Form, Request
@@ -45,16 +45,19 @@ def register(services: Services) -> None:
     store = services.store
     assert store is not None
 
+    def to_sign_in(lang: str | None, error: str = "") -> RedirectResponse:
+        query = {"lang": lang if lang in settings.languages else "", "error": error}
+        filled = urlencode({key: value for key, value in query.items() if value})
+        return RedirectResponse("/staff/login" + (f"?{filled}" if filled else ""), 303)
+
     @app.post("/staff/session")
     def sign_in(request: Request, name: str = Form(""), password: str = Form(""), lang: str = Form("")) -> Response:
-        back = f"/staff/login?lang={lang}" if lang in settings.languages else "/staff/login"
         if not same_origin(request):
-            return RedirectResponse(back + "&error=origin" if "?" in back else back + "?error=origin", 303)
+            return to_sign_in(lang, "origin")
         try:
             token = accounts.sign_in(name.strip(), password, request.client.host if request.client else "?")
         except SignInRefused as e:
-            code = next((k for k, v in SIGN_IN_ERRORS.items() if v.msgid == e.message.msgid), "wrong")
-            return RedirectResponse(f"{back}{'&' if '?' in back else '?'}error={code}", 303)
+            return to_sign_in(lang, next((k for k, v in SIGN_IN_ERRORS.items() if v.msgid == e.message.msgid), "wrong"))
         response = RedirectResponse(f"/staff?lang={lang}" if lang in settings.languages else "/staff", 303)
         response.set_cookie(
             COOKIE,
@@ -71,7 +74,7 @@ def register(services: Services) -> None:
     def sign_out(request: Request) -> Response:
         if same_origin(request):
             accounts.sign_out(request.cookies.get(COOKIE))
-        response = RedirectResponse("/staff/login", 303)
+        response = to_sign_in(None)
         response.delete_cookie(COOKIE, path="/staff")
         return response
 
@@ -95,9 +98,6 @@ def register(services: Services) -> None:
                 "</form>",
                 sanitize=False,
             )
-
-    def to_sign_in(lang: str | None) -> RedirectResponse:
-        return RedirectResponse(f"/staff/login?lang={lang}" if lang in settings.languages else "/staff/login", 303)
 
     def principal_of(request: Request) -> tuple[Principal | None, str]:
         token = request.cookies.get(COOKIE, "")

@@ -129,6 +129,18 @@ class GrblSimulator:
     def close(self) -> None:
         pass
 
+    def reboot(self) -> None:
+        """The controller restarts (its port opened again resets an Arduino-based board): motion, buffers and
+        homing are lost; with homing enabled it starts in Alarm, waiting for $H."""
+        with self._lock:
+            self._planner.clear()
+            self._rx.clear()
+            self._hold = self._check = self._homed = False
+            self._m = _Machine()
+            self._actual = [0.0, 0.0, 0.0]
+            self._state = "Alarm" if self.settings[22] else "Idle"
+            self._boot()
+
     def shut_down(self) -> None:
         self._alive = False
 

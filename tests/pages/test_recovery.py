@@ -1,7 +1,8 @@
 """Real processes: the server is killed with SIGKILL in the middle of a job and started again on the same data.
-The job comes back held with the reason (the simulated printer's stream died with the process), nothing starts by
-itself, and both the customer's phone page and the staff console say so. Plus: page sockets and the sign-in form
-refuse other sites' pages."""
+A job on a simulated printer comes back held with the reason (its stream died with the process), nothing starts by
+itself, and both the customer's phone page and the staff console say so; a job on a printer behind OctoPrint,
+which kept printing, is taken up again and followed to the end. Plus: page sockets and the sign-in form refuse
+other sites' pages."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trimesh
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 
-from tests.conftest import machines_file
+from bench.octoprint_host import OctoPrintServer
+from tests.conftest import machines_file, stl_bytes
+from tests.machine_adapters.test_octoprint import profile_for
 from tests.pages.test_browser import KIOSK, browser, button, by_test_id, enabled_button, set_viewport, wait
 from tests.server_process import ServerProcess, get
 
@@ -35,12 +39,19 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
         process.stop()
 
 
-def start_a_keychain(driver: webdriver.Chrome, base: str) -> str:
-    """The kiosk journey up to a running job; returns the phone link's path (read from the short code page)."""
+def start_a_job(driver: webdriver.Chrome, base: str, own_file: Path | None = None) -> str:
+    """The kiosk journey up to a running job (a keychain, or the customer's own file); returns the phone link's
+    path, read from the short-code page."""
     set_viewport(driver, KIOSK)
     driver.get(base + "/?lang=en")
     wait(lambda: "Printer 1: Ready" in driver.page_source, 30, "the printer")
-    by_test_id(driver, "template-keychain").click()
+    if own_file is None:
+        by_test_id(driver, "template-keychain").click()
+    else:
+        by_test_id(driver, "own-file").click()
+        upload = wait(lambda: driver.find_element(By.CSS_SELECTOR, "input[type=file]"), 10, "the upload field")
+        assert isinstance(upload, WebElement)
+        upload.send_keys(str(own_file))
     wait(lambda: enabled_button(driver, "See the price"), 90, "the price")
     button(driver, "See the price").click()
     wait(lambda: by_test_id(driver, "price"), 10, "the price step")
@@ -69,7 +80,7 @@ def start_a_keychain(driver: webdriver.Chrome, base: str) -> str:
 
 def test_sigkill_mid_job_comes_back_held_with_nothing_started(server: ServerProcess, browser: webdriver.Chrome) -> None:
     base = server.start()
-    link = start_a_keychain(browser, base)
+    link = start_a_job(browser, base)
     database = server.data_dir / "fabkiosk.sqlite3"
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT state FROM jobs").fetchall() == [("running",)]
@@ -104,6 +115,34 @@ def test_sigkill_mid_job_comes_back_held_with_nothing_started(server: ServerProc
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     wait(lambda: "Needs you" in browser.page_source, 20, "the console")
     assert "interrupted when fabkiosk restarted" in browser.page_source
+
+
+def test_sigkill_while_octoprint_prints_reattaches_and_the_job_finishes(
+    octoprint: OctoPrintServer, tmp_path: Path, browser: webdriver.Chrome
+) -> None:
+    """OctoPrint keeps printing while fabkiosk is dead; the restarted server takes the job up again, follows it to
+    the end, and neither holds nor restarts it."""
+    profile_for(tmp_path, octoprint)  # printer-1 behind this OctoPrint
+    config = tmp_path / "fabkiosk.toml"
+    config.write_text(f'machines_file = "{tmp_path / "machines.toml"}"\n')
+    server = ServerProcess(tmp_path / "data", config)
+    try:
+        base = server.start()
+        tag = tmp_path / "tag.stl"
+        tag.write_bytes(stl_bytes(trimesh.creation.box((8, 8, 1.2))))  # a small part: a short print
+        link = start_a_job(browser, base, tag)
+        server.kill()
+        assert octoprint.call("GET", "/api/job")["state"] == "Printing"
+        server.start()
+        browser.get(base + link + "?lang=en")
+        wait(lambda: "Being made" in browser.page_source, 30, "the job followed again")
+        wait(lambda: by_test_id(browser, "ready").is_displayed(), 180, "the job to finish")
+        with sqlite3.connect(server.data_dir / "fabkiosk.sqlite3") as db:
+            moves = db.execute("SELECT from_state, to_state FROM job_events ORDER BY id").fetchall()
+        assert ("running", "held") not in moves and moves[-1] == ("finishing", "ready_for_pickup")
+        assert [m for m in moves if m[1] == "running"] == [("waiting_for_machine_ready", "running")]  # started once
+    finally:
+        server.stop()
 
 
 def test_page_sockets_and_sign_in_refuse_other_sites(server: ServerProcess) -> None:
