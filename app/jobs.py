@@ -185,7 +185,6 @@ class JobService:
         source: str = "kiosk",
         actor: Actor = Actor.KIOSK,
         customer_name: str = "",
-        contact_email: str | None = None,
     ) -> NewJob:
         """Accept a quote as a job. A kiosk job within the approval policy waits at once for the customer beside
         the machine to start it; a larger one, and every remote order, waits for staff to approve it first."""
@@ -218,7 +217,6 @@ class JobService:
                 created_at=self.clock(),
                 position=last + 1,
                 customer_name=customer_name,
-                contact_email=contact_email,
             )
             session.add(row)
             session.flush()  # the job row first: its events refer to it
@@ -371,12 +369,13 @@ class JobService:
         """Staff give up a held job (nothing is resumed after a fault), flagging the money for a refund."""
         if self.get(job_id).state is not JobState.HELD:
             raise JobRefused(t("Only a held job can be cancelled here."))
+        reason = t("Cancelled by the staff after a problem at the machine.").msgid
+        self._transition(job_id, JobState.CANCELLED, Actor.STAFF, reason=reason, ended=True)
         with self.sessions.begin() as session:
             row = session.get(JobRow, job_id)
             assert row is not None
             row.refund = refund
-        reason = t("Cancelled by the staff after a problem at the machine.").msgid
-        return self._transition(job_id, JobState.CANCELLED, Actor.STAFF, reason=reason, ended=True)
+        return Job.of(row)
 
     def confirm_ready(self, machine_id: str) -> None:
         """The ready handshake: someone at the machine confirmed the bed is clear and the material is right."""
@@ -430,12 +429,7 @@ class JobService:
             raise JobRefused(_machine_refusal(machine)) from e
 
     def mark_collected(self, job_id: str, actor: Actor = Actor.STAFF) -> Job:
-        job = self._transition(job_id, JobState.COLLECTED, actor, ended=True)
-        with self.sessions.begin() as session:
-            row = session.get(JobRow, job_id)
-            if row is not None:
-                row.contact_email = None  # kept only as long as it was needed
-        return job
+        return self._transition(job_id, JobState.COLLECTED, actor, ended=True)
 
     # --- reading ---------------------------------------------------------------------------------------
 

@@ -104,7 +104,6 @@ class JobRow(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     position: Mapped[int] = mapped_column(Integer, default=0)  # order in the queue: staff may move jobs up
     customer_name: Mapped[str] = mapped_column(String(60), default="")  # remote orders: the name given for pickup
-    contact_email: Mapped[str | None] = mapped_column(String(254))  # optional; erased when the job is collected
     refund: Mapped[bool] = mapped_column(Boolean, default=False)  # staff flagged the money to be given back
 
 

@@ -11,8 +11,9 @@ import itertools
 import math
 from dataclasses import dataclass
 
+import numpy as np
 from shapely.affinity import translate
-from shapely.geometry import LineString
+from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from app.production.laser import LaserMaterial, Pass
@@ -26,7 +27,7 @@ from app.production.toolpaths import (
 )
 from machine_adapters.profiles import MachineProfile
 
-VERSION = "3"  # part of every program's cache name: a change here makes new programs
+VERSION = "4"  # part of every program's cache name: a change here makes new programs
 
 
 @dataclass(frozen=True)
@@ -120,23 +121,35 @@ def _travel(profile: MachineProfile) -> float:
 
 
 def _hatch(region: BaseGeometry, interval: float) -> list[list[tuple[tuple[float, float], tuple[float, float]]]]:
-    """For each hatch line with something to engrave: the spans to burn, left to right."""
+    """For each hatch line with something to engrave: the spans to burn, left to right. A scanline fill: where each
+    line crosses the region's outlines (outer and holes alike), sorted; inside lies between the 1st and 2nd
+    crossing, the 3rd and 4th, and so on (even-odd, which a valid region's rings obey)."""
     if region.is_empty:
         return []
-    min_x, min_y, max_x, max_y = region.bounds
+    edges = _edges(region)
+    x0, y0, x1, y1 = edges.T
+    _, min_y, _, max_y = region.bounds
     lines = []
     y = min_y + interval / 2
     while y < max_y:
-        cut = LineString([(min_x - 1, y), (max_x + 1, y)]).intersection(region)
-        parts = [p for p in getattr(cut, "geoms", [cut]) if isinstance(p, LineString)]  # touching points are no span
-        spans = []
-        for part in sorted((p for p in parts if not p.is_empty), key=lambda p: p.bounds[0]):
-            (x0, y0), (x1, y1) = part.coords[0], part.coords[-1]
-            spans.append(((min(x0, x1), y0), (max(x0, x1), y1)))
+        crossing = (y0 <= y) != (y1 <= y)  # half-open, so a vertex on the line counts once
+        xs = np.sort(x0[crossing] + (y - y0[crossing]) * (x1[crossing] - x0[crossing]) / (y1[crossing] - y0[crossing]))
+        spans = [((float(a), y), (float(b), y)) for a, b in zip(xs[0::2], xs[1::2], strict=True) if b - a > 1e-9]
         if spans:
             lines.append(spans)
         y += interval
     return lines
+
+
+def _edges(region: BaseGeometry) -> np.ndarray:
+    """Every straight edge of every ring of the region: rows of x0, y0, x1, y1."""
+    rings = [
+        np.asarray(ring.coords)[:, :2]
+        for polygon in getattr(region, "geoms", [region])
+        if isinstance(polygon, Polygon)
+        for ring in (polygon.exterior, *polygon.interiors)
+    ]
+    return np.concatenate([np.hstack([ring[:-1], ring[1:]]) for ring in rings])
 
 
 def _gcode(segments: list[Segment], engrave: Pass, trace: Pass, profile: MachineProfile, hatch_segments: int) -> str:

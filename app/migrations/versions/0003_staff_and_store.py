@@ -1,5 +1,5 @@
 """staff accounts and sessions, store settings per machine, staff actions; jobs get a queue position, the
-customer's name and contact for remote orders, and a refund flag
+customer's name for remote orders, and a refund flag
 
 Revision ID: 0003
 Revises: 0002
@@ -55,13 +55,12 @@ def upgrade() -> None:
     with op.batch_alter_table("jobs") as batch:
         batch.add_column(sa.Column("position", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("customer_name", sa.String(60), nullable=False, server_default=""))
-        batch.add_column(sa.Column("contact_email", sa.String(254)))
         batch.add_column(sa.Column("refund", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("jobs") as batch:
-        for column in ("refund", "contact_email", "customer_name", "position"):
+        for column in ("refund", "customer_name", "position"):
             batch.drop_column(column)
     op.drop_table("staff_actions")
     op.drop_table("machine_settings")
