@@ -22,7 +22,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from bench.octoprint_host import OctoPrintServer
 from tests.conftest import machines_file, stl_bytes
 from tests.machine_adapters.test_octoprint import profile_for
-from tests.pages.test_browser import KIOSK, browser, button, by_test_id, enabled_button, set_viewport, wait
+from tests.pages.test_browser import KIOSK, browser, button, by_test_id, enabled_button, set_viewport, shoot, wait
 from tests.server_process import ServerProcess, get
 
 __all__ = ["browser"]  # the Chromium fixture, shared with the browser tests
@@ -115,6 +115,7 @@ def test_sigkill_mid_job_comes_back_held_with_nothing_started(server: ServerProc
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     wait(lambda: "Needs you" in browser.page_source, 20, "the console")
     assert "interrupted when fabkiosk restarted" in browser.page_source
+    shoot(browser, "staff-1-console-after-restart")
 
 
 def test_sigkill_while_octoprint_prints_reattaches_and_the_job_finishes(
