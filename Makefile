@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 HOST ?= 127.0.0.1
 PORT ?= 8080
+# the tests mostly wait for machines and servers: two workers halve the time
+TEST_WORKERS ?= 2
 
 OCTOPRINT_VENV := .venv-octoprint
 # OctoPrint pins old versions of many packages, so it lives in its own environment. Tests use its bundled
@@ -24,7 +26,7 @@ test: system-packages test-system-packages $(VENV)/.installed-test $(OCTOPRINT_V
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy machine_adapters
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
