@@ -80,7 +80,8 @@ def _read_binary_stl(data: bytes, count: int, limits: UploadLimits) -> RawMesh:
     if count > limits.max_triangles:
         _checked(np.zeros((0, 3)), np.zeros((count, 3)), limits)  # raises the triangle-cap message
     record = np.dtype([("normal", "<f4", 3), ("v", "<f4", (3, 3)), ("attr", "<u2")])
-    triangles = np.frombuffer(data, dtype=record, count=count, offset=84)["v"].reshape(-1, 3).astype(np.float64)
+    with np.errstate(invalid="ignore"):  # a NaN or infinity in the file: refused by _checked just below
+        triangles = np.frombuffer(data, dtype=record, count=count, offset=84)["v"].reshape(-1, 3).astype(np.float64)
     faces = np.arange(len(triangles), dtype=np.int64).reshape(-1, 3)
     return _checked(triangles, faces, limits)
 

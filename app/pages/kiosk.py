@@ -41,8 +41,8 @@ from ui_components.watch import Watch
 
 log = logging.getLogger(__name__)
 
-# every tap anywhere counts as activity, at most once every two seconds
 FRAME_WAIT_S = 120.0  # the longest an outline takes to trace before the kiosk stops waiting for it
+# every tap anywhere counts as activity, at most once every two seconds
 ACTIVITY_JS = """
 <script>
   let fabkioskLastTouch = 0;

@@ -5,6 +5,8 @@ goes straight to the job's own page, which follows it live."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import Request
 from nicegui import ui
 
@@ -30,7 +32,7 @@ class RemoteOrder(Kiosk):
             ui.label(self.settings.store_name).classes("text-lg font-bold")
             language_switch(self.settings, self.lang, self._switch_language)
 
-    def price_actions(self, machine: Machine, free_at: object) -> None:
+    def price_actions(self, machine: Machine, free_at: datetime | None) -> None:
         if machine.status.state in (MachineState.OFFLINE, MachineState.CONNECTING):
             ui.label(
                 self.tr(
