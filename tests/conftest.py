@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,8 @@ import pytest
 import trimesh
 
 from app.config import Settings, load_settings
+from app.fleet import Fleet
+from app.jobs import Actor, JobState
 from app.services import Services, build_services
 from bench.octoprint_host import OctoPrintServer
 
@@ -94,3 +97,24 @@ def machines_file(folder: Path, speed: float) -> Path:
     path = folder / f"machines-x{speed:g}.toml"
     path.write_text(example.replace("speed = 10", f"speed = {speed:g}"))
     return path
+
+
+def run_to_pickup(services: Services, template: str, values: dict[str, object], machine_id: str) -> None:
+    """A kiosk job of this template on the demo store's machine, from the quote to ready for pickup."""
+    fleet = Fleet.build(services.machines)
+    jobs = services.run_machines(fleet)
+    fleet.connect_all()
+    try:
+        quote = services.pipeline.quote_template(template, values, machine_id)
+        job_id = jobs.create(quote.quote_id).job.id
+        deadline = time.monotonic() + 20
+        while fleet.machines[machine_id].status.state.value != "idle":
+            assert time.monotonic() < deadline, f"{machine_id} never became ready"
+            time.sleep(0.05)
+        jobs.start(job_id, Actor.KIOSK)
+        deadline = time.monotonic() + 60
+        while jobs.get(job_id).state is not JobState.READY_FOR_PICKUP:
+            assert time.monotonic() < deadline, jobs.get(job_id)
+            time.sleep(0.1)
+    finally:
+        fleet.disconnect_all()

@@ -23,6 +23,7 @@ from machine_adapters.gcode import validate_program
 from machine_adapters.grbl import GrblMachine
 from machine_adapters.registry import build_machine
 from machine_adapters.simulators.grbl import Block, GrblSimulator
+from tests.conftest import run_to_pickup
 
 COASTER = {"initials": "KM", "size": 80}
 Coaster = tuple[Services, QuoteResult, GrblSimulator]
@@ -134,23 +135,7 @@ def test_the_router_refuses_laser_materials(services: Services) -> None:
 
 
 def test_a_coaster_job_runs_on_the_demo_router_to_ready_for_pickup(fast: Services) -> None:
-    fleet = Fleet.build(fast.machines)
-    jobs = fast.run_machines(fleet)
-    fleet.connect_all()
-    try:
-        quote = fast.pipeline.quote_template("coaster", COASTER, "router-1")
-        job_id = jobs.create(quote.quote_id).job.id
-        deadline = time.monotonic() + 20
-        while fleet.machines["router-1"].status.state.value != "idle":
-            assert time.monotonic() < deadline, "the router never became ready"
-            time.sleep(0.05)
-        jobs.start(job_id, Actor.KIOSK)
-        deadline = time.monotonic() + 60
-        while jobs.get(job_id).state is not JobState.READY_FOR_PICKUP:
-            assert time.monotonic() < deadline, jobs.get(job_id)
-            time.sleep(0.1)
-    finally:
-        fleet.disconnect_all()
+    run_to_pickup(fast, "coaster", COASTER, "router-1")
 
 
 def test_frame_traces_the_outline_at_safe_height_with_the_spindle_off_and_only_at_the_machine(

@@ -8,12 +8,11 @@ import time
 import pytest
 
 from app.designs.problems import DesignRejected
-from app.fleet import Fleet
-from app.jobs import Actor, JobState
 from app.services import Services
 from machine_adapters.gcode import validate_program
 from machine_adapters.grbl import GrblMachine
 from machine_adapters.simulators.grbl import GrblSimulator
+from tests.conftest import run_to_pickup
 
 
 def test_the_name_sign_is_engraved_then_cut_with_dynamic_power_only(services: Services) -> None:
@@ -67,20 +66,4 @@ def test_the_estimate_is_within_15_percent_of_the_simulators_motion_time(service
 
 
 def test_a_name_sign_job_runs_on_the_demo_laser_to_ready_for_pickup(fast: Services) -> None:
-    fleet = Fleet.build(fast.machines)
-    jobs = fast.run_machines(fleet)
-    fleet.connect_all()
-    try:
-        quote = fast.pipeline.quote_template("name_sign", {"name": "Ada"}, "laser-1")
-        job_id = jobs.create(quote.quote_id).job.id
-        deadline = time.monotonic() + 20
-        while fleet.machines["laser-1"].status.state.value != "idle":
-            assert time.monotonic() < deadline, "the laser never became ready"
-            time.sleep(0.05)
-        jobs.start(job_id, Actor.KIOSK)
-        deadline = time.monotonic() + 60
-        while jobs.get(job_id).state is not JobState.READY_FOR_PICKUP:
-            assert time.monotonic() < deadline, jobs.get(job_id)
-            time.sleep(0.1)
-    finally:
-        fleet.disconnect_all()
+    run_to_pickup(fast, "name_sign", {"name": "Ada"}, "laser-1")
