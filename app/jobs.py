@@ -518,6 +518,8 @@ class JobService:
             elif job_id not in self._live:
                 reason = t("The job was interrupted when fabkiosk restarted. Staff must check the machine.")
                 self._transition(job_id, JobState.HELD, Actor.SYSTEM, reason=reason.msgid)
+                if on_machine in self.fleet.machines:
+                    self.machine_settings.needs_clearing(on_machine)  # what was made so far is on the bed
 
     def reconcile_unavailable(self) -> None:
         """At start: jobs on machines this server does not drive any more are held."""

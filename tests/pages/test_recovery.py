@@ -115,6 +115,7 @@ def test_sigkill_mid_job_comes_back_held_with_nothing_started(server: ServerProc
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     wait(lambda: "Needs you" in browser.page_source, 20, "the console")
     assert "interrupted when fabkiosk restarted" in browser.page_source
+    assert "Bed is clear, material is right" in browser.page_source  # the half-made part is still on the bed
     shoot(browser, "staff-1-console-after-restart")
 
 
