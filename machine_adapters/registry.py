@@ -41,8 +41,9 @@ def _serial_marlin(profile: MachineProfile, clock: Clock) -> Machine:
     return MarlinMachine(profile, lambda: SerialTransport(connection.port, connection.baud), clock)
 
 
-def _simulated_grbl(profile: MachineProfile, clock: Clock) -> Machine:
-    """The real GRBL host on the GRBL simulator, its settings matching the profile, homed as at opening time."""
+def simulated_grbl_firmware(profile: MachineProfile, time_factor: float) -> GrblSimulator:
+    """A GRBL simulator whose settings match the profile, homed as at opening time, and (routers) with the work
+    zero at the top of the stock at the front left of the bed, as staff set it when the stock was clamped."""
     feed, envelope = profile.limits.max_feed_mm_s, profile.envelope
     settings = {
         130: envelope.x,
@@ -57,15 +58,15 @@ def _simulated_grbl(profile: MachineProfile, clock: Clock) -> Machine:
         121: profile.limits.max_acceleration,
         122: profile.limits.max_acceleration,
     }
-    # a router's work zero is the top of the stock at the front left of the bed, set by staff when it was clamped
     work_zero = (0.0, 0.0, DEMO_STOCK_TOP_MM) if profile.kind is MachineKind.CNC_ROUTER else (0.0, 0.0, 0.0)
-    firmware = GrblSimulator(
-        time_factor=1.0 / profile.connection.speed,
-        rx_buffer=profile.rx_buffer,
-        settings=settings,
-        homed=True,
-        work_zero=work_zero,
+    return GrblSimulator(
+        time_factor=time_factor, rx_buffer=profile.rx_buffer, settings=settings, homed=True, work_zero=work_zero
     )
+
+
+def _simulated_grbl(profile: MachineProfile, clock: Clock) -> Machine:
+    """The real GRBL host on the GRBL simulator."""
+    firmware = simulated_grbl_firmware(profile, 1.0 / profile.connection.speed)
     opened = False
 
     def open_port() -> GrblSimulator:

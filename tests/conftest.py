@@ -16,6 +16,12 @@ from app.fleet import Fleet
 from app.jobs import Actor, JobState
 from app.services import Services, build_services
 from bench.octoprint_host import OctoPrintServer
+from machine_adapters.base import JobEnded
+from machine_adapters.gcode import validate_program
+from machine_adapters.grbl import GrblMachine
+from machine_adapters.profiles import MachineProfile
+from machine_adapters.registry import simulated_grbl_firmware
+from machine_adapters.simulators.grbl import GrblSimulator
 
 
 @pytest.fixture
@@ -118,3 +124,23 @@ def run_to_pickup(services: Services, template: str, values: dict[str, object], 
             time.sleep(0.1)
     finally:
         fleet.disconnect_all()
+
+
+def run_through_grbl_host(profile: MachineProfile, program_path: Path) -> GrblSimulator:
+    """A program through the real GRBL host into a simulator set up as the demo machine, with instant motion;
+    the simulator afterwards, with every block it executed."""
+    firmware = simulated_grbl_firmware(profile, 0.0)
+    machine = GrblMachine(profile, lambda: firmware, reply_timeout_s=5)
+    ended: list[JobEnded] = []
+    machine.job_ended.subscribe(ended.append)
+    machine.connect()
+    try:
+        machine.start(validate_program(program_path.read_text(), profile), "bench-run")
+        deadline = time.monotonic() + 120
+        while not ended:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert ended[0].completed, ended[0]
+    finally:
+        machine.disconnect()
+    return firmware

@@ -19,46 +19,13 @@ from app.jobs import Actor, JobRefused, JobState
 from app.pipeline import QuoteResult
 from app.production import cnc_paths
 from app.services import Services, build_services
-from machine_adapters.gcode import validate_program
 from machine_adapters.grbl import GrblMachine
-from machine_adapters.registry import build_machine
+from machine_adapters.registry import simulated_grbl_firmware
 from machine_adapters.simulators.grbl import Block, GrblSimulator
-from tests.conftest import run_to_pickup
+from tests.conftest import run_through_grbl_host, run_to_pickup
 
 COASTER = {"initials": "KM", "size": 80}
 Coaster = tuple[Services, QuoteResult, GrblSimulator]
-
-
-def run_on_simulator(services: Services, result: QuoteResult) -> GrblSimulator:
-    """The program through the real GRBL host into a simulator set up as the demo router, at full simulated speed."""
-    assert result.plan.program_path is not None
-    profile = services.machines["router-1"]
-    demo = build_machine(profile)
-    assert isinstance(demo, GrblMachine)
-    firmware = GrblSimulator(time_factor=0.0, settings=demo_settings(services), homed=True, work_zero=(0.0, 0.0, 10.0))
-    machine = GrblMachine(profile, lambda: firmware, reply_timeout_s=5)
-    ended = []
-    machine.job_ended.subscribe(ended.append)
-    machine.connect()
-    try:
-        machine.start(validate_program(result.plan.program_path.read_text(), profile), "coaster")
-        deadline = time.monotonic() + 120
-        while not ended:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        assert ended[0].completed, ended[0]
-    finally:
-        machine.disconnect()
-    return firmware
-
-
-def demo_settings(services: Services) -> dict[int, float]:
-    profile = services.machines["router-1"]
-    feed, env, acc = profile.limits.max_feed_mm_s, profile.envelope, profile.limits.max_acceleration
-    return {
-        130: env.x, 131: env.y, 132: env.z, 30: profile.spindle_s_max, 32: 0,
-        110: feed["x"] * 60, 111: feed["y"] * 60, 112: feed["z"] * 60, 120: acc, 121: acc, 122: acc,
-    }  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +33,8 @@ def coaster(tmp_path_factory: pytest.TempPathFactory) -> Coaster:
     folder = tmp_path_factory.mktemp("coaster")
     services = build_services(load_settings(None, data_dir=str(folder / "data")))
     result = services.pipeline.quote_template("coaster", COASTER, "router-1")
-    return services, result, run_on_simulator(services, result)
+    assert result.plan.program_path is not None
+    return services, result, run_through_grbl_host(services.machines["router-1"], result.plan.program_path)
 
 
 def cutting(blocks: list[Block]) -> list[tuple[Block, Block]]:
@@ -142,7 +110,7 @@ def test_frame_traces_the_outline_at_safe_height_with_the_spindle_off_and_only_a
     services: Services,
 ) -> None:
     profile = services.machines["router-1"]
-    firmware = GrblSimulator(time_factor=0.0, settings=demo_settings(services), homed=True, work_zero=(0, 0, 10.0))
+    firmware = simulated_grbl_firmware(profile, 0.0)
     fleet = Fleet(machines={"router-1": GrblMachine(profile, lambda: firmware, reply_timeout_s=5)})
     jobs = services.run_machines(fleet)
     fleet.connect_all()

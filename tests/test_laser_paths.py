@@ -3,16 +3,12 @@ estimate within 15 % of the GRBL simulator's own motion time; the job runs to th
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from app.designs.problems import DesignRejected
 from app.services import Services
 from machine_adapters.gcode import validate_program
-from machine_adapters.grbl import GrblMachine
-from machine_adapters.simulators.grbl import GrblSimulator
-from tests.conftest import run_to_pickup
+from tests.conftest import run_through_grbl_host, run_to_pickup
 
 
 def test_the_name_sign_is_engraved_then_cut_with_dynamic_power_only(services: Services) -> None:
@@ -39,25 +35,7 @@ def test_materials_that_must_never_be_lasered_cannot_be_chosen(services: Service
 def test_the_estimate_is_within_15_percent_of_the_simulators_motion_time(services: Services) -> None:
     result = services.pipeline.quote_template("name_sign", {"name": "Familie Weber"}, "laser-1")
     assert result.plan.program_path is not None
-    profile = services.machines["laser-1"]
-    firmware = GrblSimulator(
-        time_factor=0.0,
-        settings={130: 400, 131: 300, 132: 50, 30: 1000, 32: 1, 110: 6000, 111: 6000, 120: 800, 121: 800},
-        homed=True,
-    )
-    machine = GrblMachine(profile, lambda: firmware, reply_timeout_s=5)
-    ended = []
-    machine.job_ended.subscribe(ended.append)
-    machine.connect()
-    try:
-        machine.start(validate_program(result.plan.program_path.read_text(), profile), "sign")
-        deadline = time.monotonic() + 120
-        while not ended:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        assert ended[0].completed
-    finally:
-        machine.disconnect()
+    firmware = run_through_grbl_host(services.machines["laser-1"], result.plan.program_path)
     simulated = sum(block.seconds for block in firmware.executed)
     assert abs(result.plan.estimated_seconds - simulated) <= 0.15 * simulated, (
         result.plan.estimated_seconds,
