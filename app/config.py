@@ -349,13 +349,18 @@ class _Reader:
         return value
 
     def path(self, key: str, default: Path, base_dir: Path) -> Path:
+        """An absolute path: relative ones (given or default) are read from `base_dir`.
+
+        Absolute because external tools (PrusaSlicer, OpenSCAD) run in folders of their own, where a relative
+        path would name another file.
+        """
         value = self._get(key)
         if value is None:
-            return default
+            value = default
         if not isinstance(value, str | Path) or not str(value):
             raise ConfigError(f"{self._key(key)}: give a file or folder path")
         path = Path(value).expanduser()
-        return path if path.is_absolute() else base_dir / path
+        return (path if path.is_absolute() else base_dir / path).resolve()
 
     def table(self, key: str) -> _Reader:
         value = self._get(key)

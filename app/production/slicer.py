@@ -59,11 +59,12 @@ def slice_part(
 
     `output` names the result by its inputs: when it exists, the part was sliced before and is not again.
     """
+    output = output.resolve()  # PrusaSlicer runs in a folder of its own: a relative path would point inside it
     if output.exists():
         return SlicedProgram(output, *_read_estimates(output))
     args = [PRUSA_SLICER, "--export-gcode"]
     for file in profile_files(profiles_dir, machine, material):
-        args += ["--load", str(file)]
+        args += ["--load", str(file.resolve())]
     args += ["--center", f"{machine.envelope.x / 2:g},{machine.envelope.y / 2:g}"]
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fabkiosk-slice-", dir=output.parent) as work:
