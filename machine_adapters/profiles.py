@@ -47,6 +47,10 @@ class MaterialLimits:
     hotend: tuple[float, float] | None = None
     bed: tuple[float, float] | None = None
     laser_power_max_pct: float | None = None
+    # lasers: the slowest the beam may move at the material's full power (laser_power_max_pct); at lower power
+    # proportionally slower, so the energy per millimetre never exceeds what this material takes
+    laser_min_feed_mm_s: float | None = None
+    stock_mm: float | None = None  # routers: the thickness of the sheet; cuts go at most this deep plus the allowance
     colour: str = ""
     colour_hex: str = ""
 
@@ -67,9 +71,12 @@ class Limits:
     bed_max: float = 0.0
     max_feed_mm_s: dict[str, float] = field(default_factory=dict)
     max_acceleration: float = 1000.0
+    # per axis (x, y, z, e), the machine's own M201 limits; an axis missing here may not be raised by a program
+    max_acceleration_per_axis: dict[str, float] = field(default_factory=dict)
     max_extrusion_per_move: float = 0.0
     spindle_rpm: tuple[float, float] | None = None
     laser_power_max_pct: float = 0.0
+    spoilboard_allowance_mm: float = 0.0  # routers: how far below the stock a through-cut may go into the board
 
 
 @dataclass(frozen=True)
@@ -202,12 +209,19 @@ def _limits_from(raw: dict[str, Any], kind: MachineKind, where: str) -> Limits:
         if axis not in ("x", "y", "z", "e"):
             raise ProfileError(f"{where}.max_feed_mm_s.{axis}: allowed axes are x, y, z, e")
     spindle = raw.get("spindle_rpm")
+    per_axis = raw.get("max_acceleration_per_axis", {})
+    if not isinstance(per_axis, dict) or any(axis not in ("x", "y", "z", "e") for axis in per_axis):
+        raise ProfileError(f"{where}.max_acceleration_per_axis: give a table such as {{ x = 1000, z = 100, e = 5000 }}")
+    axis_acceleration = {
+        axis: _number(per_axis, axis, f"{where}.max_acceleration_per_axis", 10, 50000) for axis in per_axis
+    }
     if kind is MachineKind.FDM_PRINTER:
         return Limits(
             hotend_max=_number(raw, "hotend_max", where, 150, 320),
             bed_max=_number(raw, "bed_max", where, 0, 80),
             max_feed_mm_s=max_feed,
             max_acceleration=_number(raw, "max_acceleration", where, 10, 20000),
+            max_acceleration_per_axis=axis_acceleration,
             max_extrusion_per_move=_number(raw, "max_extrusion_per_move", where, 0.1, 100, default=30),
         )
     if kind is MachineKind.CNC_ROUTER:
@@ -216,11 +230,14 @@ def _limits_from(raw: dict[str, Any], kind: MachineKind, where: str) -> Limits:
         return Limits(
             max_feed_mm_s=max_feed,
             max_acceleration=_number(raw, "max_acceleration", where, 10, 20000),
+            max_acceleration_per_axis=axis_acceleration,
             spindle_rpm=(float(spindle[0]), float(spindle[1])),
+            spoilboard_allowance_mm=_number(raw, "spoilboard_allowance_mm", where, 0, 5, default=0.5),
         )
     return Limits(
         max_feed_mm_s=max_feed,
         max_acceleration=_number(raw, "max_acceleration", where, 10, 20000),
+        max_acceleration_per_axis=axis_acceleration,
         laser_power_max_pct=_number(raw, "laser_power_max_pct", where, 1, 100),
     )
 
@@ -236,8 +253,12 @@ def _material_from(name: str, raw: Any, kind: MachineKind, limits: Limits, where
         return MaterialLimits(name, hotend=hotend, bed=bed, colour=colour, colour_hex=colour_hex)
     if kind is MachineKind.LASER_ENGRAVER:
         power = _number(raw, "laser_power_max_pct", where, 1, limits.laser_power_max_pct)
-        return MaterialLimits(name, laser_power_max_pct=power, colour=colour, colour_hex=colour_hex)
-    return MaterialLimits(name, colour=colour, colour_hex=colour_hex)
+        min_feed = _number(raw, "laser_min_feed_mm_s", where, 0.1, 1000)
+        return MaterialLimits(
+            name, laser_power_max_pct=power, laser_min_feed_mm_s=min_feed, colour=colour, colour_hex=colour_hex
+        )
+    stock = _number(raw, "stock_mm", where, 0.1, 200)
+    return MaterialLimits(name, stock_mm=stock, colour=colour, colour_hex=colour_hex)
 
 
 def _table(raw: dict[str, Any], key: str, where: str) -> dict[str, Any]:

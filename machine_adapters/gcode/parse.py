@@ -1,7 +1,9 @@
 """G-code lines read the way the firmware reads them, so a check cannot be fooled by spelling.
 
 Marlin skips an `N<digits>` prefix, spaces between a letter and its number, leading zeros (`M0500` is
-`M500`) and reads lower case; GRBL reads several words per line. A line is first refused for any byte a
+`M500`) and reads lower case; GRBL reads several words per line. Numbers have no exponent: Marlin's
+`GCodeParser::value_float` stops a number at `E` or `X` and GRBL's `read_float` (nuts_bolts.c) reads digits and
+one point only, so `X1e4` is X1 followed by E4 in both, and here. A line is first refused for any byte a
 firmware might treat specially (control characters, `\\r`, non-ASCII), then stripped of comments and
 checksum, then split into words. The result is one canonical spelling that checks and streams use.
 """
@@ -75,7 +77,9 @@ def parse_line(raw: str) -> Line | None:
     params: dict[str, float] = {}
     parts: list[str] = []
     for word in words:
-        if word.letter in "GMT":
+        # T is a command only where it opens the line (Marlin's GCodeParser::parse takes the first letter as the
+        # command, later letters as parameters: `M204 T500` is a travel acceleration, not a tool change)
+        if word.letter in "GM" or (word.letter == "T" and not parts):
             if word.text == "":
                 raise LineRejected("command_without_number", word.letter)
             code = _command_code(word)

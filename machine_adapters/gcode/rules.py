@@ -11,12 +11,12 @@ GRBL_MOTION = frozenset({"G0", "G1", "G2", "G3"})
 MARLIN_ALLOWED: dict[str, frozenset[str]] = {
     "G0": frozenset("XYZEF"),
     "G1": frozenset("XYZEF"),
-    "G2": frozenset("XYZEFIJRP"),
-    "G3": frozenset("XYZEFIJRP"),
+    # no P: builds with ARC_P_CIRCLES read it as extra full circles (Marlin gcode/motion/G2_G3.cpp)
+    "G2": frozenset("XYZEFIJR"),
+    "G3": frozenset("XYZEFIJR"),
     "G4": frozenset("PS"),
     "G10": frozenset(),
     "G11": frozenset(),
-    "G20": frozenset(),
     "G21": frozenset(),
     "G28": frozenset("XYZ"),
     "G90": frozenset(),
@@ -38,7 +38,7 @@ MARLIN_ALLOWED: dict[str, frozenset[str]] = {
     "M190": frozenset("SR"),
     "M201": frozenset("XYZE"),
     "M203": frozenset("XYZE"),
-    "M204": frozenset("PRTS"),
+    "M204": frozenset("PRTS"),  # T is the travel acceleration here, not a tool change
     "M220": frozenset("S"),
     "M221": frozenset("S"),
     "M400": frozenset(),
@@ -52,7 +52,6 @@ GRBL_ALLOWED: dict[str, frozenset[str]] = {
     "G3": frozenset("XYZIJKRFS"),
     "G4": frozenset("P"),
     "G17": frozenset(),
-    "G20": frozenset(),
     "G21": frozenset(),
     "G54": frozenset(),
     "G90": frozenset(),
@@ -62,7 +61,6 @@ GRBL_ALLOWED: dict[str, frozenset[str]] = {
     "M3": frozenset("S"),
     "M4": frozenset("S"),
     "M5": frozenset(),
-    "M7": frozenset(),
     "M8": frozenset(),
     "M9": frozenset(),
     "M30": frozenset(),
@@ -95,6 +93,10 @@ REFUSED_BECAUSE: dict[str, str] = {
     "M876": "answers a prompt on the machine",
     **dict.fromkeys(("M117", "M118"), "shows text on the machine; fabkiosk sends only fixed texts itself"),
     "G29": "runs bed probing, a staff calibration",
+    # Marlin with INCH_MODE_SUPPORT scales E and the M201/M203/M204 limits by 25.4 as well; programs come from
+    # fabkiosk's own generators, all in millimetres
+    "G20": "switches to inches; fabkiosk programs are in millimetres",
+    "M7": "switches mist coolant, which default GRBL builds do not have (error:20)",
     "G10.L2": "changes work coordinates",
     "G28.1": "changes the stored home position",
     "G30.1": "changes the stored position",
@@ -108,4 +110,6 @@ def allowed_for(kind: MachineKind) -> dict[str, frozenset[str]]:
     allowed = dict(GRBL_ALLOWED)
     if kind is MachineKind.LASER_ENGRAVER:
         del allowed["M3"]  # constant power burns where motion stops: lasers run M4 (dynamic power) only
+    else:
+        del allowed["M4"]  # a router's cutters cut turning clockwise only: reverse is never right
     return allowed

@@ -1,8 +1,10 @@
 """The validator: raw G-code in, a SafeProgram out, or every reason it cannot run on this machine.
 
-Tracks the modal state the firmware keeps (absolute or relative moves, extruder mode, units, feed rate,
-position) so each value is checked where the machine would really go. Nothing is clamped: a program outside
-the limits is refused with the line, the command and the reason, and the pipeline that made it is fixed.
+Tracks the state the firmware keeps, as the firmware's own source does (Marlin's `GCodeParser` and `gcode/`
+handlers, GRBL's `gcode.c`): distance and extruder modes, feed rate, spindle and coolant, homed axes, position.
+Each value is checked where the machine would really go, against the material loaded now. Nothing is clamped: a
+program outside the limits is refused with the line, the command and the reason, and the pipeline that made it is
+fixed. (Longer than 400 lines: one checker class per firmware state model reads better whole than split.)
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import math
 import re
 from array import array
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from machine_adapters.gcode.arcs import BadArc, arc_extremes, center_from_radius, sweep_of
 from machine_adapters.gcode.parse import Line, LineRejected, parse_line
-from machine_adapters.gcode.program import Finding, ProgramRejected, SafeProgram, _make
+from machine_adapters.gcode.program import Finding, Maker, ProgramRejected, SafeProgram, claim_maker
 from machine_adapters.gcode.rules import REFUSED_BECAUSE, allowed_for
 from machine_adapters.profiles import MachineKind, MachineProfile
 
@@ -22,7 +26,9 @@ _NAN = float("nan")
 MARLIN_COMMAND_MAX = 80  # leaves room for `N<line> ` and `*<checksum>` within Marlin's 96-byte buffer
 GRBL_LINE_MAX = 70  # GRBL's line buffer is 80 characters
 HOTEND_OVERSHOOT = 15.0  # a heater overshoots its target; stay that far below the firmware maximum
-LONGEST_DWELL_S = 600.0
+# longest pause per kind, in seconds: a printer may wait for its part to cool; a router dwells with the spindle
+# turning in the stock, so only a spin-up's few seconds
+LONGEST_DWELL_S = {MachineKind.FDM_PRINTER: 600.0, MachineKind.CNC_ROUTER: 30.0, MachineKind.LASER_ENGRAVER: 30.0}
 EPSILON = 1e-6
 
 _PARSE_REASONS = {
@@ -39,6 +45,28 @@ _PARSE_REASONS = {
     "system_command": "GRBL system commands ($) are never part of a program",
 }
 
+# GRBL runs a line's commands in a fixed order whatever order they are written in (gcode.c, gc_execute_line,
+# "STEP 4: EXECUTE"): spindle, coolant, dwell, plane, units, coordinate system, distance mode, motion, program end
+_GRBL_ORDER = {
+    "G94": 2,
+    "M3": 7,
+    "M4": 7,
+    "M5": 7,
+    "M8": 8,
+    "M9": 8,
+    "G4": 10,
+    "G17": 11,
+    "G21": 12,
+    "G54": 15,
+    "G90": 17,
+    "G91": 17,
+    "G0": 20,
+    "G1": 20,
+    "G2": 20,
+    "G3": 20,
+    "M2": 21,
+    "M30": 21,
+}
 
 _NUM = r"(-?[0-9]*\.?[0-9]+)"
 _LEADING_COMMAND = re.compile(r"\s*(?:N\s*[0-9]+\s*)?([GMT])\s*([0-9]+(?:\.[0-9]+)?)")
@@ -49,11 +77,14 @@ _PLAIN_MOVE = re.compile(rf"G([01])(?: X{_NUM})?(?: Y{_NUM})?(?: Z{_NUM})?(?: E{
 class _State:
     absolute: bool = True
     e_absolute: bool = True
-    inches: bool = False
+    # None: not known. On a printer that means not homed (before G28, after M84/M18), and no move may use it.
     position: list[float | None] = field(default_factory=lambda: [None, None, None])
     e: float = 0.0
     feed: float | None = None  # mm/min
     motion: str | None = None  # GRBL's modal motion command
+    spindle: str | None = None  # GRBL: "M3" or "M4" while the spindle or laser is on
+    spindle_s: float = 0.0  # GRBL's S word, kept until the next S (M2/M30 do not reset it)
+    coolant: bool = False
 
 
 class _Refused(Exception):
@@ -62,49 +93,97 @@ class _Refused(Exception):
         self.message = message
 
 
-def validate_program(text: str, profile: MachineProfile) -> SafeProgram:
-    """Check every line against the machine's profile; return the SafeProgram or raise ProgramRejected."""
-    checker = _Checker(profile)
-    lines: list[str] = []
-    sources: list[int] = []
-    positions: array[float] = array("f")
-    findings: list[Finding] = []
-    position = checker.state.position
-    for number, raw in enumerate(text.split("\n"), start=1):
-        if raw.endswith("\r"):
-            raw = raw[:-1]  # a CRLF line ending; any other carriage return is refused by the parser
-        try:
-            canonical = checker.check(raw)
-        except _Refused as refused:
-            findings.append(Finding(number, raw[:200], refused.rule, refused.message))
-            if len(findings) >= MAX_FINDINGS:
-                break
-            continue
-        if canonical is not None:
-            lines.append(canonical)
-            sources.append(number)
-            x, y, z = position
-            positions.extend((_NAN if x is None else x, _NAN if y is None else y, _NAN if z is None else z))
-    if findings:
-        raise ProgramRejected(profile.id, findings)
-    if not lines:
-        raise ProgramRejected(profile.id, [Finding(0, "", "empty_program", "the program contains no commands")])
-    return _make(profile.id, lines, sources, positions)
+class Validator(Protocol):
+    def __call__(self, text: str, profile: MachineProfile, material: str | None = None) -> SafeProgram: ...
+
+
+def _sealed(make: Maker) -> Validator:
+    """validate_program, holding the only SafeProgram maker in its closure: no module attribute reaches it."""
+
+    def validate_program(text: str, profile: MachineProfile, material: str | None = None) -> SafeProgram:
+        """Check every line against the machine's profile and the material loaded now (the profile's own when
+        not given); return the SafeProgram or raise ProgramRejected."""
+        loaded = material or profile.loaded_material
+        if loaded not in profile.materials:
+            finding = Finding(0, "", "unknown_material", f"{profile.id} has no material {loaded}")
+            raise ProgramRejected(profile.id, [finding])
+        checker = _Checker(profile, loaded)
+        lines: list[str] = []
+        sources: list[int] = []
+        positions: array[float] = array("f")
+        mode_changes: list[tuple[int, bool, bool]] = []
+        findings: list[Finding] = []
+        state = checker.state
+        position = state.position
+        modes = (True, True)
+        number = 0
+        for number, raw in enumerate(text.split("\n"), start=1):
+            if raw.endswith("\r"):
+                raw = raw[:-1]  # a CRLF line ending; any other carriage return is refused by the parser
+            try:
+                canonical = checker.check(raw)
+            except _Refused as refused:
+                findings.append(Finding(number, raw[:200], refused.rule, refused.message))
+                if len(findings) >= MAX_FINDINGS:
+                    break
+                continue
+            if canonical is not None:
+                if (state.absolute, state.e_absolute) != modes:
+                    modes = (state.absolute, state.e_absolute)
+                    mode_changes.append((len(lines), *modes))
+                lines.append(canonical)
+                sources.append(number)
+                x, y, z = position
+                feed = state.feed
+                positions.extend(
+                    (
+                        _NAN if x is None else x,
+                        _NAN if y is None else y,
+                        _NAN if z is None else z,
+                        _NAN if feed is None else feed,
+                    )
+                )
+        if not findings:
+            try:
+                checker.finish()
+            except _Refused as refused:
+                findings.append(Finding(number, "", refused.rule, refused.message))
+        if findings:
+            raise ProgramRejected(profile.id, findings)
+        if not lines:
+            raise ProgramRejected(profile.id, [Finding(0, "", "empty_program", "the program contains no commands")])
+        return make(profile.id, loaded, lines, sources, positions, mode_changes)
+
+    return validate_program
+
+
+validate_program = _sealed(claim_maker())
 
 
 class _Checker:
-    def __init__(self, profile: MachineProfile) -> None:
+    def __init__(self, profile: MachineProfile, material: str) -> None:
         self.profile = profile
+        self.material = profile.materials[material]
         self.marlin = profile.kind is MachineKind.FDM_PRINTER
+        self.laser = profile.kind is MachineKind.LASER_ENGRAVER
         self.allowed = allowed_for(profile.kind)
         self.state = _State()
         self.max_length = MARLIN_COMMAND_MAX if self.marlin else GRBL_LINE_MAX
         env = profile.envelope
-        z_low = -env.z if profile.kind is MachineKind.CNC_ROUTER else 0.0  # routers cut below the stock's top
+        z_low = 0.0
+        if profile.kind is MachineKind.CNC_ROUTER:
+            # Z0 is the stock's top: a cut goes through the sheet and at most the allowance into the spoil board
+            z_low = -((self.material.stock_mm or 0.0) + profile.limits.spoilboard_allowance_mm)
         self.ranges = ((0.0, env.x), (0.0, env.y), (z_low, env.z))
         self.max_extrusion = profile.limits.max_extrusion_per_move + EPSILON
         feeds = profile.limits.max_feed_mm_s
         self.max_feed = tuple(feeds.get(axis, math.inf) + EPSILON for axis in "xyze")
+        self.longest_dwell = LONGEST_DWELL_S[profile.kind]
+        # lasers: the most S per mm/s of feed, from the material's full power at its slowest allowed feed
+        cap = min(profile.limits.laser_power_max_pct, self.material.laser_power_max_pct or 0.0)
+        self.laser_s_max = cap / 100.0 * profile.spindle_s_max
+        self.laser_cap_pct = cap
+        self.energy_max = self.laser_s_max / (self.material.laser_min_feed_mm_s or math.inf)
 
     def check(self, raw: str) -> str | None:
         fast = _PLAIN_MOVE.fullmatch(raw) if self.marlin and len(raw) <= self.max_length else None
@@ -137,8 +216,20 @@ class _Checker:
                 raise _Refused("no_command", "the line has no command and no motion mode is active")
             commands = (self.state.motion,)
         for command in commands:
-            self._check_command(command, line)
+            self._check_words(command, line)
+        if not self.marlin:
+            self._grbl_words(line.params)
+            commands = tuple(sorted(commands, key=lambda c: _GRBL_ORDER.get(c, 20)))
+        for command in commands:
+            handler = getattr(self, "_" + command.replace(".", "_"), None)
+            if handler is not None:
+                handler(command, line.params)
         return line.canonical
+
+    def finish(self) -> None:
+        """The state the program leaves the machine in: never with the spindle, laser or coolant still on."""
+        if not self.marlin and (self.state.spindle is not None or self.state.coolant):
+            raise _Refused("ends_running", "the program ends with the spindle, laser or coolant still on (add M5, M9)")
 
     def _refuse_named_command(self, raw: str) -> None:
         match = _LEADING_COMMAND.match(raw.split(";", 1)[0].upper())
@@ -152,7 +243,7 @@ class _Checker:
             reason = REFUSED_BECAUSE.get(command, f"is not a command fabkiosk sends to a {self.profile.kind.value}")
             raise _Refused("command_not_allowed", f"{command} {reason}")
 
-    def _check_command(self, command: str, line: Line) -> None:
+    def _check_words(self, command: str, line: Line) -> None:
         allowed_params = self.allowed.get(command)
         if allowed_params is None:
             reason = REFUSED_BECAUSE.get(command, f"is not a command fabkiosk sends to a {self.profile.kind.value}")
@@ -165,16 +256,22 @@ class _Checker:
                 raise _Refused("missing_value", f"{letter} has no value")
             if math.isinf(value) or abs(value) > 1e7:
                 raise _Refused("value_out_of_range", f"{letter} is out of range")
-        handler = getattr(self, "_" + command.replace(".", "_"), None)
-        if handler is not None:
-            handler(command, line.params)
+
+    def _grbl_words(self, params: dict[str, float]) -> None:
+        """GRBL takes F and S from any line that carries them, before its commands (gcode.c STEP 4, items 3 and 4):
+        an F on a G0 line is the feed of the next G1."""
+        if "F" in params:
+            self._feed(params["F"])
+        if "S" in params:
+            self._spindle_or_laser(params["S"])
+            self.state.spindle_s = params["S"]
 
     # --- modes ---------------------------------------------------------------------------------
 
     def _G90(self, _c: str, _p: dict[str, float]) -> None:
         self.state.absolute = True
         if self.marlin:
-            self.state.e_absolute = True  # Marlin's G90 resets the extruder to absolute as well
+            self.state.e_absolute = True  # Marlin's G90 clears every axis' relative bit, E's too (set_relative_mode)
 
     def _G91(self, _c: str, _p: dict[str, float]) -> None:
         self.state.absolute = False
@@ -187,19 +284,56 @@ class _Checker:
     def _M83(self, _c: str, _p: dict[str, float]) -> None:
         self.state.e_absolute = False
 
-    def _G20(self, _c: str, _p: dict[str, float]) -> None:
-        self.state.inches = True
-
-    def _G21(self, _c: str, _p: dict[str, float]) -> None:
-        self.state.inches = False
-
     def _G92(self, _c: str, params: dict[str, float]) -> None:
-        self.state.e = params.get("E", 0.0)
+        # Marlin's G92 sets only the axes it names (gcode/geometry/G92.cpp): a bare G92 changes nothing
+        if "E" in params:
+            self.state.e = params["E"]
 
     def _G28(self, _c: str, params: dict[str, float]) -> None:
         axes = [i for i, a in enumerate("XYZ") if a in params] or [0, 1, 2]
         for axis in axes:
             self.state.position[axis] = 0.0  # homed to the minimum endstops: the origin of the envelope
+
+    def _motors_off(self, _c: str, params: dict[str, float]) -> None:
+        """M84/M18: with S only the idle timeout is set; otherwise the named axes (all without any) lose power and
+        can be pushed by hand, so Marlin stops trusting them (gcode/control/M17_M18_M84.cpp): home again first."""
+        if "S" in params:
+            return
+        named = [i for i, a in enumerate("XYZ") if a in params]
+        for axis in named if named or "E" in params else [0, 1, 2]:
+            self.state.position[axis] = None
+
+    _M84 = _motors_off
+    _M18 = _motors_off
+
+    # --- program end, spindle and coolant (GRBL) -------------------------------------------------
+
+    def _program_end(self, _c: str, _p: dict[str, float]) -> None:
+        # gcode.c "[21. Program flow]": M2/M30 reset motion to G1, plane G17, G90, G94, G54, spindle and coolant
+        # off; units, F and S stay as they were
+        state = self.state
+        state.motion = "G1"
+        state.absolute = True
+        state.spindle = None
+        state.coolant = False
+
+    _M2 = _program_end
+    _M30 = _program_end
+
+    def _spindle_on(self, command: str, _p: dict[str, float]) -> None:
+        self.state.spindle = command
+
+    _M3 = _spindle_on
+    _M4 = _spindle_on
+
+    def _M5(self, _c: str, _p: dict[str, float]) -> None:
+        self.state.spindle = None
+
+    def _M8(self, _c: str, _p: dict[str, float]) -> None:
+        self.state.coolant = True
+
+    def _M9(self, _c: str, _p: dict[str, float]) -> None:
+        self.state.coolant = False
 
     # --- motion --------------------------------------------------------------------------------
 
@@ -215,33 +349,34 @@ class _Checker:
     def _G3(self, command: str, params: dict[str, float]) -> None:
         self._arc(command, params, clockwise=False)
 
-    def _target(self, x: float | None, y: float | None, z: float | None) -> list[float]:
-        """Move to the target, checking it lies in the envelope; the distance per axis in mm.
-
-        Refuses relative moves from an unknown position (before homing).
-        """
+    def _target(self, x: float | None, y: float | None, z: float | None) -> tuple[list[float], int]:
+        """Move to the target, checking it lies in the envelope: the distance per axis in mm, and a bit per axis
+        whose start is not known (its distance then unknown)."""
         state = self.state
         position = state.position
         absolute = state.absolute
-        scale = 25.4 if state.inches else 1.0
         deltas = [0.0, 0.0, 0.0]
+        unknown = 0
         for axis, value in ((0, x), (1, y), (2, z)):
             if value is None:
                 continue
             current = position[axis]
-            if absolute:
-                target = value * scale
-            elif current is None:
+            if current is not None:
+                target = value if absolute else current + value
+                deltas[axis] = target - current
+            elif self.marlin:
+                # Marlin moves an unhomed axis from wherever it assumes it is: a Z move could drive into the bed
+                raise _Refused("not_homed", f"a {'XYZ'[axis]} move before that axis was homed (G28)")
+            elif not absolute:
                 raise _Refused("position_unknown", f"a relative {'XYZ'[axis]} move before the position is known")
             else:
-                target = current + value * scale
+                target = value
+                unknown |= 1 << axis
             low, high = self.ranges[axis]
             if target < low - EPSILON or target > high + EPSILON:
                 self._inside(axis, target)
-            if current is not None:
-                deltas[axis] = target - current
             position[axis] = target
-        return deltas
+        return deltas, unknown
 
     def _inside(self, axis: int, value: float) -> None:
         low, high = self.ranges[axis]
@@ -252,8 +387,7 @@ class _Checker:
 
     def _linear(self, command: str, params: dict[str, float]) -> None:
         g = params.get
-        self._move(command, g("X"), g("Y"), g("Z"), g("E"), g("F"))
-        self._check_power(params)
+        self._move(command, g("X"), g("Y"), g("Z"), g("E"), g("F") if self.marlin else None)
 
     def _move(
         self, command: str, x: float | None, y: float | None, z: float | None, e: float | None, f: float | None
@@ -261,50 +395,56 @@ class _Checker:
         """A straight move: feed rate, travel, extrusion and speed per axis, all checked."""
         self.state.motion = command
         rapid = command == "G0" and not self.marlin  # GRBL rapids run at the machine's own rapid rate
-        if not rapid:
+        if f is not None:
             self._feed(f)
-        delta = self._target(x, y, z)
+        if not rapid and self.state.feed is None:
+            raise _Refused("no_feed_rate", "a move before any feed rate (F) was set")
+        delta, unknown = self._target(x, y, z)
         extrusion = self._extrusion(e)
         if rapid:
             return
-        self._check_speeds(delta, extrusion)
+        dx, dy, dz = delta
+        self._check_speeds(delta, unknown, extrusion, math.sqrt(dx * dx + dy * dy + dz * dz))
 
     def _arc(self, command: str, params: dict[str, float], clockwise: bool) -> None:
         self.state.motion = command
-        self._feed(params.get("F"))
-        scale = 25.4 if self.state.inches else 1.0
+        if self.marlin and "F" in params:
+            self._feed(params["F"])
+        if self.state.feed is None:
+            raise _Refused("no_feed_rate", "a move before any feed rate (F) was set")
         if self.state.position[0] is None or self.state.position[1] is None:
             raise _Refused("position_unknown", f"{command} before the machine knows where it is")
         start = [p if p is not None else 0.0 for p in self.state.position]
-        delta = self._target(params.get("X"), params.get("Y"), params.get("Z"))
+        delta, unknown = self._target(params.get("X"), params.get("Y"), params.get("Z"))
         end = [s + d for s, d in zip(start, delta, strict=True)]
-        if "R" in params:
-            center = _center_from_radius(start, end, params["R"] * scale, clockwise)
-        else:
-            if "I" not in params and "J" not in params:
-                raise _Refused("arc_without_center", f"{command} needs I and J, or R")
-            center = (start[0] + params.get("I", 0.0) * scale, start[1] + params.get("J", 0.0) * scale)
-        for x, y in _arc_extremes(start, end, center, clockwise):
+        try:
+            if "R" in params:
+                center = center_from_radius(start, end, params["R"], clockwise)
+            else:
+                if "I" not in params and "J" not in params:
+                    raise _Refused("arc_without_center", f"{command} needs I and J, or R")
+                center = (start[0] + params.get("I", 0.0), start[1] + params.get("J", 0.0))
+        except BadArc as e:
+            raise _Refused("bad_arc", str(e)) from e
+        sweep = sweep_of(start, end, center, clockwise)
+        for x, y in arc_extremes(start, end, center, clockwise, sweep):
             self._inside(0, x)
             self._inside(1, y)
-        self._extrusion(params.get("E"))
+        extrusion = self._extrusion(params.get("E"))
         # an arc turns through every direction: its feed may not exceed the slower of X and Y
         limits = self.profile.limits.max_feed_mm_s
         slowest = min(limits.get("x", math.inf), limits.get("y", math.inf))
-        if self.state.feed is not None and self.state.feed / 60.0 > slowest + EPSILON:
-            raise _Refused(
-                "feed_too_fast", f"arc at {self.state.feed / 60.0:.1f} mm/s; this machine allows {slowest:g}"
-            )
-        self._check_power(params)
+        feed = self.state.feed
+        if feed / 60.0 > slowest + EPSILON:
+            raise _Refused("feed_too_fast", f"arc at {feed / 60.0:.1f} mm/s; this machine allows {slowest:g}")
+        planar = math.hypot(start[0] - center[0], start[1] - center[1]) * sweep
+        # the arc's own length: Z (a helix) and E share the feed along it, not along the chord
+        self._check_speeds([0.0, 0.0, delta[2]], unknown, extrusion, math.hypot(planar, delta[2]))
 
-    def _feed(self, f: float | None) -> None:
-        if f is not None:
-            feed = f * (25.4 if self.state.inches else 1.0)
-            if feed <= 0:
-                raise _Refused("bad_feed_rate", "the feed rate must be positive")
-            self.state.feed = feed
-        elif self.state.feed is None:
-            raise _Refused("no_feed_rate", "a move before any feed rate (F) was set")
+    def _feed(self, f: float) -> None:
+        if f <= 0:
+            raise _Refused("bad_feed_rate", "the feed rate must be positive")
+        self.state.feed = f
 
     def _extrusion(self, value: float | None) -> float:
         if value is None:
@@ -319,17 +459,24 @@ class _Checker:
             )
         return amount
 
-    def _check_speeds(self, delta: list[float], extrusion: float) -> None:
+    def _check_speeds(self, delta: list[float], unknown: int, extrusion: float, length: float) -> None:
         feed = self.state.feed
         if feed is None:
             return
-        dx, dy, dz = delta
-        length = math.sqrt(dx * dx + dy * dy + dz * dz)
+        speed = feed / 60.0
+        if unknown:
+            # the start is not known, so this axis may carry the whole move at the full feed
+            for axis in range(3):
+                if unknown >> axis & 1 and speed > self.max_feed[axis]:
+                    self._too_fast(axis, speed)
+        if self.laser:
+            self._check_energy(length, speed)
         if length <= EPSILON:
-            if extrusion and feed / 60.0 > self.max_feed[3]:
-                self._too_fast(3, feed / 60.0)
+            if extrusion and speed > self.max_feed[3]:
+                self._too_fast(3, speed)
             return
-        ratio = feed / 60.0 / length  # mm/s per mm of this axis' share of the move
+        ratio = speed / length  # mm/s per mm of this axis' share of the move
+        dx, dy, dz = delta
         for axis, component in enumerate((dx, dy, dz, extrusion)):
             if component and abs(component) * ratio > self.max_feed[axis]:
                 self._too_fast(axis, abs(component) * ratio)
@@ -340,21 +487,32 @@ class _Checker:
             "feed_too_fast", f"moves {letter} at {speed:.1f} mm/s; this machine allows {self.max_feed[axis]:g} mm/s"
         )
 
-    def _check_power(self, params: dict[str, float]) -> None:
-        if "S" in params and not self.marlin:
-            self._spindle_or_laser(params["S"])
+    def _check_energy(self, length: float, speed: float) -> None:
+        """Laser energy per millimetre is power over speed: at the material's full power the beam moves at least
+        its minimum feed, at lower power proportionally slower (M4 fires only while moving, so a standstill or a
+        G0 burns nothing)."""
+        s = self.state.spindle_s
+        if self.state.spindle is None or s <= 0 or length <= EPSILON:
+            return
+        if s / speed > self.energy_max + EPSILON:
+            slowest = s / self.energy_max
+            raise _Refused(
+                "laser_energy_too_high",
+                f"S{s:g} at {speed:.2f} mm/s burns more per mm than {self.material.name} takes; "
+                f"at this power move at least {slowest:.1f} mm/s",
+            )
 
     # --- temperatures, fans, factors, limits ---------------------------------------------------
 
     def _hotend(self, command: str, params: dict[str, float]) -> None:
         ceiling = self.profile.limits.hotend_max - HOTEND_OVERSHOOT
-        self._temperature(command, params, "nozzle", self.profile.material.hotend, ceiling)
+        self._temperature(command, params, "nozzle", self.material.hotend, ceiling)
 
     _M104 = _hotend
     _M109 = _hotend
 
     def _bed(self, command: str, params: dict[str, float]) -> None:
-        self._temperature(command, params, "bed", self.profile.material.bed, self.profile.limits.bed_max)
+        self._temperature(command, params, "bed", self.material.bed, self.profile.limits.bed_max)
 
     def _temperature(
         self, command: str, params: dict[str, float], heater: str, allowed: tuple[float, float] | None, ceiling: float
@@ -367,10 +525,9 @@ class _Checker:
         for letter in ("S", "R"):
             value = params.get(letter, 0.0)
             if value != 0 and not low <= value <= high:
-                material = self.profile.material.name
                 raise _Refused(
                     "temperature_out_of_range",
-                    f"{heater} {value:g} °C is outside {low:g} to {high:g} °C for {material}",
+                    f"{heater} {value:g} °C is outside {low:g} to {high:g} °C for {self.material.name}",
                 )
 
     _M140 = _bed
@@ -392,16 +549,27 @@ class _Checker:
             raise _Refused("value_out_of_range", "progress must be 0 to 100 %")
 
     def _G4(self, _c: str, params: dict[str, float]) -> None:
-        seconds = params.get("S", 0.0) + params.get("P", 0.0) / 1000.0
-        if not 0 <= seconds <= LONGEST_DWELL_S:
-            raise _Refused("value_out_of_range", f"a pause of {seconds:g} s; at most {LONGEST_DWELL_S:g} s")
+        if not self.marlin:
+            seconds = params.get("P", 0.0)  # GRBL: P in seconds (gcode.c, mc_dwell(gc_block.values.p))
+        elif "S" in params:
+            seconds = params["S"]  # Marlin gcode/motion/G4.cpp: S in seconds wins over P
+        else:
+            seconds = params.get("P", 0.0) / 1000.0  # Marlin: P in milliseconds
+        if not 0 <= seconds <= self.longest_dwell:
+            raise _Refused("value_out_of_range", f"a pause of {seconds:g} s; at most {self.longest_dwell:g} s")
 
     def _motion_limit(self, command: str, params: dict[str, float], unit: str) -> None:
+        limits = self.profile.limits
         for letter, value in params.items():
             if command == "M203":
-                limit = self.profile.limits.max_feed_mm_s.get(letter.lower(), 0.0)
+                limit = limits.max_feed_mm_s.get(letter.lower(), 0.0)
+            elif command == "M201":
+                # one limit per axis (Marlin M201 sets planner.settings.max_acceleration_mm_per_s2[axis]); without
+                # the machine's own value for an axis, a program may not set it
+                per_axis = limits.max_acceleration_per_axis
+                limit = per_axis.get(letter.lower(), limits.max_acceleration if letter in "XY" else 0.0)
             else:
-                limit = self.profile.limits.max_acceleration
+                limit = limits.max_acceleration
             if not 0 < value <= limit + EPSILON:
                 raise _Refused(
                     "above_machine_limit", f"{command} {letter}{value:g} {unit} is above this machine's {limit:g}"
@@ -418,53 +586,15 @@ class _Checker:
 
     # --- spindles and lasers (GRBL) --------------------------------------------------------------
 
-    def _M3(self, _c: str, params: dict[str, float]) -> None:
-        if "S" in params:
-            self._spindle_or_laser(params["S"])
-
-    _M4 = _M3
-
     def _spindle_or_laser(self, s: float) -> None:
         limits = self.profile.limits
-        if self.profile.kind is MachineKind.LASER_ENGRAVER:
-            cap = min(limits.laser_power_max_pct, self.profile.material.laser_power_max_pct or 0.0)
-            highest = cap / 100.0 * self.profile.spindle_s_max
+        if self.laser:
+            highest = self.laser_s_max
             if not 0 <= s <= highest + EPSILON:
-                raise _Refused("laser_power_too_high", f"laser power S{s:g} is above {highest:g} ({cap:g} %)")
+                raise _Refused(
+                    "laser_power_too_high", f"laser power S{s:g} is above {highest:g} ({self.laser_cap_pct:g} %)"
+                )
         elif limits.spindle_rpm is not None:
             low, high = limits.spindle_rpm
             if s != 0 and not low <= s <= high:
                 raise _Refused("spindle_out_of_range", f"spindle S{s:g} rpm is outside {low:g} to {high:g} rpm")
-
-
-def _center_from_radius(start: list[float], end: list[float], radius: float, clockwise: bool) -> tuple[float, float]:
-    dx, dy = end[0] - start[0], end[1] - start[1]
-    chord = math.hypot(dx, dy)
-    if chord < EPSILON or abs(radius) < chord / 2 - EPSILON:
-        raise _Refused("bad_arc", "the arc's radius is too small for its end point")
-    h = math.sqrt(max(radius * radius - chord * chord / 4, 0.0))
-    # G2 with positive R takes the short way round; the sign of R picks the long way
-    sign = -1.0 if clockwise == (radius > 0) else 1.0
-    mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
-    return (mx - sign * h * dy / chord, my + sign * h * dx / chord)
-
-
-def _arc_extremes(
-    start: list[float], end: list[float], center: tuple[float, float], clockwise: bool
-) -> list[tuple[float, float]]:
-    """The end point and every axis-extreme point the arc passes through."""
-    cx, cy = center
-    radius = math.hypot(start[0] - cx, start[1] - cy)
-    a0 = math.atan2(start[1] - cy, start[0] - cx)
-    a1 = math.atan2(end[1] - cy, end[0] - cx)
-    sweep = (a0 - a1) if clockwise else (a1 - a0)
-    sweep %= 2 * math.pi
-    if sweep < EPSILON:
-        sweep = 2 * math.pi  # same start and end: a full circle
-    points = [(end[0], end[1])]
-    for quadrant in range(4):
-        angle = quadrant * math.pi / 2
-        offset = ((a0 - angle) if clockwise else (angle - a0)) % (2 * math.pi)
-        if offset <= sweep:
-            points.append((cx + radius * math.cos(angle), cy + radius * math.sin(angle)))
-    return points
