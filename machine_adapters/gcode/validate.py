@@ -68,6 +68,8 @@ _GRBL_ORDER = {
     "M30": 21,
 }
 
+_AXIS_FLAGS = frozenset({"G28", "M18", "M84"})  # commands that take bare axis letters (`G28 X`, `M18 Z`)
+
 _NUM = r"(-?[0-9]*\.?[0-9]+)"
 _LEADING_COMMAND = re.compile(r"\s*(?:N\s*[0-9]+\s*)?([GMT])\s*([0-9]+(?:\.[0-9]+)?)")
 _PLAIN_MOVE = re.compile(rf"G([01])(?: X{_NUM})?(?: Y{_NUM})?(?: Z{_NUM})?(?: E{_NUM})?(?: F([0-9]*\.?[0-9]+))?")
@@ -252,7 +254,7 @@ class _Checker:
         if extra:
             raise _Refused("parameter_not_allowed", f"{command} may not carry {', '.join(sorted(extra))}")
         for letter, value in line.params.items():
-            if math.isnan(value) and not (command == "G28" and letter in "XYZ"):
+            if math.isnan(value) and not (command in _AXIS_FLAGS and letter in "XYZE"):
                 raise _Refused("missing_value", f"{letter} has no value")
             if math.isinf(value) or abs(value) > 1e7:
                 raise _Refused("value_out_of_range", f"{letter} is out of range")
