@@ -236,11 +236,14 @@ class JobService:
         return NewJob(job, token)
 
     def prepare(self, job_id: str) -> RunnableProgram:
-        """Validate the job's program for its machine (slow: call off the event loop). Kept for the start."""
-        with self._lock:
-            if job_id in self._programs:
-                return self._programs[job_id]
+        """Validate the job's program for its machine and the material loaded in it now (slow: call off the event
+        loop). Kept for the start, and checked again when staff have loaded another material since."""
         job = self.get(job_id)
+        material = self.machine_settings.loaded_material(job.machine_id)
+        with self._lock:
+            kept = self._programs.get(job_id)
+            if kept is not None and kept.program.material == material:
+                return kept
         with self.sessions() as session:
             quote = session.get(QuoteRow, job.quote_id)
             plan = session.get(PlanRow, quote.plan_id) if quote else None
@@ -248,7 +251,7 @@ class JobService:
         if plan is None or plan.program_path is None:
             raise JobRefused(t("This design has no program for the machine yet. Ask the staff for help."))
         try:
-            program = load_program(Path(plan.program_path), machine.profile)
+            program = load_program(Path(plan.program_path), machine.profile, material)
         except ProgramRejected as e:
             log.warning("job %s: program refused: %s", job_id, e)
             raise JobRefused(t("The machine's safety check refused this program. Ask the staff for help.")) from e
@@ -326,7 +329,7 @@ class JobService:
         if plan is None or plan.program_path is None:
             raise JobRefused(t("This design has no program for the machine yet. Ask the staff for help."))
         try:
-            load_program(Path(plan.program_path), target.profile)
+            load_program(Path(plan.program_path), target.profile, self.machine_settings.loaded_material(machine_id))
         except ProgramRejected as e:
             raise JobRefused(t("The program does not pass that machine's safety check.")) from e
         with self._lock, self.sessions.begin() as session:

@@ -6,6 +6,7 @@ Blocking and CPU-heavy (OpenSCAD, trimesh, PrusaSlicer): pages call it through `
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import threading
 from collections.abc import Callable, Mapping
@@ -32,12 +33,15 @@ from app.models import DesignRow, PartRow, PlanRow, QuoteRow
 from app.production import cnc_paths, laser_paths
 from app.production.cnc import CncMaterial
 from app.production.laser import LaserMaterial
+from app.production.programs import load_program
 from app.production.quotes import Quote, QuoteInput, quote_for
 from app.production.slicer import SlicedProgram, profile_files, slice_part
 from app.production.toolpaths import MARGIN_MM
+from machine_adapters.gcode import ProgramRejected
 from machine_adapters.profiles import MachineKind, MachineProfile
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 _PREVIEWS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="fabkiosk-preview")
 _SLICES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="fabkiosk-early-slice")
 
@@ -377,6 +381,7 @@ class Pipeline:
             plan = self._slice(part, machine, material, early)
         else:
             plan = self._sheet_plan(part, machine, material)
+        self._check_program(plan, machine)
         self._store(
             PlanRow(
                 id=plan.id,
@@ -392,6 +397,21 @@ class Pipeline:
             )
         )
         return plan
+
+    def _check_program(self, plan: Plan, machine: MachineProfile) -> None:
+        """The program itself passes the machine's safety check before a price is shown: a part that fits the bed
+        may still not, once the slicer put a skirt or brim around it. (Checked again at the start.)"""
+        if plan.program_path is None:
+            return
+        try:
+            load_program(Path(plan.program_path), machine, plan.material)
+        except ProgramRejected as e:
+            log.info("plan for %s refused by the machine check: %s", machine.id, e)
+            raise reject(
+                "plan.refused_by_machine_check",
+                t("The program for this part does not pass the machine's safety check."),
+                t("Make the part a little smaller, or ask the staff for help."),
+            ) from e
 
     def _program_path(self, mesh_digest: str, machine: MachineProfile, material: str) -> Path:
         """Where the program for this mesh, machine and material lives: named by everything that shapes it."""

@@ -137,4 +137,4 @@ def frame_program(program: SafeProgram, profile: MachineProfile) -> SafeProgram:
         lines.append(f"G0 Z{top:.3f}")
     corners = ((x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0), (0.0, 0.0))
     lines += [f"G0 X{x:.3f} Y{y:.3f}" for x, y in corners]
-    return validate_program("\n".join(lines), profile)
+    return validate_program("\n".join(lines), profile, program.material)

@@ -37,10 +37,11 @@ class RunnableProgram:
         return [p for p in points if p is not None]
 
 
-def load_program(path: Path, profile: MachineProfile) -> RunnableProgram:
-    """Validate the program file against the machine (raises ProgramRejected) and find where its layers begin."""
+def load_program(path: Path, profile: MachineProfile, material: str | None = None) -> RunnableProgram:
+    """Validate the program file against the machine and the material loaded in it now (raises ProgramRejected),
+    and find where its layers begin."""
     text = path.read_text(encoding="ascii", errors="replace")
-    program = validate_program(text, profile)
+    program = validate_program(text, profile, material)
     marks = [number for number, line in enumerate(text.splitlines(), start=1) if line.startswith(LAYER_MARK)]
     starts = sorted({bisect_left(program.source_lines, mark) for mark in marks})
     return RunnableProgram(program, tuple(s for s in starts if s < len(program)))

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import trimesh
 
+from app.production.programs import load_program
 from app.services import Services
 from machine_adapters.gcode import ProgramRejected, validate_program
 from machine_adapters.profiles import MachineProfile, load_machines
@@ -33,11 +34,13 @@ def checksum(body: str) -> str:
 @pytest.mark.parametrize("template", ["keychain", "phone_stand", "plant_tag"])
 @pytest.mark.parametrize("material", ["PLA", "PETG"])
 def test_sliced_templates_pass(services: Services, template: str, material: str) -> None:
+    # production's own path: the quote validates the program against the machine and the chosen material, and
+    # the start does it again against the material staff loaded (see tests/test_runtime_material.py)
     plan = services.pipeline.quote_template(template, {}, "printer-1", material).plan
     assert plan.program_path is not None
-    profile = _loaded_with(PRINTER, material)
-    program = validate_program(plan.program_path.read_text(), profile)
-    assert len(program) > 100 and program.machine_id == "printer-1"
+    runnable = load_program(plan.program_path, PRINTER, material)
+    assert len(runnable.program) > 100 and runnable.program.machine_id == "printer-1"
+    assert runnable.program.material == material
 
 
 @pytest.mark.parametrize(
@@ -54,12 +57,6 @@ def test_sliced_uploads_pass(services: Services, mesh: trimesh.Trimesh) -> None:
     plan = services.pipeline.quote_upload(stl_bytes(mesh), "part.stl", "printer-1").plan
     assert plan.program_path is not None
     validate_program(plan.program_path.read_text(), PRINTER)
-
-
-def _loaded_with(profile: MachineProfile, material: str) -> MachineProfile:
-    from dataclasses import replace
-
-    return replace(profile, loaded_material=material)
 
 
 # --- the dangerous corpus: each refused for the right reason ------------------------------------
