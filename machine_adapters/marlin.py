@@ -18,7 +18,7 @@ from machine_adapters.gcode import SafeProgram
 from machine_adapters.marlin_wire import Reply, ReplyKind, frame, parse_reply
 from machine_adapters.messages import N_, REASON_STOPPED
 from machine_adapters.profiles import MachineProfile
-from machine_adapters.recipes import HEATERS_OFF, Recipe, recipe_for
+from machine_adapters.recipes import HEATERS_OFF, Recipe, end_of_job, recipe_for
 from machine_adapters.transport import LinkLost, Transport
 
 log = logging.getLogger(__name__)
@@ -237,10 +237,12 @@ class MarlinMachine(Machine):
         if action is MachineAction.RESUME and cooled and not (self._paused_by and self._paused_by.hotend_target):
             self._update(last_error=REASON_COOLED_UNKNOWN)  # cannot heat up to temperatures nobody reported
             return
+        modes = None
         if self._program is not None and self._next_index > 0:
             # a recipe moves from where the last line sent leaves the machine (a pause waits for it: M400)
             self._update(position=self._program.position_after(self._next_index - 1))
-        recipe = recipe_for(self.profile, action, self.status, self._paused_by)
+            modes = self._program.modes_after(self._next_index - 1)  # for the resume to give back
+        recipe = recipe_for(self.profile, action, self.status, self._paused_by, modes)
         self._quiet = None  # someone acted: the idle and pause timers start again
         if recipe.stop_feeding:
             self._feeding = False
@@ -437,7 +439,9 @@ class MarlinMachine(Machine):
         program = self._program
         finished = self._feeding and program is not None and self._acked_program >= len(program)
         if finished and not self._inflight and not self._priority:
-            self._end_job(True, "")
+            # the kind's safe end state, whatever the program's own end did; the job ends once it is acknowledged
+            self._feeding = False
+            self._queue_batch(list(end_of_job(self.profile)), lambda: self._end_job(True, ""))
 
     def _tickle(self) -> None:
         """Ask for temperatures, unnumbered: any answer shows the link lives, and its "ok" stands in for a lost one.

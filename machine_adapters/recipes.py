@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from machine_adapters.base import MachineAction, MachineError, MachineStatus
-from machine_adapters.gcode import SafeProgram, validate_program
+from machine_adapters.gcode import ProgramModes, SafeProgram, validate_program
 from machine_adapters.profiles import MachineKind, MachineProfile
 
 CANCEL_LIFT_MM = 10.0
@@ -28,6 +28,7 @@ class Recipe:
     lift_mm: float = 0.0  # how far a pause lifted the nozzle, so resuming lowers it by exactly that
     hotend_target: float = 0.0  # a pause remembers the temperatures, to heat up again after heaters-off
     bed_target: float = 0.0
+    program_modes: ProgramModes | None = None  # a pause keeps the program's modes, for the resume to give back
 
 
 class NoRecipe(MachineError):
@@ -35,15 +36,42 @@ class NoRecipe(MachineError):
 
 
 def recipe_for(
-    profile: MachineProfile, action: MachineAction, status: MachineStatus, paused_by: Recipe | None = None
+    profile: MachineProfile,
+    action: MachineAction,
+    status: MachineStatus,
+    paused_by: Recipe | None = None,
+    modes: ProgramModes | None = None,
 ) -> Recipe:
-    """The fixed commands for an action; RESUME on a printer undoes the pause recipe it is given."""
+    """The fixed commands for an action; RESUME on a printer undoes the pause recipe it is given, and gives the
+    program back the modes (`modes`, where the pause stopped it) it ran in."""
     if profile.kind is MachineKind.FDM_PRINTER:
-        return _marlin(profile, action, status, paused_by)
+        return _marlin(profile, action, status, paused_by, modes)
     return _grbl(profile, action)
 
 
-def _marlin(profile: MachineProfile, action: MachineAction, status: MachineStatus, paused_by: Recipe | None) -> Recipe:
+def end_of_job(profile: MachineProfile) -> tuple[str, ...]:
+    """What the host sends after every job, whatever the program said: heaters and fan off on a printer; spindle
+    or laser, and coolant or air, off on GRBL machines."""
+    return HEATERS_OFF if profile.kind is MachineKind.FDM_PRINTER else ("M5", "M9")
+
+
+def _restore(modes: ProgramModes | None) -> tuple[str, ...]:
+    """Commands that put the program's own modes back after a recipe changed them. Distance mode first: Marlin's
+    G90/G91 set the extruder's mode too (gcode/geometry/G90_G91 via set_relative_mode), M82/M83 then correct it;
+    G1 with only F sets the feed for the program's next move without moving."""
+    if modes is None:
+        return ()
+    lines = ("G90" if modes.absolute else "G91", "M82" if modes.e_absolute else "M83")
+    return lines + ((f"G1 F{modes.feed:.0f}",) if modes.feed else ())
+
+
+def _marlin(
+    profile: MachineProfile,
+    action: MachineAction,
+    status: MachineStatus,
+    paused_by: Recipe | None,
+    modes: ProgramModes | None,
+) -> Recipe:
     env = profile.envelope
     z = status.position[2] if status.position else env.z
     if action is MachineAction.STOP:
@@ -74,6 +102,7 @@ def _marlin(profile: MachineProfile, action: MachineAction, status: MachineStatu
             lift_mm=lift,
             hotend_target=status.hotend.target if status.hotend else 0.0,
             bed_target=status.bed.target if status.bed else 0.0,
+            program_modes=modes,
         )
     if action is MachineAction.RESUME:
         lift = paused_by.lift_mm if paused_by else 0.0
@@ -83,8 +112,10 @@ def _marlin(profile: MachineProfile, action: MachineAction, status: MachineStatu
             # the heaters were turned off during a long pause: back to the job's temperatures before moving
             reheat = (f"M190 S{paused_by.bed_target:g}",) if paused_by.bed_target > 0 else ()
             reheat += (f"M109 S{paused_by.hotend_target:g}",)
+        restore = _restore(paused_by.program_modes if paused_by else None)
         return Recipe(
-            action, lines=(*reheat, "G91", f"G1 Z-{lift:.2f} F600", "G90", "M83", f"G1 E{PAUSE_RETRACT_MM:g} F1800")
+            action,
+            lines=(*reheat, "G91", f"G1 Z-{lift:.2f} F600", "G90", "M83", f"G1 E{PAUSE_RETRACT_MM:g} F1800", *restore),
         )
     if action is MachineAction.HOME:
         return Recipe(action, lines=("G28",))
