@@ -31,7 +31,7 @@ from machine_adapters.gcode import SafeProgram
 from machine_adapters.messages import N_, REASON_STOPPED
 from machine_adapters.octoprint_api import AuthFailed, Conflict, OctoPrintApi
 from machine_adapters.profiles import MachineProfile
-from machine_adapters.recipes import HEATERS_OFF, recipe_for
+from machine_adapters.recipes import HEATERS_OFF, end_of_job, recipe_for
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +278,7 @@ class OctoPrintMachine(Machine):
                 completion = float(progress.get("completion") or 0)
                 done = name == self._job_file and completion >= 99.99
                 self._update(**changes)
+                self._safe_end_state()
                 self._end_job(done, "" if done else ("cancelled" if name == self._job_file else REASON_LOST_JOB))
                 return
             else:  # the printer was disconnected inside OctoPrint, or another file runs: our job is gone
@@ -323,6 +324,13 @@ class OctoPrintMachine(Machine):
         if hotend > 0:
             lines.append(f"M109 S{hotend:.0f}")
         return lines
+
+    def _safe_end_state(self) -> None:
+        """Heaters and fan off after the job, whatever the program (or OctoPrint's own scripts) left on."""
+        try:
+            self.api.commands(list(end_of_job(self.profile)))
+        except MachineError as e:  # the next poll shows what OctoPrint can still do; the idle timer stays as backup
+            log.warning("%s: could not send the end-of-job commands: %s", self.profile.id, e)
 
     def _end_job(self, completed: bool, reason: str) -> None:
         job_id = self.status.job_id
