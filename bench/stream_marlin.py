@@ -20,6 +20,7 @@ from machine_adapters.gcode import SafeProgram, validate_program
 from machine_adapters.marlin import MarlinMachine
 from machine_adapters.marlin_wire import ReplyKind, frame, parse_reply
 from machine_adapters.profiles import load_machines
+from machine_adapters.recipes import end_of_job
 from machine_adapters.simulators.marlin import MarlinSimulator
 from machine_adapters.simulators.pty import PtyBridge
 from machine_adapters.transport import SerialTransport
@@ -124,7 +125,7 @@ def corruption_run(lines: int, rate: float) -> tuple[int, int, int, float]:
     machine.disconnect()
     sim.shut_down()
     executed = [c for c in sim.executed[start_index - 1 :] if c != "M155 S2"][: len(program) + 10]
-    expected = list(program)
+    expected = [*program, *end_of_job(PROFILE)]  # the host ends every job in the printer's safe state
     lost = max(0, len(expected) - len(executed))
     duplicated = max(0, len(executed) - len(expected))
     out_of_order = sum(1 for a, b in zip(executed, expected, strict=False) if a != b)
