@@ -57,12 +57,12 @@ def end_of_job(profile: MachineProfile) -> tuple[str, ...]:
 
 def _restore(modes: ProgramModes | None) -> tuple[str, ...]:
     """Commands that put the program's own modes back after a recipe changed them. Distance mode first: Marlin's
-    G90/G91 set the extruder's mode too (gcode/geometry/G90_G91 via set_relative_mode), M82/M83 then correct it;
+    G90/G91 set the extruder's mode too (gcode/gcode.h, GcodeSuite::set_relative_mode), M82/M83 then correct it;
     G1 with only F sets the feed for the program's next move without moving."""
     if modes is None:
         return ()
     lines = ("G90" if modes.absolute else "G91", "M82" if modes.e_absolute else "M83")
-    return lines + ((f"G1 F{modes.feed:.0f}",) if modes.feed else ())
+    return lines + ((f"G1 F{modes.feed:g}",) if modes.feed else ())
 
 
 def _marlin(

@@ -273,7 +273,7 @@ class _Checker:
     def _G90(self, _c: str, _p: dict[str, float]) -> None:
         self.state.absolute = True
         if self.marlin:
-            self.state.e_absolute = True  # Marlin's G90 clears every axis' relative bit, E's too (set_relative_mode)
+            self.state.e_absolute = True  # Marlin's G90 clears every relative bit, E's too (gcode.h set_relative_mode)
 
     def _G91(self, _c: str, _p: dict[str, float]) -> None:
         self.state.absolute = False
