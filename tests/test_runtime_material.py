@@ -88,3 +88,10 @@ def test_a_part_whose_skirt_leaves_the_bed_gets_no_price(services: Services) -> 
     assert [p.code for p in caught.value.problems] == ["plan.refused_by_machine_check"]
     smaller = stl_bytes(trimesh.creation.box((200, 200, 1)))
     assert services.pipeline.quote_upload(smaller, "plate.stl", "printer-1").quote.total > 0
+
+
+def test_a_material_the_machine_does_not_list_is_refused_before_any_line() -> None:
+    printer = load_machines(Path(__file__).parent.parent / "assets" / "machines.example.toml")["printer-1"]
+    with pytest.raises(ProgramRejected) as caught:
+        validate_program("G90\nM83\nG28", printer, "ABS")
+    assert [(f.line, f.rule) for f in caught.value.findings] == [(0, "unknown_material")]
