@@ -252,8 +252,6 @@ def test_an_error_during_a_job_is_feed_hold_reset_and_staff(laser: MachineProfil
         machine.disconnect()
 
 
-
-
 def test_a_grblhal_controller_is_welcomed_and_runs_a_job(laser: MachineProfile) -> None:
     rig = Rig(laser, time_factor=0.02, hal=True)
     machine = rig.ready()
