@@ -70,6 +70,7 @@ REASON_CHECK_FAILED = N_("The machine's own check refused this program. Staff mu
 REASON_DOOR = N_("The door is open. Close it, then confirm at the machine to go on.")
 REASON_LINK_LOST = N_("The connection to the machine was lost. Staff must check it before it is used again.")
 REASON_HOMING_TIMEOUT = N_("Homing did not finish in time. Staff must check the machine and home it again.")
+REASON_RESTARTED = N_("The machine's controller restarted, so its position is lost. Staff must home it.")
 REASON_NO_MIST = N_("This machine's controller has no mist coolant (M7); the program cannot run on it.")
 
 
@@ -104,6 +105,7 @@ class GrblMachine(Machine):
         self._acked = 0
         self._phase = ""  # "", "check", "leave_check", "run", "finish", "cancel", "home"
         self._end_sent = 0  # how many of END_LINES went out after the program
+        self._reset_sent = False  # the next welcome answers a reset of ours
         self._home_deadline = 0.0
         self._check_errors: list[tuple[int, int]] = []  # (program index, error code)
         self._last_poll = 0.0
@@ -147,6 +149,7 @@ class GrblMachine(Machine):
     def perform(self, action: MachineAction) -> None:
         state = self.status.state
         if action is MachineAction.STOP:
+            self._reset_sent = True
             self._realtime(FEED_HOLD + SOFT_RESET)  # at once, ahead of everything: hold, then reset
             self._actions.put(("stop", None))
             return
@@ -456,6 +459,11 @@ class GrblMachine(Machine):
         elif self._phase == "cancel":
             self._phase = ""
             self._end_job(False, "cancelled")
+        elif self._phase in ("check", "run", "finish") and not self._reset_sent:
+            # a welcome nobody asked for: the controller restarted (power, a reset button), its position is lost
+            self.homed = False
+            self._fail(MachineState.ALARM, REASON_RESTARTED)
+        self._reset_sent = False
 
     def _follow(self, report: StatusReport) -> None:
         self._last_report = report

@@ -13,7 +13,13 @@ import pytest
 
 from machine_adapters.base import JobEnded, MachineAction, MachineBusy, MachineState
 from machine_adapters.gcode import validate_program
-from machine_adapters.grbl import REASON_HOMING, REASON_NEEDS_HOMING, REASON_NO_MIST, GrblMachine
+from machine_adapters.grbl import (
+    REASON_HOMING,
+    REASON_NEEDS_HOMING,
+    REASON_NO_MIST,
+    REASON_RESTARTED,
+    GrblMachine,
+)
 from machine_adapters.grbl_wire import alarm_text
 from machine_adapters.profiles import MachineProfile, load_machines
 from machine_adapters.simulators.grbl import GrblSimulator
@@ -84,6 +90,17 @@ def test_a_stop_while_moving_ends_in_alarm_and_staff_can_home_it(
     machine.perform(MachineAction.HOME)  # staff's "Bring back"
     wait_for(lambda: machine.status.state is MachineState.IDLE, 10, "homed again")
     assert board.firmware.homed and not machine.status.needs_staff
+
+
+def test_a_controller_that_restarts_during_a_job_is_in_alarm_for_staff(rigs: list[Rig], laser: MachineProfile) -> None:
+    board = rig(rigs, laser)
+    machine = board.ready()
+    machine.start(engraving(machine.profile, 60), "restarted")
+    wait_for(lambda: machine.status.lines_done > 20, 20, "running")
+    board.firmware.reboot()  # power dip: a welcome nobody asked for
+    wait_for(lambda: board.ended != [], 5, "the job to end")
+    assert board.ended == [JobEnded("restarted", False, REASON_RESTARTED)]
+    assert machine.status.state is MachineState.ALARM and not machine.homed
 
 
 def test_a_soft_limit_in_check_mode_ends_in_alarm_and_staff_can_home_it(rigs: list[Rig], laser: MachineProfile) -> None:
