@@ -18,8 +18,6 @@ from machine_adapters.simulators.grbl import GrblSimulator
 from machine_adapters.simulators.marlin import MarlinSimulator
 from machine_adapters.transport import SerialTransport
 
-DEMO_STOCK_TOP_MM = 10.0  # simulated routers: how high above the machine's lowest Z the stock's top is
-
 
 class UnsupportedMachine(ValueError):
     """No adapter exists for this machine kind and connection type."""
@@ -61,7 +59,8 @@ def simulated_grbl_firmware(profile: MachineProfile, time_factor: float) -> Grbl
         121: profile.limits.max_acceleration,
         122: profile.limits.max_acceleration,
     }
-    work_zero = (0.0, 0.0, DEMO_STOCK_TOP_MM) if profile.kind is MachineKind.CNC_ROUTER else (0.0, 0.0, 0.0)
+    # the stock's top as far above the lowest Z as the profile's work range reaches below it
+    work_zero = (0.0, 0.0, -profile.z_range[0]) if profile.kind is MachineKind.CNC_ROUTER else (0.0, 0.0, 0.0)
     return GrblSimulator(
         time_factor=time_factor,
         rx_buffer=profile.rx_buffer,

@@ -100,8 +100,7 @@ class _Checker:
         self.state = _State()
         self.max_length = MARLIN_COMMAND_MAX if self.marlin else GRBL_LINE_MAX
         env = profile.envelope
-        z_low = -env.z if profile.kind is MachineKind.CNC_ROUTER else 0.0  # routers cut below the stock's top
-        self.ranges = ((0.0, env.x), (0.0, env.y), (z_low, env.z))
+        self.ranges = ((0.0, env.x), (0.0, env.y), profile.z_range)  # routers cut below the stock's top
         self.max_extrusion = profile.limits.max_extrusion_per_move + EPSILON
         feeds = profile.limits.max_feed_mm_s
         self.max_feed = tuple(feeds.get(axis, math.inf) + EPSILON for axis in "xyze")
