@@ -9,6 +9,9 @@ within the RX buffer minus one, and the host ends it with spindle/laser and cool
 polled with `?` five times a second, homing included, which is timed from the machine's travel and homing
 rates. Real-time commands (feed hold, cycle start, soft reset) go straight to the port, ahead of anything queued.
 Every state change and every firmware message is logged at info level.
+
+Longer than 400 lines because the handshake, streaming, homing and every alarm path share one port thread and
+one phase; the wire format's pure parts live in grbl_wire.py.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """A GRBL 1.1h (or grblHAL) firmware simulator speaking the wire protocol: for the demo engraver and for tests.
 
-Longer than 400 lines because it follows the firmware's own split (serial, line reading, $ commands, G-code,
-motion, homing, status reports) closely enough to cite each part; splitting it would scatter one state machine.
+Longer than 400 lines because it is one state machine (serial, $ commands, G-code, motion, homing, status
+reports), each part following the firmware closely enough to cite it; its pure parts (line reading, move
+timing, homing moves) live in grbl_motion.py.
 
 Character-counting semantics are real: bytes beyond the RX buffer are lost, as on the firmware, and bytes reach
 it at the serial rate (`baud`, 10 bits a byte), so check mode is limited by the wire. Real-time commands act on
@@ -24,11 +25,22 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from machine_adapters.simulators.grbl_motion import (
+    Block,
+    HomingPhase,
+    axis_limited,
+    continues_straight,
+    home_machine_position,
+    homing_phases,
+    motion_seconds,
+    read_line,
+)
 from machine_adapters.transport import LinkLost
+
+__all__ = ["Block", "GrblSimulator"]
 
 VERSION = "1.1h.20190825"
 HAL_VERSION = "1.1f.20230610"
-LINE_LIMIT = 80  # LINE_BUFFER_SIZE (protocol.c): at most 79 characters of a line are kept
 PLANNER_BLOCKS = 15  # BLOCK_BUFFER_SIZE - 1, as $I reports it
 DEFAULT_SETTINGS: dict[int, float] = {
     0: 10, 1: 25, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0, 10: 1, 11: 0.010, 12: 0.002, 13: 0,
@@ -37,24 +49,11 @@ DEFAULT_SETTINGS: dict[int, float] = {
     130: 400, 131: 300, 132: 50,
 }  # fmt: skip
 REALTIME_BYTES = frozenset(b"?!~\x18\x85")  # acted on as they arrive, never buffered
-HOMING_CYCLES = ((2,), (0, 1))  # config.h: HOMING_CYCLE_0 is Z, HOMING_CYCLE_1 is X and Y together
 WCO_EVERY = (10, 30)  # config.h REPORT_WCO_REFRESH_IDLE_COUNT / _BUSY_COUNT
 OVERRIDES_EVERY = (10, 20)  # config.h REPORT_OVR_REFRESH_IDLE_COUNT / _BUSY_COUNT
 BUSY_STATES = frozenset({"Home", "Run", "Hold", "Jog", "Door"})
 _WORD = re.compile(r"([A-Z])([-+]?\d*\.?\d+)")
 _NUMBER = re.compile(r"[-+]?\d*\.?\d+")
-
-
-@dataclass
-class Block:
-    """One motion or setting the firmware executed."""
-
-    command: str  # "G0", "G1", "G2", "G3", "G4", "M3", "M4", "M5", ...
-    target: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    feed: float = 0.0
-    spindle: str = "M5"
-    power: float = 0.0
-    seconds: float = 0.0
 
 
 @dataclass
@@ -67,29 +66,6 @@ class _Machine:
     spindle: str = "M5"
     power: float = 0.0
     coolant: str = "M9"
-
-
-def read_line(raw: bytes) -> tuple[str, bool]:
-    """One line as protocol_main_loop keeps it: spaces and control characters dropped, `(...)` and `;` comments
-    and block delete `/` skipped, lower case raised; (kept text, overflowed past LINE_BUFFER_SIZE - 1)."""
-    kept: list[str] = []
-    parenthesis = semicolon = overflow = False
-    for byte in raw:
-        char = chr(byte)
-        if parenthesis or semicolon or overflow:
-            if char == ")" and parenthesis:
-                parenthesis = False  # a ')' ends the comment; an overflow or ';' lasts to the end of the line
-        elif byte <= 0x20 or char == "/":
-            continue
-        elif char == "(":
-            parenthesis = True
-        elif char == ";":
-            semicolon = True
-        elif len(kept) >= LINE_LIMIT - 1:
-            overflow = True
-        else:
-            kept.append(char.upper())
-    return "".join(kept), overflow
 
 
 class GrblSimulator:
@@ -134,7 +110,7 @@ class GrblSimulator:
         self._m = _Machine()
         self._last_motion: tuple[str, tuple[float, ...], float] = ("G0", (0.0, 0.0, 0.0), 0.0)
         self._hold_left = 0.0  # simulated seconds of deceleration left after a feed hold (Hold:1)
-        self._homing: list[list[object]] = []  # phases still to run: [start, target, seconds, seconds left]
+        self._homing: list[HomingPhase] = []  # the homing moves still to run
         self._locked = False  # after a hard or soft limit: nothing but a reset is heard (protocol.c)
         self._wco_countdown = self._overrides_countdown = 0
         self._check = False
@@ -142,7 +118,7 @@ class GrblSimulator:
         self._alive = True
         self._state = "Idle" if homed else self._boot_state()
         centre = [-self.settings[130 + i] / 2 for i in range(3)]
-        start = self._home_machine_position() if homed else centre
+        start = home_machine_position(self.settings) if homed else centre
         self._actual = [m - o for m, o in zip(start, self._wco, strict=True)]  # in work coordinates
         self._segment_start = list(self._actual)
         self._m.position = list(self._actual)
@@ -267,13 +243,6 @@ class GrblSimulator:
         """main.c: with homing enabled and HOMING_INIT_LOCK the controller starts locked in Alarm."""
         lock = int(self.settings[22]) & 4 if self.hal else self._homing_lock
         return "Alarm" if int(self.settings[22]) & 1 and lock else "Idle"
-
-    def _home_machine_position(self) -> list[float]:
-        """limits_go_home: toward the switch at the minimum ($23 bit set) or the maximum, then $27 off it."""
-        pulloff, mask = self.settings[27], int(self.settings[23])
-        return [
-            -self.settings[130 + i] + pulloff if mask & (1 << i) else -pulloff for i in range(3)
-        ]  # fmt: skip
 
     def _send(self, text: str) -> None:
         self._out.put((time.monotonic() + self.reply_latency_s, text.encode("ascii") + b"\r\n"))
@@ -445,43 +414,20 @@ class GrblSimulator:
             self.executed.append(block)
 
     def _start_homing(self) -> None:
-        """limits_go_home per cycle: search at $25 until the switch, pull off $27 at $25, approach again at $24,
-        pull off at $25 (N_HOMING_LOCATE_CYCLE 1); each axis moves at the homing rate itself."""
-        seek, locate = max(self.settings[25], 1e-3) / 60, max(self.settings[24], 1e-3) / 60
-        pulloff, mask, home = self.settings[27], int(self.settings[23]), self._home_machine_position()
-        machine = list(self.machine_position)
-        self._homing.clear()
-        self.homing_seconds = 0.0
-        for axes in HOMING_CYCLES:
-            switch, off = list(machine), list(machine)
-            for axis in axes:
-                switch[axis] = -self.settings[130 + axis] if mask & (1 << axis) else 0.0
-                off[axis] = home[axis]
-            search = max(abs(switch[a] - machine[a]) for a in axes) / seek
-            for start, target, seconds in (
-                (machine, switch, search),
-                (switch, off, pulloff / seek),
-                (off, switch, pulloff / locate),
-                (switch, off, pulloff / seek),
-            ):
-                self._homing.append([list(start), list(target), seconds, seconds])
-                self.homing_seconds += seconds
-            machine = off
+        self._homing = homing_phases(self.settings, list(self.machine_position))
+        self.homing_seconds = sum(phase.seconds for phase in self._homing)
         self._state = "Home"
 
     def _advance_homing(self, seconds: float) -> None:
         wco = self._wco
         while self._homing and seconds > 0:
-            start, target, total, left = self._homing[0]
-            assert isinstance(start, list) and isinstance(target, list)
-            assert isinstance(total, float) and isinstance(left, float)
-            spent = min(seconds, left)
+            phase = self._homing[0]
+            spent = min(seconds, phase.left)
             seconds -= spent
-            left -= spent
-            done = 1 - left / total if total > 0 else 1.0
-            self._actual = [s + (t - s) * done - o for s, t, o in zip(start, target, wco, strict=True)]
-            if left > 0:
-                self._homing[0][3] = left
+            phase.left -= spent
+            done = 1 - phase.left / phase.seconds if phase.seconds > 0 else 1.0
+            self._actual = [s + (t - s) * done - o for s, t, o in zip(phase.start, phase.target, wco, strict=True)]
+            if phase.left > 0:
                 return
             self._homing.pop(0)
         self._homed, self._state = True, "Idle"
@@ -644,44 +590,15 @@ class GrblSimulator:
             self._alarm(2)  # soft limit: even in check mode, GRBL raises the alarm (mc_line)
             return 0
         direction = tuple(t - p for t, p in zip(target, m.position, strict=True))
-        fastest = self._axis_limited(direction, 110)
+        fastest = axis_limited(self.settings, direction, 110)
         speed = fastest if motion == "G0" else min(m.feed / 60, fastest)
-        seconds = self._motion_seconds(direction, speed, continues=motion != "G0" and self._continues(direction, speed))
+        joined = motion != "G0" and continues_straight(self._last_motion, direction, speed)
+        seconds = motion_seconds(self.settings, direction, speed, joined)
         self._last_motion = (motion, direction, speed)
         block = Block(motion, (target[0], target[1], target[2]), m.feed, m.spindle, m.power, seconds)
         m.position = target  # the parser's position runs ahead of the machine's, as in GRBL
         self._queue(block)
         return 0
-
-    def _continues(self, direction: tuple[float, ...], speed: float) -> bool:
-        """The planner joins a move to the one before without slowing down when it carries straight on."""
-        motion, before, before_speed = self._last_motion
-        length, before_length = math.hypot(*direction), math.hypot(*before)
-        if motion == "G0" or abs(before_speed - speed) > 1e-6 * speed or length == 0 or before_length == 0:
-            return False
-        return sum(a * b for a, b in zip(direction, before, strict=True)) / (length * before_length) > 0.9999
-
-    def _axis_limited(self, direction: tuple[float, ...], first_setting: int) -> float:
-        """The most a move in this direction may have (rate $110-$112 in mm/min, or acceleration $120-$122) so
-        that no axis exceeds its own limit."""
-        length = math.hypot(*direction)
-        scale = 60.0 if first_setting == 110 else 1.0
-        limits = [
-            self.settings[first_setting + i] / scale * length / abs(d) for i, d in enumerate(direction) if abs(d) > 1e-9
-        ]
-        return max(min(limits, default=self.settings[first_setting] / scale), 1e-3)
-
-    def _motion_seconds(self, direction: tuple[float, ...], speed: float, continues: bool) -> float:
-        """Trapezoid from rest to rest (a triangle if the move is short), or cruise only when it continues."""
-        distance = math.hypot(*direction)
-        acceleration = self._axis_limited(direction, 120)
-        if distance == 0:
-            return 0.0
-        if continues:
-            return distance / speed
-        if distance >= speed * speed / acceleration:
-            return distance / speed + speed / acceleration
-        return 2 * math.sqrt(distance / acceleration)
 
     def _queue(self, block: Block) -> None:
         if self._check:
