@@ -22,7 +22,16 @@ from machine_adapters.grbl import (
     REASON_TRAVEL,
     GrblMachine,
 )
-from machine_adapters.grbl_wire import ALARMS, ERRORS, ReplyKind, alarm_text, parse_reply, parse_status
+from machine_adapters.grbl_wire import (
+    ALARMS,
+    ERRORS,
+    ReplyKind,
+    alarm_text,
+    homing_seconds,
+    locks_until_homed,
+    parse_reply,
+    parse_status,
+)
 from machine_adapters.profiles import MachineProfile, load_machines
 from machine_adapters.simulators.grbl import GrblSimulator
 
@@ -263,3 +272,25 @@ def test_a_grblhal_controller_is_welcomed_and_runs_a_job(laser: MachineProfile) 
         assert rig.ended == [JobEnded("hal", True, "")]
     finally:
         machine.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("settings", "options", "hal", "locks"),
+    [
+        ({22: 1}, "V", False, True),  # Grbl 1.1h default build: HOMING_INIT_LOCK, no L in $I
+        ({22: 1}, "VL", False, False),  # built without it: idle and unhomed after a start
+        ({22: 1}, "V", True, False),  # grblHAL takes it from $22 bit 2
+        ({22: 5}, "V", True, True),
+        ({22: 0}, "V", False, False),
+    ],
+)
+def test_whether_the_controller_locks_until_homed(
+    settings: dict[int, float], options: str, hal: bool, locks: bool
+) -> None:
+    assert locks_until_homed(settings, options, hal) is locks
+
+
+def test_the_homing_wait_covers_the_firmwares_own_search_of_one_and_a_half_travels() -> None:
+    settings = {130: 400.0, 131: 300.0, 132: 50.0, 24: 60.0, 25: 600.0, 26: 0.0, 27: 1.0}
+    # Z: 75 mm at 10 mm/s; X and Y together: 600 mm at 10 mm/s; each with 2 pull-offs and a 5 mm slow approach
+    assert homing_seconds(settings) == pytest.approx(7.5 + 60 + 2 * (0.2 + 5.0))
