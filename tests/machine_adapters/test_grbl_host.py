@@ -15,6 +15,7 @@ from machine_adapters.base import JobEnded, MachineAction, MachineBusy, MachineS
 from machine_adapters.gcode import validate_program
 from machine_adapters.grbl import (
     REASON_HOMING,
+    REASON_HOMING_TIMEOUT,
     REASON_NEEDS_HOMING,
     REASON_NO_MIST,
     REASON_RESTARTED,
@@ -69,6 +70,20 @@ def test_homing_waits_as_long_as_the_machine_needs_not_a_reply_timeout(rigs: lis
     assert board.firmware.homing_seconds * 0.05 > 1.0
     assert board.machine.status.state is MachineState.IDLE and board.firmware.homed
     assert not board.machine.status.needs_staff
+
+
+def test_homing_that_outlasts_the_machines_own_limit_is_given_up_without_closing_the_port(
+    rigs: list[Rig], laser: MachineProfile
+) -> None:
+    fast = {24: 6000.0, 25: 60000.0, 26: 0.0}  # the host's wait, from these rates: about 1.5 s
+    board = rig(rigs, laser, time_factor=10.0, settings=fast)  # a controller ten times slower than it says
+    board.machine.reply_timeout_s = 0.5
+    board.machine.connect()
+    board.machine.perform(MachineAction.HOME)
+    wait_for(lambda: board.machine.status.last_error == REASON_HOMING_TIMEOUT, 10, "the host to give up")
+    assert board.machine.status.state is MachineState.ALARM and board.machine.status.needs_staff
+    assert board.firmware.state == "Home"  # the port stayed open: the board was not reset mid-homing
+    wait_for(lambda: board.firmware.homed, 10, "the firmware to finish its cycle")
 
 
 @pytest.mark.parametrize("alarm_first", [False, True])
