@@ -25,8 +25,14 @@ def replies(firmware: GrblSimulator, seconds: float = 0.3) -> list[str]:
 
 
 def status(firmware: GrblSimulator) -> str:
+    """The next status report (within 2 s: the test machine may be busy)."""
     firmware.write(b"?")
-    return next(r for r in replies(firmware, 0.1) if r.startswith("<"))
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        line = firmware.readline(0.05).decode("ascii").strip()
+        if line.startswith("<"):
+            return line
+    raise AssertionError("no status report")
 
 
 @pytest.fixture
