@@ -334,6 +334,7 @@ class GrblMachine(Machine):
         reply = self._wait_for(ReplyKind.STATUS)
         if reply is not None:
             self._last_report = parse_status(reply.text)
+            self._wco = self._last_report.wco or self._wco  # WCO comes only every 10-30 reports: keep this one
 
     # --- actions, on the port thread -----------------------------------------------------------------------
 

@@ -60,6 +60,15 @@ def test_a_board_that_does_not_reset_when_its_port_opens_is_woken_and_connects(
     assert time.monotonic() - started < board.machine.boot_wait_s + 2  # woken, not waited out
 
 
+def test_positions_are_in_work_coordinates_from_the_first_report_on(rigs: list[Rig], laser: MachineProfile) -> None:
+    board = rig(rigs, laser, homed=True, work_zero=(20.0, 10.0, 0.0))
+    board.machine.connect()
+    time.sleep(0.5)  # a few reports, none with WCO: Grbl sends it only with every tenth when idle
+    position = board.machine.status.position
+    assert position is not None
+    assert position == pytest.approx(board.firmware.position, abs=1e-3)
+
+
 def test_homing_waits_as_long_as_the_machine_needs_not_a_reply_timeout(rigs: list[Rig], laser: MachineProfile) -> None:
     board = rig(rigs, laser, time_factor=0.05)  # homing from mid-travel: about 2 s here
     board.machine.reply_timeout_s = 0.5
