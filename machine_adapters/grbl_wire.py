@@ -214,3 +214,45 @@ def rx_buffer_from_options(text: str) -> int | None:
         return None
     parts = text[5:].rstrip("]").split(",")
     return int(parts[2]) if len(parts) >= 3 and parts[2].isdigit() else None
+
+
+def build_options(text: str) -> str | None:
+    """The option letters of `[OPT:VL,15,128]` (report.c report_build_info), or None for another line."""
+    if not text.startswith("[OPT:"):
+        return None
+    return text[5:].rstrip("]").split(",")[0]
+
+
+def homing_enabled(settings: dict[int, float]) -> bool:
+    """$22 is a bit field (grblHAL: 1 enable, 2 single axis commands, 4 homing required at start-up, 8 origin at
+    zero, ...; Grbl 1.1 uses only bit 0): homing is on when bit 0 is set, whatever else is."""
+    return int(settings.get(22, 0)) & 1 == 1
+
+
+def locks_until_homed(settings: dict[int, float], options: str, hal: bool) -> bool:
+    """Whether the controller itself refuses to move after a start until it is homed (or unlocked): Grbl 1.1
+    unless built without HOMING_INIT_LOCK, which its `$I` options show as `L` (report.c); grblHAL when $22 has
+    bit 2 (its settings.h homing flags: enabled, single_axis_commands, init_lock, ...)."""
+    if not homing_enabled(settings):
+        return False
+    return int(settings.get(22, 0)) & 4 != 0 if hal else "L" not in options
+
+
+HOMING_SEARCH_SCALAR = 1.5  # Grbl's config.h: the search runs up to 1.5 x the travel before ALARM:9
+HOMING_LOCATE_SCALAR = 5.0  # config.h: the slow approach runs up to 5 x the pull-off
+HOMING_CYCLES = ((2,), (0, 1))  # config.h: HOMING_CYCLE_0 is Z, HOMING_CYCLE_1 is X and Y together
+
+
+def homing_seconds(settings: dict[int, float]) -> float:
+    """The longest a homing cycle can take before the firmware itself gives up (limits.c limits_go_home): per
+    cycle, a search of 1.5 x the longest travel at the seek rate $25 (each axis at that rate), two pull-offs of
+    $27 at $25, a slow approach of up to 5 x $27 at the locate rate $24, and the debounce delay $26 after each."""
+    seek = max(settings.get(25, 500.0), 1.0) / 60
+    locate = max(settings.get(24, 25.0), 1.0) / 60
+    pulloff = settings.get(27, 1.0)
+    total = 0.0
+    for axes in HOMING_CYCLES:
+        total += max(HOMING_SEARCH_SCALAR * settings.get(130 + axis, 0.0) for axis in axes) / seek
+        total += 2 * pulloff / seek + HOMING_LOCATE_SCALAR * pulloff / locate
+        total += 4 * settings.get(26, 250.0) / 1000
+    return total

@@ -11,6 +11,9 @@ from typing import Any, TypeVar
 _E = TypeVar("_E", bound=StrEnum)
 
 
+DEFAULT_STOCK_TOP_MM = 10.0  # routers without `work_z`: the stock's top sits this far above the lowest Z
+
+
 class ProfileError(ValueError):
     """The machines file cannot be used; the message names the machine and the key."""
 
@@ -93,10 +96,20 @@ class MachineProfile:
     rx_buffer: int = 128
     spindle_s_max: float = 1000.0  # GRBL's $30: the S value of full laser power or top spindle speed
     air_assist: bool = False  # lasers: the air pump is switched by the coolant output (M8 on, M9 off)
+    work_z: tuple[float, float] | None = None  # routers: Z a program may use, from the stock's top (work zero)
 
     @property
     def material(self) -> MaterialLimits:
         return self.materials[self.loaded_material]
+
+    @property
+    def z_range(self) -> tuple[float, float]:
+        """The Z a program may use, in work coordinates. A router's work zero is the stock's top, set by staff
+        somewhere within the axis's travel: its programs may use only the part of the travel below and above
+        that point (`work_z`, e.g. -10 to 30 on a 40 mm axis), not the travel's length both ways."""
+        if self.kind is MachineKind.CNC_ROUTER:
+            return self.work_z or (-DEFAULT_STOCK_TOP_MM, self.envelope.z - DEFAULT_STOCK_TOP_MM)
+        return (0.0, self.envelope.z)
 
 
 def load_machines(path: Path) -> dict[str, MachineProfile]:
@@ -146,6 +159,7 @@ def _profile_from(entry: Any, where: str) -> MachineProfile:
         raise ProfileError(f"{where}.slicer_profile: a printer needs a PrusaSlicer printer profile file name")
     rx_buffer = int(_number(entry, "rx_buffer", where, 16, 4096, default=128))
     spindle_s_max = _number(entry, "spindle_s_max", where, 1, 100_000, default=1000)
+    work_z = _work_z(entry, kind, envelope, where)
     air_assist = entry.get("air_assist", False)
     if not isinstance(air_assist, bool) or (air_assist and kind is not MachineKind.LASER_ENGRAVER):
         raise ProfileError(f"{where}.air_assist: true or false, and only on a laser engraver")
@@ -162,6 +176,7 @@ def _profile_from(entry: Any, where: str) -> MachineProfile:
         "rx_buffer",
         "spindle_s_max",
         "air_assist",
+        "work_z",
     }
     if unknown:
         raise ProfileError(f"{where}.{sorted(unknown)[0]}: unknown key")
@@ -178,7 +193,20 @@ def _profile_from(entry: Any, where: str) -> MachineProfile:
         rx_buffer=rx_buffer,
         spindle_s_max=spindle_s_max,
         air_assist=air_assist,
+        work_z=work_z,
     )
+
+
+def _work_z(entry: dict[str, Any], kind: MachineKind, envelope: Envelope, where: str) -> tuple[float, float] | None:
+    """A router's [lowest, highest] Z from the stock's top: below zero and above it, spanning at most the travel."""
+    if "work_z" not in entry:
+        return None
+    if kind is not MachineKind.CNC_ROUTER:
+        raise ProfileError(f"{where}.work_z: only a router has a work Z range")
+    low, high = _range(entry, "work_z", where, -envelope.z, envelope.z)
+    if not low < 0 < high or high - low > envelope.z + 1e-9:
+        raise ProfileError(f"{where}.work_z: give [below, above] the stock's top, within the {envelope.z:g} mm travel")
+    return (low, high)
 
 
 def _connection_from(raw: Any, where: str) -> Connection:

@@ -18,8 +18,6 @@ from machine_adapters.simulators.grbl import GrblSimulator
 from machine_adapters.simulators.marlin import MarlinSimulator
 from machine_adapters.transport import SerialTransport
 
-DEMO_STOCK_TOP_MM = 10.0  # simulated routers: how high above the machine's lowest Z the stock's top is
-
 
 class UnsupportedMachine(ValueError):
     """No adapter exists for this machine kind and connection type."""
@@ -43,9 +41,12 @@ def _serial_marlin(profile: MachineProfile, clock: Clock) -> Machine:
 
 def simulated_grbl_firmware(profile: MachineProfile, time_factor: float) -> GrblSimulator:
     """A GRBL simulator whose settings match the profile, homed as at opening time, and (routers) with the work
-    zero at the top of the stock at the front left of the bed, as staff set it when the stock was clamped."""
+    zero at the top of the stock at the front left of the bed, as staff set it when the stock was clamped. X and
+    Y home to the front left, Z up ($23=3), as on most small routers and lasers. A 32-bit board: opening its
+    port does not reset it (the host wakes it), so the demo stays homed across a reconnect."""
     feed, envelope = profile.limits.max_feed_mm_s, profile.envelope
     settings = {
+        23: 3,
         130: envelope.x,
         131: envelope.y,
         132: envelope.z,
@@ -58,25 +59,22 @@ def simulated_grbl_firmware(profile: MachineProfile, time_factor: float) -> Grbl
         121: profile.limits.max_acceleration,
         122: profile.limits.max_acceleration,
     }
-    work_zero = (0.0, 0.0, DEMO_STOCK_TOP_MM) if profile.kind is MachineKind.CNC_ROUTER else (0.0, 0.0, 0.0)
+    # the stock's top as far above the lowest Z as the profile's work range reaches below it
+    work_zero = (0.0, 0.0, -profile.z_range[0]) if profile.kind is MachineKind.CNC_ROUTER else (0.0, 0.0, 0.0)
     return GrblSimulator(
-        time_factor=time_factor, rx_buffer=profile.rx_buffer, settings=settings, homed=True, work_zero=work_zero
+        time_factor=time_factor,
+        rx_buffer=profile.rx_buffer,
+        settings=settings,
+        homed=True,
+        work_zero=work_zero,
+        auto_reset=False,
     )
 
 
 def _simulated_grbl(profile: MachineProfile, clock: Clock) -> Machine:
     """The real GRBL host on the GRBL simulator."""
     firmware = simulated_grbl_firmware(profile, 1.0 / profile.connection.speed)
-    opened = False
-
-    def open_port() -> GrblSimulator:
-        nonlocal opened
-        if opened:
-            firmware.reboot()  # opening the port again resets the board, as DTR does on an Arduino-based GRBL
-        opened = True
-        return firmware
-
-    return GrblMachine(profile, open_port, clock)
+    return GrblMachine(profile, firmware.open, clock)
 
 
 def _serial_grbl(profile: MachineProfile, clock: Clock) -> Machine:

@@ -172,11 +172,11 @@ class _Checker:
         self.state = _State()
         self.max_length = MARLIN_COMMAND_MAX if self.marlin else GRBL_LINE_MAX
         env = profile.envelope
-        z_low = 0.0
+        z_low, z_high = profile.z_range  # routers: work coordinates from the stock's top, within the work range
         if profile.kind is MachineKind.CNC_ROUTER:
             # Z0 is the stock's top: a cut goes through the sheet and at most the allowance into the spoil board
-            z_low = -((self.material.stock_mm or 0.0) + profile.limits.spoilboard_allowance_mm)
-        self.ranges = ((0.0, env.x), (0.0, env.y), (z_low, env.z))
+            z_low = max(z_low, -((self.material.stock_mm or 0.0) + profile.limits.spoilboard_allowance_mm))
+        self.ranges = ((0.0, env.x), (0.0, env.y), (z_low, z_high))
         self.max_extrusion = profile.limits.max_extrusion_per_move + EPSILON
         feeds = profile.limits.max_feed_mm_s
         self.max_feed = tuple(feeds.get(axis, math.inf) + EPSILON for axis in "xyze")

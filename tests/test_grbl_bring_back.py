@@ -1,0 +1,54 @@
+"""Staff's "Bring back" on the demo store's GRBL machines, whose boards do not reset when their port opens: after a
+stop the machine comes back by reconnecting (woken with a soft reset, still homed). Alarms come back by homing:
+tests/machine_adapters/test_grbl_host.py."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from app.access import Principal, Role
+from app.config import load_settings
+from app.fleet import Fleet
+from app.services import Services, build_services
+from app.store import StoreOps
+from machine_adapters.base import MachineState
+from tests.conftest import machines_file
+
+STAFF = Principal(Role.STAFF, name="sam")
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[tuple[StoreOps, Fleet]]:
+    settings = load_settings(None, data_dir=str(tmp_path / "data"), machines_file=str(machines_file(tmp_path, 50)))
+    services: Services = build_services(settings)
+    fleet = Fleet.build(services.machines)
+    services.run_machines(fleet)
+    fleet.connect_all()
+    assert services.store is not None
+    try:
+        yield services.store, fleet
+    finally:
+        fleet.disconnect_all()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("machine_id", ["laser-1", "router-1"])
+def test_a_stopped_machine_comes_back_ready_and_homed(shop: tuple[StoreOps, Fleet], machine_id: str) -> None:
+    store, fleet = shop
+    machine = fleet.machines[machine_id]
+    wait_for(lambda: machine.status.state is MachineState.IDLE)
+    store.stop_machine(STAFF, machine_id)
+    wait_for(lambda: machine.status.state is MachineState.HALTED and machine.status.needs_staff)
+    store.bring_back(STAFF, machine_id)  # reconnects: a board that does not reset is woken, and kept its homing
+    wait_for(lambda: machine.status.state is MachineState.IDLE)
+    assert not machine.status.needs_staff
