@@ -74,7 +74,6 @@ REASON_DOOR = N_("The door is open. Close it, then confirm at the machine to go 
 REASON_LINK_LOST = N_("The connection to the machine was lost. Staff must check it before it is used again.")
 REASON_HOMING_TIMEOUT = N_("Homing did not finish in time. Staff must check the machine and home it again.")
 REASON_RESTARTED = N_("The machine's controller restarted, so its position is lost. Staff must home it.")
-REASON_NO_MIST = N_("This machine's controller has no mist coolant (M7); the program cannot run on it.")
 
 
 class GrblMachine(Machine):
@@ -375,11 +374,6 @@ class GrblMachine(Machine):
         self._update(state=MachineState.IDLE, last_error="", needs_staff=False)
 
     def _begin_check(self, program: SafeProgram) -> None:
-        if "M" not in self.options and any(_has_mist(line) for line in program):
-            self._program = program  # gcode.c answers M7 with error:20 unless the build has ENABLE_M7 ($I: M)
-            self.check_finding = REASON_NO_MIST
-            self._end_job(False, REASON_NO_MIST, needs_staff=True)
-            return
         self._program, self._next, self._acked, self._check_errors = program, 0, 0, []
         self._end_sent = len(END_LINES)  # the check runs the program alone
         self._ask("$C")
@@ -528,11 +522,6 @@ class GrblMachine(Machine):
         if status.state is not before.state or status.last_error != before.last_error:
             log.info("%s: %s -> %s %s", self.profile.id, before.state.value, status.state.value, status.last_error)
         return status
-
-
-def _has_mist(line: str) -> bool:
-    """Whether a canonical program line switches mist coolant on (M7)."""
-    return "M7" in line.split()
 
 
 def _door_open(report: StatusReport) -> bool:

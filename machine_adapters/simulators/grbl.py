@@ -98,6 +98,7 @@ class GrblSimulator:
         self._refuse_next: int | None = None
         self.planner_emptied = 0  # times the motion ran out of blocks: once per program when the host keeps up
         self.executed: list[Block] = []
+        self.accepted: list[str] = []  # every G-code line answered `ok` outside check mode, as the parser read it
         self.lost_bytes = 0
         self.door_open = False
         self.homing_seconds = 0.0  # simulated duration of the last homing cycle
@@ -467,6 +468,8 @@ class GrblSimulator:
             self._refuse_next = None
             return
         code = self._gcode(line)
+        if code == 0 and not self._check:
+            self.accepted.append(line)
         if not self._locked:
             self._send("ok" if code == 0 else f"error:{code}")
 
