@@ -1,4 +1,4 @@
-"""Jobs: the state machine (one table of allowed moves) and the job service, the only writer of job state.
+"""Jobs: the job service, the only writer of job state (the states and their moves are in app/job_states.py).
 
 Every transition is stored with who and why in the same transaction as the new state. Machines report what
 happened through their events; the service turns those into transitions and keeps each job's live view current.
@@ -25,6 +25,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.fleet import Fleet
 from app.i18n import Text, t
+from app.job_states import (
+    CANCEL_ON_MACHINE,
+    ENDED,
+    NOT_STARTED,
+    ON_MACHINE,
+    QUEUE_STATES,
+    JobState,
+    allowed,
+    approved_by_policy,
+)
 from app.machine_settings import MachineSettings
 from app.models import DesignRow, JobEventRow, JobRow, PartRow, PlanRow, QuoteRow
 from app.production.programs import RunnableProgram, load_program
@@ -33,44 +43,11 @@ from machine_adapters.base import JobEnded, Machine, MachineAction, MachineError
 from machine_adapters.gcode import ProgramRejected
 from machine_adapters.recipes import NoRecipe, frame_program
 
+# the states and their groups live in app/job_states.py; importable from here too, where jobs are handled
+__all__ = ["ENDED", "NOT_STARTED", "ON_MACHINE", "QUEUE_STATES", "Actor", "Job", "JobRefused", "JobService", "JobState"]
+
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-
-
-class JobState(StrEnum):
-    SUBMITTED = "submitted"
-    AWAITING_APPROVAL = "awaiting_approval"
-    QUEUED = "queued"
-    WAITING_FOR_MACHINE_READY = "waiting_for_machine_ready"
-    RUNNING = "running"
-    PAUSED = "paused"
-    FINISHING = "finishing"
-    READY_FOR_PICKUP = "ready_for_pickup"
-    COLLECTED = "collected"
-    HELD = "held"  # the machine stopped the job (fault, lost link); staff decide what happens next
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-ON_MACHINE = frozenset({JobState.RUNNING, JobState.PAUSED, JobState.FINISHING})
-QUEUE_STATES = frozenset({JobState.AWAITING_APPROVAL, JobState.QUEUED, JobState.WAITING_FOR_MACHINE_READY})
-ENDED = frozenset({JobState.READY_FOR_PICKUP, JobState.COLLECTED, JobState.FAILED, JobState.CANCELLED})
-_ENDS = frozenset({JobState.FAILED, JobState.CANCELLED})
-
-TRANSITIONS: dict[JobState, frozenset[JobState]] = {
-    JobState.SUBMITTED: frozenset({JobState.AWAITING_APPROVAL, JobState.QUEUED}) | _ENDS,
-    JobState.AWAITING_APPROVAL: frozenset({JobState.QUEUED}) | _ENDS,
-    JobState.QUEUED: frozenset({JobState.WAITING_FOR_MACHINE_READY}) | _ENDS,
-    JobState.WAITING_FOR_MACHINE_READY: frozenset({JobState.RUNNING, JobState.QUEUED}) | _ENDS,
-    JobState.RUNNING: frozenset({JobState.PAUSED, JobState.FINISHING, JobState.HELD}) | _ENDS,
-    JobState.PAUSED: frozenset({JobState.RUNNING, JobState.HELD}) | _ENDS,
-    JobState.FINISHING: frozenset({JobState.READY_FOR_PICKUP, JobState.HELD}) | _ENDS,
-    JobState.READY_FOR_PICKUP: frozenset({JobState.COLLECTED}),
-    JobState.HELD: _ENDS,
-    JobState.COLLECTED: frozenset(),
-    JobState.FAILED: frozenset(),
-    JobState.CANCELLED: frozenset(),
-}
 
 
 class Actor(StrEnum):
@@ -222,12 +199,7 @@ class JobService:
             session.flush()  # the job row first: its events refer to it
             quote.locked_by_job = row.id
             session.add(self._event(row.id, None, JobState.SUBMITTED, actor, ""))
-            policy = self.settings.approval
-            if (
-                source == "kiosk"
-                and plan.estimated_seconds <= policy.kiosk_max_minutes * 60
-                and plan.material_grams <= policy.kiosk_max_grams
-            ):  # the customer stands at the machine and the job is small: approved by the policy
+            if approved_by_policy(self.settings.approval, source, plan.estimated_seconds, plan.material_grams):
                 self._move(session, row, JobState.QUEUED, Actor.SYSTEM, t("Approved by the store's policy.").msgid)
                 self._move(session, row, JobState.WAITING_FOR_MACHINE_READY, Actor.SYSTEM)
             else:
@@ -417,7 +389,7 @@ class JobService:
             self._check_resume(job, machine, actor)
         elif action is MachineAction.PAUSE and job.state is not JobState.RUNNING:
             raise JobRefused(t("Only a running job can be paused."))
-        elif action is MachineAction.CANCEL and job.state not in (JobState.RUNNING, JobState.PAUSED):
+        elif action is MachineAction.CANCEL and job.state not in CANCEL_ON_MACHINE:
             raise JobRefused(t("This job cannot be cancelled now."))
         elif action not in (MachineAction.PAUSE, MachineAction.RESUME, MachineAction.CANCEL):
             raise JobRefused(t("This is not something a job can do."))
@@ -640,7 +612,7 @@ class JobService:
 
     def _move(self, session: Session, row: JobRow, to: JobState, actor: Actor, reason: str = "") -> None:
         current = JobState(row.state)
-        if to not in TRANSITIONS[current]:
+        if not allowed(current, to):
             raise JobRefused(t("This job cannot go from {old} to {new}.", old=current.value, new=to.value))
         row.state = to.value
         row.reason = reason

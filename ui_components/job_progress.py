@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from nicegui import ui
 
 from app.i18n import Text, t, translate
+from app.job_states import CANCEL_ON_MACHINE, ON_MACHINE, in_group
 from app.tracking import LiveJob
 from ui_components.stop_button import StopButton
 
@@ -26,7 +27,6 @@ STATE_WORDS: dict[str, Text] = {
     "failed": t("It could not be made"),
     "cancelled": t("Cancelled"),
 }
-ON_MACHINE = ("running", "paused", "finishing")
 
 
 def clock_time(epoch: float | None, timezone: str) -> str:
@@ -87,10 +87,10 @@ class JobProgress(ui.column):
                 )
                 ui.button(t("Cancel job").render(lang), on_click=self._confirm_cancel, icon="close").props(
                     "size=xl outline"
-                ).classes("min-h-[64px]").bind_visibility_from(live, "state", lambda s: s in ("running", "paused"))
+                ).classes("min-h-[64px]").bind_visibility_from(live, "state", lambda s: in_group(s, CANCEL_ON_MACHINE))
             StopButton(
                 t("STOP").render(lang), lambda: on_action("stop"), full_width=actor == "phone"
-            ).bind_visibility_from(live, "state", lambda s: s in ON_MACHINE)
+            ).bind_visibility_from(live, "state", lambda s: in_group(s, ON_MACHINE))
 
     async def _confirm_cancel(self) -> None:
         lang = self._lang

@@ -25,6 +25,7 @@ from app.access import Action, kiosk_customer
 from app.designs.catalog import Template
 from app.handoff import Handoffs
 from app.i18n import Text, t
+from app.job_states import OUTCOMES, in_group
 from app.jobs import Actor, JobRefused, JobService
 from app.pages.common import KIND_WORDS, MACHINE_WORDS, TOUCH_CSS, language_switch, reader_language
 from app.pages.preparing import Preparation, toolpaths_view
@@ -505,7 +506,7 @@ class Kiosk:
                 Watch(live, "state", self._after_the_job)
 
     def _after_the_job(self, state: str) -> None:
-        if state in ("ready_for_pickup", "cancelled", "held", "failed") and self.visit.step is Step.RUNNING:
+        if in_group(state, OUTCOMES) and self.visit.step is Step.RUNNING:
             self.touch()  # the customer gets the idle time to read the outcome before the kiosk resets
 
     def handoff(self) -> None:
