@@ -475,34 +475,24 @@ class JobService:
                     return datetime.fromtimestamp(live.eta, UTC)
         return None
 
-    def reconcile(self, machine_id: str | None = None) -> None:
-        """After a restart, once a machine has answered: a job the database says is on it is followed again if the
-        machine still runs it (OctoPrint keeps printing while fabkiosk is away), and held if it does not."""
+    def on_machine(self, machine_id: str | None = None) -> list[tuple[str, str]]:
+        """(job id, machine id) of every job the database says is on a machine (on this one, when given)."""
         query = select(JobRow).where(JobRow.state.in_([s.value for s in ON_MACHINE]))
         if machine_id is not None:
             query = query.where(JobRow.machine_id == machine_id)
         with self.sessions() as session:
-            ids = [(row.id, row.machine_id) for row in session.scalars(query)]
-        for job_id, on_machine in ids:
-            machine = self.fleet.machines.get(on_machine)
-            if machine is not None and machine.status.job_id == job_id:
-                self._adopt(self.get(job_id), machine)
-            elif job_id not in self._live:
-                reason = t("The job was interrupted when fabkiosk restarted. Staff must check the machine.")
-                self._transition(job_id, JobState.HELD, Actor.SYSTEM, reason=reason.msgid)
-                if on_machine in self.fleet.machines:
-                    self.machine_settings.needs_clearing(on_machine)  # what was made so far is on the bed
+            return [(row.id, row.machine_id) for row in session.scalars(query)]
 
-    def reconcile_unavailable(self) -> None:
-        """At start: jobs on machines this server does not drive any more are held."""
-        query = select(JobRow).where(JobRow.state.in_([s.value for s in ON_MACHINE]))
-        with self.sessions() as session:
-            ids = [row.id for row in session.scalars(query) if row.machine_id not in self.fleet.machines]
-        for job_id in ids:
-            reason = t("The job was interrupted when fabkiosk restarted. Staff must check the machine.")
-            self._transition(job_id, JobState.HELD, Actor.SYSTEM, reason=reason.msgid)
+    def following(self, job_id: str) -> bool:
+        """Whether this service follows the job live (it started it, or took it up again)."""
+        with self._lock:
+            return job_id in self._live
 
-    def _adopt(self, job: Job, machine: Machine) -> None:
+    def hold(self, job_id: str, reason: Text) -> Job:
+        """The system stops following a job on its machine: staff must check the machine and decide."""
+        return self._transition(job_id, JobState.HELD, Actor.SYSTEM, reason=reason.msgid)
+
+    def follow_again(self, job: Job, machine: Machine) -> None:
         """Follow a job a machine kept running while fabkiosk was away."""
         live = self.live(job.id)
         with self._lock:
@@ -536,7 +526,7 @@ class JobService:
         except JobRefused:
             return  # not a customer's job
         if job.state in ON_MACHINE and job.machine_id == machine.profile.id:
-            self._adopt(job, machine)
+            self.follow_again(job, machine)
 
     def _machine_job_ended(self, ended: JobEnded) -> None:
         try:

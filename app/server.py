@@ -12,6 +12,7 @@ from nicegui import app, background_tasks, core, run, ui
 
 from app.config import Settings
 from app.designs.pictures import Pictures
+from app.dispatch import reconcile, reconcile_unavailable
 from app.fleet import Fleet
 from app.pages import register_pages
 from app.services import Services, build_services
@@ -93,8 +94,8 @@ def create_app(settings: Settings) -> Services:
         loop = asyncio.get_running_loop()
         fleet.attach_loop(loop)  # machine events reach pages on the event loop
         # a machine's jobs are reconciled once it answered: what it still runs is followed, the rest held
-        fleet.connect_all(then=lambda machine_id: loop.call_soon_threadsafe(jobs.reconcile, machine_id))
-        jobs.reconcile_unavailable()
+        fleet.connect_all(then=lambda machine_id: loop.call_soon_threadsafe(reconcile, jobs, machine_id))
+        reconcile_unavailable(jobs)
         assert services.pictures is not None
         services.pictures.start()
         background_tasks.create(keep_dispatching(services), name="dispatch")
