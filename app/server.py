@@ -8,12 +8,13 @@ import re
 
 from fastapi import HTTPException
 from fastapi.responses import FileResponse
-from nicegui import app, background_tasks, core, run, ui
+from nicegui import app, background_tasks, core, ui
 
 from app.config import Settings
 from app.designs.pictures import Pictures
 from app.dispatch import reconcile, reconcile_unavailable
 from app.fleet import Fleet
+from app.machine_control import control
 from app.pages import register_pages
 from app.services import Services, build_services
 
@@ -72,7 +73,7 @@ async def keep_dispatching(services: Services) -> None:
     while True:
         await asyncio.sleep(DISPATCH_EVERY_S)
         try:
-            await run.io_bound(services.store.dispatch)
+            await control(services.store.dispatch)  # machine control's path, never behind design work
         except Exception:  # one failed round must not end dispatching for the day
             log.exception("dispatch failed")
 

@@ -8,10 +8,12 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 _SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+_ambient = threading.local()  # the cancel of the design-work run this thread works for (app/design_queue.py)
 
 
 class ToolMissing(RuntimeError):
@@ -34,11 +36,26 @@ class ToolCancelled(RuntimeError):
     """The caller no longer needed the result and the program was stopped."""
 
 
+@contextlib.contextmanager
+def cancelled_by(cancel: threading.Event) -> Iterator[None]:
+    """Tools run by this thread meanwhile are stopped once `cancel` is set, without passing it through every call:
+    the design-work queue drops a page's older render or slice this way."""
+    previous = getattr(_ambient, "cancel", None)
+    _ambient.cancel = cancel
+    try:
+        yield
+    finally:
+        _ambient.cancel = previous
+
+
 def run_tool(
     args: list[str], timeout_s: float, cwd: Path | None = None, cancel: threading.Event | None = None
 ) -> ToolResult:
     """Run one external program without a shell, waiting for a free core first; kill it on timeout or cancel."""
     deadline = time.monotonic() + timeout_s
+    cancel = cancel if cancel is not None else getattr(_ambient, "cancel", None)
+    if cancel is not None and cancel.is_set():
+        raise ToolCancelled(f"{Path(args[0]).name} was no longer needed")
     if not _SLOTS.acquire(timeout=timeout_s):
         raise ToolTimeout(f"{Path(args[0]).name} waited {timeout_s:g} s for a free core")
     try:

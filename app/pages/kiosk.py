@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from nicegui import run, ui
+from nicegui import ui
 from nicegui.events import UploadEventArguments
 
 from app.access import Action, kiosk_customer
@@ -27,6 +27,7 @@ from app.handoff import Handoffs
 from app.i18n import Text, t
 from app.job_states import OUTCOMES, in_group
 from app.jobs import Actor, JobRefused, JobService
+from app.machine_control import control
 from app.pages.common import KIND_WORDS, MACHINE_WORDS, TOUCH_CSS, language_switch, reader_language
 from app.pages.preparing import Preparation, toolpaths_view
 from app.pages.steps import STEP_WORDS, Step, show_problems
@@ -72,6 +73,7 @@ class Visit:
 
 class Kiosk:
     idle_reset = True  # a kiosk left alone forgets its customer; a customer's own phone does not
+    beside_machines = True  # its customer stands beside the machines: its design work goes ahead of remote pages'
     compact = False  # laid out for the kiosk's landscape screen, without scrolling; a phone scrolls
 
     def __init__(self, services: Services, handoffs: Handoffs, lang: str, base_url: str) -> None:
@@ -433,7 +435,7 @@ class Kiosk:
         assert job_id is not None
         message.set_text(self.tr(t("The machine shows the outline of your design…")))
         try:
-            await run.io_bound(self.store.job_action, kiosk_customer(job_id), job_id, Action.FRAME)
+            await control(self.store.job_action, kiosk_customer(job_id), job_id, Action.FRAME)
         except JobRefused as e:
             message.set_text(self.tr(e.message))
             return
@@ -460,8 +462,8 @@ class Kiosk:
         assert job_id is not None
         message.set_text(self.tr(t("Starting…")))
         try:
-            await run.io_bound(self.jobs.prepare, job_id)  # the safety check of the whole program, off the loop
-            self.store.job_action(kiosk_customer(job_id), job_id, Action.START)
+            # machine control's own path: never behind design work; the whole program's safety check off the loop
+            await control(self.store.job_action, kiosk_customer(job_id), job_id, Action.START)
         except JobRefused as e:
             message.set_text(self.tr(e.message))
             return
@@ -469,12 +471,12 @@ class Kiosk:
 
     # --- 5: running, 6: hand-off ------------------------------------------------------------------------
 
-    def act(self, action: str) -> None:
+    async def act(self, action: str) -> None:
         self.touch()
         if self.visit.job_id is None:
             return
         try:
-            self.store.job_action(kiosk_customer(self.visit.job_id), self.visit.job_id, Action(action))
+            await control(self.store.job_action, kiosk_customer(self.visit.job_id), self.visit.job_id, Action(action))
         except JobRefused as e:
             ui.notify(self.tr(e.message), type="warning", position="center")
 

@@ -20,6 +20,7 @@ from app.designs.pictures import share_card
 from app.handoff import Handoffs, TooManyAttempts
 from app.i18n import t
 from app.jobs import Actor, JobRefused, JobService, JobState
+from app.machine_control import control
 from app.pages.common import TOUCH_CSS, language_switch, not_found, reader_language
 from app.production.quotes import format_money
 from app.services import Services
@@ -198,9 +199,9 @@ class JobFollower:
             ui.button(t("Tell me when it is ready").render(lang), on_click=self.ask_notifications, icon="notifications")
             Watch(live, "state", self.state_changed)
 
-    def act(self, action: str) -> None:
+    async def act(self, action: str) -> None:
         try:
-            self.store.job_action(phone_customer(self.job_id), self.job_id, Action(action))
+            await control(self.store.job_action, phone_customer(self.job_id), self.job_id, Action(action))
         except JobRefused as e:
             ui.notify(e.message.render(self.lang), type="warning", position="center")
 

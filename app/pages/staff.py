@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
-from nicegui import app, run, ui
+from nicegui import app, ui
 
 from app.access import Action, Forbidden, Principal
 from app.i18n import Text, t, translate
 from app.jobs import Job, JobRefused, JobState
+from app.machine_control import control
 from app.pages.common import MACHINE_WORDS, language_switch, reader_language
 from app.production.quotes import format_money
 from app.services import Services
@@ -174,12 +175,14 @@ class StaffConsole:
             ui.navigate.to("/staff/login")
         return principal
 
-    def do(self, action: Callable[[Principal], object], done: Text | None = None) -> None:
+    async def do(self, action: Callable[[Principal], object], done: Text | None = None) -> None:
+        """Run a staff action on machine control's own path: off the event loop (moving a job validates its whole
+        program) and never behind customers' design work."""
         who = self.who()
         if who is None:
             return
         try:
-            action(who)
+            await control(action, who)
         except Forbidden as e:
             ui.notify(self.tr(e.message), type="negative")
             return
@@ -306,7 +309,7 @@ class StaffConsole:
             return
         ui.notify(self.tr(t("Bringing the machine back…")))
         try:
-            await run.io_bound(self.store.bring_back, who, machine_id)
+            await control(self.store.bring_back, who, machine_id)
         except JobRefused as e:
             ui.notify(self.tr(e.message), type="warning")
         self.board.refresh()
@@ -404,9 +407,9 @@ class StaffConsole:
             ui.label(self.tr(t("Why is this job refused? The customer sees this."))).classes("text-lg")
             reason = ui.input(self.tr(t("Reason"))).props("maxlength=200").classes("w-96").mark("deny-reason")
 
-            def refuse() -> None:
-                self.do(lambda w: self.store.deny(w, job_id, reason.value or ""), t("Refused."))
+            async def refuse() -> None:
                 dialog.close()
+                await self.do(lambda w: self.store.deny(w, job_id, reason.value or ""), t("Refused."))
 
             ui.button(self.tr(t("Refuse the job")), on_click=refuse).mark("deny-confirm")
         dialog.open()
