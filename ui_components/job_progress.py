@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -104,5 +105,7 @@ class JobProgress(ui.column):
                 )
                 ui.button(t("No, go on").render(lang), on_click=lambda: dialog.submit(False)).props("size=xl")
         if await dialog:
-            self._on_action("cancel")
+            done = self._on_action("cancel")
+            if inspect.isawaitable(done):  # pages run machine actions on machine control's own path
+                await done
         dialog.delete()
