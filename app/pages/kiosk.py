@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from nicegui import ui
-from nicegui.events import UploadEventArguments
 
 from app.access import Action, kiosk_customer
 from app.designs.catalog import Template
@@ -36,6 +35,7 @@ from app.production.quotes import format_money
 from app.services import Services
 from app.store import StoreOps
 from machine_adapters.base import READY_STATES, Machine, MachineState
+from ui_components.file_sender import FileSender
 from ui_components.job_progress import JobProgress
 from ui_components.part_viewer import PartViewer
 from ui_components.qr_handoff import QrHandoff
@@ -250,19 +250,17 @@ class Kiosk:
                 QrHandoff(url, self.tr(t("Scan with your phone and send the file from there.")))
             with ui.column().classes("gap-3"):
                 ui.label(self.tr(t("Or from a USB stick:"))).classes("text-2xl")
-                ui.upload(
-                    label=self.tr(t("Choose a file")),
-                    auto_upload=True,
-                    max_file_size=self.settings.uploads.max_file_bytes,
-                    on_upload=self._uploaded,
-                    on_rejected=lambda: ui.notify(self.tr(t("This file is too large.")), type="warning"),
-                ).props("accept=.stl,.3mf,.obj,.svg").classes("w-96")
+                # the file goes to the same inbox as a phone's, streamed and size-checked by the server
+                FileSender(
+                    f"/inbox/{self._inbox}",
+                    self.tr(t("Choose a file")),
+                    self.settings.uploads.max_file_bytes,
+                    ".stl,.3mf,.obj,.svg",
+                    on_sent=self.touch,
+                    on_refused=lambda: ui.notify(self.tr(t("This file is too large.")), type="warning"),
+                ).classes("w-96").mark("usb-upload")
         with ui.row().classes("gap-4 mt-auto"):
             self.back_button(Step.CATALOG)
-
-    async def _uploaded(self, event: UploadEventArguments) -> None:
-        data = await event.file.read()
-        self._start_upload(bytes(data), str(event.file.name))
 
     def _close_inbox(self) -> None:
         if self._inbox is not None:

@@ -12,7 +12,6 @@ import logging
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
 from nicegui import app, ui
-from nicegui.events import UploadEventArguments
 
 from app.access import Action, phone_customer
 from app.designs.customizer import TextParam
@@ -24,6 +23,7 @@ from app.machine_control import control
 from app.pages.common import TOUCH_CSS, language_switch, not_found, reader_language
 from app.production.quotes import format_money
 from app.services import Services
+from ui_components.file_sender import FileSender
 from ui_components.job_progress import JobProgress
 from ui_components.part_viewer import PartViewer
 from ui_components.watch import Watch
@@ -132,25 +132,25 @@ def register(services: Services, handoffs: Handoffs) -> None:
             ui.label(t("3-D models (STL, 3MF, OBJ) are printed; drawings (SVG) are engraved.").render(lang))
             done = ui.label().classes("text-xl text-green-800").props("data-testid=sent").mark("sent")
 
-            async def received(event: UploadEventArguments) -> None:
-                data = await event.file.read()
-                if handoffs.deliver(inbox, bytes(data), str(event.file.name)):
-                    done.set_text(t("Sent. Look at the kiosk screen.").render(lang))
-                    upload.set_visibility(False)
+            def sent() -> None:
+                done.set_text(t("Sent. Look at the kiosk screen.").render(lang))
+                upload.set_visibility(False)
+
+            def refused() -> None:  # too large, or the inbox closed meanwhile
+                if handoffs.inbox_open(inbox):
+                    ui.notify(t("This file is too large.").render(lang), type="warning")
                 else:
                     done.set_text(t("The kiosk no longer waits for this file. Scan its code again.").render(lang))
 
-            upload = (
-                ui.upload(
-                    label=t("Choose a file").render(lang),
-                    auto_upload=True,
-                    max_file_size=settings.uploads.max_file_bytes,
-                    on_upload=received,
-                    on_rejected=lambda: ui.notify(t("This file is too large.").render(lang), type="warning"),
-                )
-                .props("accept=.stl,.3mf,.obj,.svg")
-                .classes("w-full")
-            )
+            # streamed to the server, which refuses it past the size limit while it arrives (app/upload_route.py)
+            upload = FileSender(
+                f"/inbox/{inbox}",
+                t("Choose a file").render(lang),
+                settings.uploads.max_file_bytes,
+                ".stl,.3mf,.obj,.svg",
+                on_sent=sent,
+                on_refused=refused,
+            ).classes("w-full")
 
 
 class JobFollower:
