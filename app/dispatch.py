@@ -31,7 +31,9 @@ class Dispatcher:
         return not any(job.machine_id == machine_id and job.state in busy for job in queue)
 
     def dispatch(self) -> list[tuple[str, str]]:
-        """Give each free machine the first queued job it can make; (job id, machine id) for each assignment."""
+        """Give each free machine the first queued job it can make; (job id, machine id) for each assignment.
+        Kiosk jobs abandoned at their machine are cancelled first, which frees the machine."""
+        self.jobs.expire_abandoned(self.jobs.settings.abandoned_job_s)
         queue = self.jobs.queue()
         assigned: list[tuple[str, str]] = []
         for machine_id in self.jobs.fleet.machines:

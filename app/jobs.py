@@ -150,6 +150,7 @@ class JobService:
         self._live: dict[str, LiveJob] = {}
         self._programs: dict[str, RunnableProgram] = {}
         self._stopped_by: dict[str, str] = {}
+        self._seen: dict[str, float] = {}  # kiosk jobs at the machine: when a page last showed one (monotonic)
         for machine in fleet.machines.values():
             machine.status_changed.subscribe(lambda status, m=machine: self._machine_status(m, status))
             machine.job_ended.subscribe(self._machine_job_ended)
@@ -382,7 +383,7 @@ class JobService:
             self._stopped_by[job.id] = actor.value
             machine.perform(MachineAction.STOP)  # one tap, no questions: it never waits for anything of ours
             return
-        if action is MachineAction.CANCEL and job.state in (JobState.WAITING_FOR_MACHINE_READY, JobState.QUEUED):
+        if action is MachineAction.CANCEL and job.state in NOT_STARTED:  # staff may cancel one still to approve
             self._transition(job.id, JobState.CANCELLED, actor, reason=t("Cancelled before it started.").msgid)
             return
         if action is MachineAction.RESUME:
@@ -399,6 +400,40 @@ class JobService:
             machine.perform(action)
         except MachineError as e:
             raise JobRefused(_machine_refusal(machine)) from e
+
+    def still_at_machine(self, job_id: str) -> None:
+        """A kiosk page shows this job at the machine: its customer may still start it (not abandoned)."""
+        with self._lock:
+            self._seen[job_id] = self.monotonic()
+
+    def expire_abandoned(self, after_s: float) -> list[str]:
+        """Kiosk jobs waiting at their machine that no page has shown for `after_s` (the browser closed, the customer
+        left) are cancelled, so the machine is free for the next job; their ids. After a restart no page has shown
+        any yet: the time counts from then."""
+        query = select(JobRow).where(JobRow.state == JobState.WAITING_FOR_MACHINE_READY.value, JobRow.source == "kiosk")
+        with self.sessions() as session:
+            waiting = [row.id for row in session.scalars(query)]
+        now = self.monotonic()
+        expired: list[str] = []
+        with self._lock:
+            for job_id in waiting:
+                seen = self._seen.setdefault(job_id, now)
+                if now - seen > after_s:
+                    expired.append(job_id)
+            for job_id in set(self._seen) - set(waiting) - set(expired):
+                del self._seen[job_id]  # started, cancelled or moved: no longer watched
+        cancelled: list[str] = []
+        for job_id in expired:
+            reason = t("Nobody started it at the machine, so the machine was freed.").msgid
+            try:
+                self._transition(job_id, JobState.CANCELLED, Actor.SYSTEM, reason=reason)
+            except JobRefused:
+                continue  # started or cancelled meanwhile
+            with self._lock:
+                self._seen.pop(job_id, None)
+            cancelled.append(job_id)
+            log.info("kiosk job %s: abandoned at the machine, cancelled", job_id)
+        return cancelled
 
     def mark_collected(self, job_id: str, actor: Actor = Actor.STAFF) -> Job:
         return self._transition(job_id, JobState.COLLECTED, actor, ended=True)

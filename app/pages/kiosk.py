@@ -549,6 +549,8 @@ class Kiosk:
         self.go(Step.CATALOG)
 
     def _check_idle(self) -> None:
+        if self.visit.job_id is not None and self.visit.step is Step.MACHINE:
+            self.jobs.still_at_machine(self.visit.job_id)  # shown here: not abandoned
         pending = self._pending_upload
         if pending is not None and self.visit.step is Step.UPLOAD:
             self._pending_upload = None

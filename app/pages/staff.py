@@ -21,6 +21,7 @@ from nicegui import app, ui
 
 from app.access import Action, Forbidden, Principal
 from app.i18n import Text, t, translate
+from app.job_states import NOT_STARTED
 from app.jobs import Job, JobRefused, JobState
 from app.machine_control import control
 from app.pages.common import MACHINE_WORDS, language_switch, reader_language
@@ -389,6 +390,13 @@ class StaffConsole:
                         label=self.tr(t("Move to")),
                         on_change=lambda e: self.do(lambda w: self.store.reassign(w, job.id, e.value)),
                     ).classes("w-40").mark(f"reassign-{job.id}")
+            if job.state in NOT_STARTED:  # nothing is on a machine yet: staff may cancel it at any point
+                ui.button(
+                    self.tr(t("Cancel job")),
+                    on_click=lambda: self.do(
+                        lambda w: self.store.job_action(w, job.id, Action.CANCEL), t("Cancelled.")
+                    ),
+                ).props("outline color=red").mark(f"cancel-{job.id}")
             if job.state is JobState.WAITING_FOR_MACHINE_READY and job.source == "remote":
                 ui.button(
                     self.tr(t("Start (I am at the machine)")),
