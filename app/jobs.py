@@ -27,6 +27,7 @@ from app.fleet import Fleet
 from app.i18n import Text, t
 from app.job_states import (
     CANCEL_ON_MACHINE,
+    CLOSED,
     ENDED,
     NOT_STARTED,
     ON_MACHINE,
@@ -333,7 +334,7 @@ class JobService:
         with self.sessions() as session:
             rows = session.scalars(
                 select(JobRow)
-                .where(JobRow.state.notin_([JobState.COLLECTED.value, JobState.CANCELLED.value, JobState.FAILED.value]))
+                .where(JobRow.state.notin_([s.value for s in CLOSED]))
                 .order_by(JobRow.position, JobRow.created_at)
             )
             return [Job.of(row) for row in rows]

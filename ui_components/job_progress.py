@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from nicegui import ui
 
 from app.i18n import Text, t, translate
-from app.job_states import CANCEL_ON_MACHINE, ON_MACHINE, in_group
+from app.job_states import CANCEL_ON_MACHINE, ON_MACHINE, JobState, in_group
 from app.tracking import LiveJob
 from ui_components.stop_button import StopButton
 
@@ -80,11 +80,11 @@ class JobProgress(ui.column):
             with ui.row().classes("gap-4"):
                 ui.button(t("Pause").render(lang), on_click=lambda: on_action("pause"), icon="pause").props(
                     "size=xl"
-                ).classes("min-h-[64px]").bind_visibility_from(live, "state", lambda s: s == "running")
+                ).classes("min-h-[64px]").bind_visibility_from(live, "state", lambda s: s == JobState.RUNNING)
                 ui.button(t("Resume").render(lang), on_click=lambda: on_action("resume"), icon="play_arrow").props(
                     "size=xl"
                 ).classes("min-h-[64px]").bind_visibility_from(
-                    live, "paused_by", lambda who: who == actor and live.state == "paused"
+                    live, "paused_by", lambda who: who == actor and live.state == JobState.PAUSED
                 )
                 ui.button(t("Cancel job").render(lang), on_click=self._confirm_cancel, icon="close").props(
                     "size=xl outline"

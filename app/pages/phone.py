@@ -192,7 +192,7 @@ class JobFollower:
                 ui.link(
                     t("Save the share card").render(lang), f"/job/{token}/card.svg?lang={lang}", new_tab=True
                 ).classes("text-xl")
-            ready.bind_visibility_from(live, "state", lambda s: s == "ready_for_pickup")
+            ready.bind_visibility_from(live, "state", lambda s: s == JobState.READY_FOR_PICKUP)
             ui.label(
                 t("Price: {price}", price=format_money(summary.price, summary.currency, lang)).render(lang)
             ).classes("text-lg text-gray-700")
@@ -211,7 +211,7 @@ class JobFollower:
             ui.notify(t("We will tell you when it is ready.").render(self.lang))
 
     def state_changed(self, state: str) -> None:
-        if state == "ready_for_pickup":
+        if state == JobState.READY_FOR_PICKUP:
             title = t("Ready for pickup").render(self.lang)
             ui.run_javascript(
                 "if ('Notification' in window && Notification.permission === 'granted') "

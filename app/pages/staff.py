@@ -21,7 +21,7 @@ from nicegui import app, ui
 
 from app.access import Action, Forbidden, Principal
 from app.i18n import Text, t, translate
-from app.job_states import NOT_STARTED
+from app.job_states import NOT_STARTED, QUEUE_STATES
 from app.jobs import Job, JobRefused, JobState
 from app.machine_control import control
 from app.pages.common import MACHINE_WORDS, language_switch, reader_language
@@ -375,7 +375,7 @@ class StaffConsole:
                 ui.button(self.tr(t("Refuse")), on_click=lambda: self.deny_dialog(job.id)).props("outline").mark(
                     f"deny-{job.id}"
                 )
-            if job.state in (JobState.AWAITING_APPROVAL, JobState.QUEUED, JobState.WAITING_FOR_MACHINE_READY):
+            if job.state in QUEUE_STATES:
                 ui.button("↑", on_click=lambda: self.do(lambda w: self.store.move(w, job.id, -1))).mark(f"up-{job.id}")
                 ui.button("↓", on_click=lambda: self.do(lambda w: self.store.move(w, job.id, 1))).mark(f"down-{job.id}")
             if job.state in (JobState.AWAITING_APPROVAL, JobState.QUEUED) and machine is not None:
