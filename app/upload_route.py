@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from pathlib import Path
+from urllib.parse import urlparse
 
 from fastapi import HTTPException, Request
 from fastapi.responses import PlainTextResponse
@@ -111,12 +112,21 @@ async def receive_file(request: Request, limits: UploadLimits, folder: Path) -> 
 def register_upload_route(handoffs: Handoffs, limits: UploadLimits, folder: Path) -> None:
     @app.post("/inbox/{token}")
     async def upload(token: str, request: Request) -> PlainTextResponse:
+        if not _same_origin(request):  # another site's page posting in a customer's browser
+            raise HTTPException(status_code=403)
         if not handoffs.inbox_open(token):  # nobody waits for a file here: not a byte is read
             raise HTTPException(status_code=404)
         data, filename = await receive_file(request, limits, folder)
         if not handoffs.deliver(token, data, filename):
             raise HTTPException(status_code=410, detail="the inbox closed meanwhile")
         return PlainTextResponse("received")
+
+
+def _same_origin(request: Request) -> bool:
+    """Browsers send Origin on every cross-site post; a client without one is no browser and carries no one's
+    cookies (the inbox token in the address is the capability)."""
+    origin = request.headers.get("origin")
+    return origin is None or urlparse(origin).netloc == request.headers.get("host", "")
 
 
 def _peer(request: Request) -> str:

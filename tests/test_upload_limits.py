@@ -8,6 +8,8 @@ import shutil
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -141,3 +143,26 @@ def test_a_1_gb_upload_is_refused_early_and_the_server_hardly_grows(
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert sent < 200 * 1024 * 1024, "refused while the bytes arrive, long before the end"
     assert grown < 100 * 1024 * 1024
+
+
+def test_an_upload_from_another_sites_page_or_to_no_inbox_is_refused_unread(server: ServerProcess) -> None:
+    path = open_inbox(server.base)
+    form = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.stl"\r\n\r\nsolid a\r\n'
+        f"--{BOUNDARY}--\r\n"
+    ).encode()
+    headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+    foreign = urllib.request.Request(
+        server.base + path, form, {**headers, "Origin": "http://evil.example"}, method="POST"
+    )
+    assert status_of(foreign) == 403
+    nobody = urllib.request.Request(server.base + "/inbox/" + "x" * 32, form, headers, method="POST")
+    assert status_of(nobody) == 404
+
+
+def status_of(request: urllib.request.Request) -> int:
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as e:
+        return e.code
