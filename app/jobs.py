@@ -1,23 +1,20 @@
-"""Jobs: the job service, the only writer of job state (the states and their moves are in app/job_states.py).
+"""Jobs: the job service, the only writer of job state (states and moves: app/job_states.py; records:
+app/job_records.py; restart reconciliation: app/dispatch.py).
 
 Every transition is stored with who and why in the same transaction as the new state. Machines report what
 happened through their events; the service turns those into transitions and keeps each job's live view current.
+Longer than 400 lines because every writer of job state is here on purpose: one lock, one transaction per move.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.fleet import Fleet
 from app.i18n import Text, t
+from app.job_records import Actor, Job, JobRefused, JobSummary, NewJob, token_hash, utc
 from app.job_states import (
     CANCEL_ON_MACHINE,
     CLOSED,
@@ -44,89 +42,24 @@ from machine_adapters.base import JobEnded, Machine, MachineAction, MachineError
 from machine_adapters.gcode import ProgramRejected
 from machine_adapters.recipes import NoRecipe, frame_program
 
-# the states and their groups live in app/job_states.py; importable from here too, where jobs are handled
-__all__ = ["ENDED", "NOT_STARTED", "ON_MACHINE", "QUEUE_STATES", "Actor", "Job", "JobRefused", "JobService", "JobState"]
+# states and groups (app/job_states.py) and records (app/job_records.py) are importable from here too
+__all__ = [
+    "ENDED",
+    "NOT_STARTED",
+    "ON_MACHINE",
+    "QUEUE_STATES",
+    "Actor",
+    "Job",
+    "JobRefused",
+    "JobService",
+    "JobState",
+    "JobSummary",
+    "NewJob",
+    "token_hash",
+]
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-
-
-class Actor(StrEnum):
-    KIOSK = "kiosk"  # the customer standing at the machine
-    PHONE = "phone"  # the customer holding the job's link
-    MACHINE = "machine"
-    SYSTEM = "system"
-    STAFF = "staff"
-
-
-class JobRefused(Exception):
-    """What was asked cannot be done to this job now; the message says why and what to do instead."""
-
-    def __init__(self, message: Text) -> None:
-        super().__init__(str(message))
-        self.message = message
-
-
-@dataclass(frozen=True)
-class Job:
-    id: str
-    quote_id: str
-    machine_id: str
-    source: str
-    state: JobState
-    reason: str
-    paused_by: str | None
-    display_name: str
-    estimated_seconds: int
-    created_at: datetime
-    started_at: datetime | None
-    ended_at: datetime | None
-    customer_name: str = ""  # remote orders: the name the part is picked up under
-    refund: bool = False
-
-    @classmethod
-    def of(cls, row: JobRow) -> Job:
-        return cls(
-            row.id,
-            row.quote_id,
-            row.machine_id,
-            row.source,
-            JobState(row.state),
-            row.reason,
-            row.paused_by,
-            row.display_name,
-            row.estimated_seconds,
-            _utc(row.created_at),
-            _aware(row.started_at),
-            _aware(row.ended_at),
-            row.customer_name or "",
-            bool(row.refund),
-        )
-
-
-@dataclass(frozen=True)
-class JobSummary:
-    """What a page shows about a job besides its live state."""
-
-    display_name: str
-    template_id: str | None
-    preview_name: str | None  # the preview's file stem under /media/previews/
-    size: tuple[float, float, float]
-    material: str
-    price: Decimal
-    currency: str
-    values: dict[str, Any] = field(default_factory=dict)  # the template's values as the customer chose them
-    geometry_path: Path | None = None  # the checked part (mesh or drawing) the program was made from
-
-
-@dataclass(frozen=True)
-class NewJob:
-    job: Job
-    token: str  # the phone link's capability; only its hash is stored
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class JobService:
@@ -174,7 +107,7 @@ class JobService:
                 raise JobRefused(t("This price is not known. Start again from the design."))
             if quote.locked_by_job is not None:
                 raise JobRefused(t("This price was already accepted for another job."))
-            if _utc(quote.valid_until) < self.clock():
+            if utc(quote.valid_until) < self.clock():
                 raise JobRefused(t("This price is no longer valid. Go back and get a new price."))
             plan = session.get(PlanRow, quote.plan_id)
             assert plan is not None, "a quote belongs to a plan"
@@ -674,13 +607,3 @@ def _machine_refusal(machine: Machine) -> Text:
     if state in (MachineState.HALTED, MachineState.ALARM, MachineState.LINK_LOST):
         return t("The machine needs the staff first. Please ask at the counter.")
     return t("The machine is busy with another job. Please wait until it is free.")
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite hands back naive UTC
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
