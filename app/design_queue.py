@@ -78,8 +78,8 @@ class Ticket:
         future = self.queue._submit(self, lambda: action(*args, **kwargs))
         try:
             result: R = await asyncio.wrap_future(future)
-        except asyncio.CancelledError:  # the page's task is gone: so is the work, queued or running
-            self.queue.drop(self.client.page)
+        except asyncio.CancelledError:  # the page's task is gone: so is this run's work, queued or running
+            self.queue.end(self)
             raise
         except Exception:
             if self.dropped:  # a killed tool's error is no news: the run was not wanted any more
@@ -131,6 +131,14 @@ class DesignQueue:
             self._drop(page)
             self._tickets.pop(page, None)
 
+    def end(self, ticket: Ticket) -> None:
+        """This run is not wanted any more (a page's newer run, if there is one, goes on)."""
+        with self._changed:
+            if self._tickets.get(ticket.client.page) is ticket:
+                self._drop(ticket.client.page)
+                del self._tickets[ticket.client.page]
+            ticket.cancel.set()
+
     def waiting(self) -> int:
         with self._changed:
             return len(self._waiting)
@@ -142,7 +150,8 @@ class DesignQueue:
         old.cancel.set()  # a running tool of this run is killed (see app/tool_runner.py)
         for work in [w for w in self._waiting if w.ticket is old]:
             self._waiting.remove(work)
-            work.future.set_exception(WorkDropped())
+            if not work.future.done():  # its awaiting task may have been cancelled already
+                work.future.set_exception(WorkDropped())
 
     def _submit(self, ticket: Ticket, call: Callable[[], Any]) -> Future[Any]:
         work = _Work(ticket, call, next(self._order))

@@ -107,3 +107,22 @@ async def test_a_closed_pages_work_ends_in_dropped_never_in_none() -> None:
         await running
     with pytest.raises(WorkDropped):
         await ticket.run(lambda: "too late")
+
+
+async def test_a_cancelled_wait_drops_only_its_own_run() -> None:
+    queue = DesignQueue(workers=1)
+    gate = Gate()
+    blocker = asyncio.ensure_future(queue.begin(Client("busy", "10.0.0.9")).run(gate.hold))
+    await asyncio.to_thread(gate.entered.wait, 10)
+    page = Client("page-1", "10.0.0.7")
+    ran: list[str] = []
+    older = asyncio.ensure_future(queue.begin(page).run(ran.append, "older"))
+    await asyncio.sleep(0.05)
+    newer = asyncio.ensure_future(queue.begin(page).run(ran.append, "newer"))
+    await asyncio.sleep(0.05)
+    older.cancel()  # the older run's task goes away after the newer change began
+    gate.open.set()
+    await newer
+    await blocker
+    assert ran == ["newer"]
+    assert queue.waiting() == 0
