@@ -112,17 +112,15 @@ async def test_a_closed_pages_work_ends_in_dropped_never_in_none() -> None:
 async def test_a_cancelled_wait_drops_only_its_own_run() -> None:
     queue = DesignQueue(workers=1)
     gate = Gate()
-    blocker = asyncio.ensure_future(queue.begin(Client("busy", "10.0.0.9")).run(gate.hold))
-    await asyncio.to_thread(gate.entered.wait, 10)
     page = Client("page-1", "10.0.0.7")
+    older = asyncio.ensure_future(queue.begin(page).run(gate.hold))  # running on the worker
+    await asyncio.to_thread(gate.entered.wait, 10)
     ran: list[str] = []
-    older = asyncio.ensure_future(queue.begin(page).run(ran.append, "older"))
+    newer = asyncio.ensure_future(queue.begin(page).run(ran.append, "newer"))  # waits for the page's older stage
     await asyncio.sleep(0.05)
-    newer = asyncio.ensure_future(queue.begin(page).run(ran.append, "newer"))
+    older.cancel()  # the older run's task goes away while the newer change waits
     await asyncio.sleep(0.05)
-    older.cancel()  # the older run's task goes away after the newer change began
     gate.open.set()
-    await newer
-    await blocker
+    await asyncio.wait_for(newer, 10)
     assert ran == ["newer"]
     assert queue.waiting() == 0
