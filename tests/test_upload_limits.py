@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trimesh
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -65,21 +66,29 @@ def server(tmp_path: Path) -> Iterator[ServerProcess]:
         process.stop()
 
 
-def open_inbox(base: str) -> str:
-    """At the kiosk in Chromium: "My own file" opens an inbox; its upload address is read off the page."""
+def chromium() -> webdriver.Chrome:
     if shutil.which("chromedriver") is None:
         pytest.fail("chromedriver is missing: `make test` installs the chromium-driver package")
     os.environ["SE_OFFLINE"] = "true"
     options = webdriver.ChromeOptions()
     for argument in ("headless=new", "no-sandbox", "disable-dev-shm-usage", "disable-gpu", "window-size=1280,800"):
         options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+
+
+def own_file_step(driver: webdriver.Chrome, base: str) -> str:
+    """At the kiosk: "My own file" opens an inbox; its upload address is read off the page."""
+    driver.get(base + "/?lang=en")
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=own-file]"))
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=own-file]").click()
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-upload-url]"))
+    return str(driver.find_element(By.CSS_SELECTOR, "[data-upload-url]").get_attribute("data-upload-url"))
+
+
+def open_inbox(base: str) -> str:
+    driver = chromium()
     try:
-        driver.get(base + "/?lang=en")
-        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=own-file]"))
-        driver.find_element(By.CSS_SELECTOR, "[data-testid=own-file]").click()
-        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "[data-upload-url]"))
-        return str(driver.find_element(By.CSS_SELECTOR, "[data-upload-url]").get_attribute("data-upload-url"))
+        return own_file_step(driver, base)
     finally:
         driver.quit()
 
@@ -166,3 +175,19 @@ def status_of(request: urllib.request.Request) -> int:
             return int(response.status)
     except urllib.error.HTTPError as e:
         return e.code
+
+
+def test_a_file_chosen_at_the_kiosk_goes_through_the_upload_route_and_is_checked(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    model = tmp_path / "box.stl"
+    model.write_bytes(bytes(trimesh.creation.box((30, 20, 10)).export(file_type="stl")))
+    driver = chromium()
+    try:
+        own_file_step(driver, server.base)
+        driver.find_element(By.CSS_SELECTOR, "[data-upload-url] input[type=file]").send_keys(str(model))
+        WebDriverWait(driver, 90).until(
+            lambda d: "30 × 20 × 10 mm" in d.find_element(By.TAG_NAME, "body").text
+        )  # the kiosk took the file from its inbox, checked it and shows its size
+    finally:
+        driver.quit()
