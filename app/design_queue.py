@@ -140,8 +140,14 @@ class DesignQueue:
             ticket.cancel.set()
 
     def waiting(self) -> int:
+        """How many stages wait for a worker."""
         with self._changed:
             return len(self._waiting)
+
+    def running(self) -> list[str]:
+        """The pages whose stage is on a worker right now."""
+        with self._changed:
+            return list(self._running)
 
     def _drop(self, page: str) -> None:
         old = self._tickets.get(page)
