@@ -32,6 +32,7 @@ R = TypeVar("R")
 
 RUNS_PER_MINUTE = 12  # per address: a customer changing a name every few seconds stays well within it
 RATE_WINDOW_S = 60.0
+FORGET_PAST = 256  # addresses remembered before quiet ones are forgotten
 
 
 class WorkDropped(Exception):
@@ -114,6 +115,7 @@ class DesignQueue:
         address's limit (the kiosk beside the machines has none)."""
         now = self.clock()
         with self._changed:
+            self._forget_quiet_addresses(now)
             if not client.at_machine:
                 runs = self._runs.setdefault(client.address, deque())
                 while runs and runs[0] <= now - RATE_WINDOW_S:
@@ -148,6 +150,14 @@ class DesignQueue:
         """The pages whose stage is on a worker right now."""
         with self._changed:
             return list(self._running)
+
+    def _forget_quiet_addresses(self, now: float) -> None:
+        """Phones come and go all day: an address without a run in the last minute is forgotten."""
+        if len(self._runs) < FORGET_PAST:
+            return
+        for address in [a for a, runs in self._runs.items() if not runs or runs[-1] <= now - RATE_WINDOW_S]:
+            del self._runs[address]
+            self._served.pop(address, None)
 
     def _drop(self, page: str) -> None:
         old = self._tickets.get(page)
