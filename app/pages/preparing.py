@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import background_tasks, ui
 
-from app.design_queue import Client, DesignQueue, Ticket, TooManyRuns, WorkDropped
+from app.design_queue import Client, DesignQueue, Ticket, TooManyRuns, WorkDropped, is_loopback
 from app.designs.customizer import BoolParam, ChoiceParam, NumberParam, Parameter, TextParam
 from app.designs.problems import DesignRejected, Problem, Severity
 from app.designs.uploads import DRAWING_FORMATS
@@ -56,7 +56,9 @@ class Preparation:
         self.queue: DesignQueue = kiosk.services.design_queue
         page = ui.context.client
         peer = page.request.client if page.request is not None else None
-        self.client = Client(page.id, peer.host if peer else "", at_machine=kiosk.beside_machines)
+        address = peer.host if peer else ""
+        # until kiosks are paired devices, only the kiosk page on the server's own screen stands beside the machines
+        self.client = Client(page.id, address, at_machine=kiosk.beside_machines and is_loopback(address))
         page.on_delete(lambda: self.queue.drop(self.client.page))  # a closed page's work is not done for nobody
         template = self.visit.template
         title = template.title_in(kiosk.lang) if template else kiosk.tr(t("Your own design"))
