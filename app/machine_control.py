@@ -21,6 +21,8 @@ R = TypeVar("R")
 # validation, takes a second or two: a handful of threads keeps a STOP from queueing behind two starts at once.
 CONTROL_THREADS = 6
 _executor = ThreadPoolExecutor(max_workers=CONTROL_THREADS, thread_name_prefix="machine-control")
+# STOP has a lane of its own: it never waits even behind other machine actions (SAFETY.md: stop never waits)
+_stop_lane = ThreadPoolExecutor(max_workers=2, thread_name_prefix="machine-stop")
 
 
 async def control(action: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
@@ -30,3 +32,16 @@ async def control(action: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> 
     still completes (a STOP sent is sent)."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_executor, functools.partial(action, *args, **kwargs))
+
+
+async def stop(action: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run a STOP (of a job, a machine or all machines) on its own lane, free even when every machine-control
+    thread is busy with starts and staff actions."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_stop_lane, functools.partial(action, *args, **kwargs))
+
+
+async def act(action_name: str, run: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """A customer's job action by its name: "stop" takes the stop lane, the rest machine control's threads."""
+    lane = stop if action_name == "stop" else control
+    return await lane(run, *args, **kwargs)

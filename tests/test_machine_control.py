@@ -1,5 +1,5 @@
 """Machine control never waits behind design work: with every design-work thread and NiceGUI's worker pool busy, a
-checked job still starts at once and STOP still reaches the machine."""
+checked job still starts at once; STOP reaches the machine even with every machine-control thread busy too."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from app.access import Action, kiosk_customer
 from app.design_queue import Client
 from app.fleet import Fleet
 from app.jobs import JobState
-from app.machine_control import control
+from app.machine_control import CONTROL_THREADS, control, stop
 from app.services import Services
 from tests.test_jobs import keychain_job, wait_for
 
@@ -54,8 +54,11 @@ async def test_start_and_stop_complete_while_every_design_thread_is_busy(running
         await asyncio.wait_for(control(store.job_action, kiosk_customer(job_id), job_id, Action.START), 5)
         start_s = time.monotonic() - started
         assert jobs.get(job_id).state is JobState.RUNNING
+        # and STOP has its own lane: it does not wait even when every machine-control thread is taken
+        busy += [asyncio.ensure_future(control(release.wait, 60)) for _ in range(CONTROL_THREADS + 2)]
+        await asyncio.sleep(0.2)
         started = time.monotonic()
-        await asyncio.wait_for(control(store.job_action, kiosk_customer(job_id), job_id, Action.STOP), 5)
+        await asyncio.wait_for(stop(store.job_action, kiosk_customer(job_id), job_id, Action.STOP), 5)
         stop_s = time.monotonic() - started
         assert queue.waiting() > 0, "design work was still queued the whole time"
     finally:

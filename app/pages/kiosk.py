@@ -26,7 +26,7 @@ from app.handoff import Handoffs
 from app.i18n import Text, t
 from app.job_states import OUTCOMES, in_group
 from app.jobs import Actor, JobRefused, JobService
-from app.machine_control import control
+from app.machine_control import act, control
 from app.pages.common import KIND_WORDS, MACHINE_WORDS, TOUCH_CSS, language_switch, reader_language
 from app.pages.preparing import Preparation, toolpaths_view
 from app.pages.steps import STEP_WORDS, Step, show_problems
@@ -474,7 +474,8 @@ class Kiosk:
         if self.visit.job_id is None:
             return
         try:
-            await control(self.store.job_action, kiosk_customer(self.visit.job_id), self.visit.job_id, Action(action))
+            job_id = self.visit.job_id
+            await act(action, self.store.job_action, kiosk_customer(job_id), job_id, Action(action))
         except JobRefused as e:
             ui.notify(self.tr(e.message), type="warning", position="center")
 

@@ -19,7 +19,7 @@ from app.designs.pictures import share_card
 from app.handoff import Handoffs, TooManyAttempts
 from app.i18n import t
 from app.jobs import Actor, JobRefused, JobService, JobState
-from app.machine_control import control
+from app.machine_control import act
 from app.pages.common import TOUCH_CSS, language_switch, not_found, reader_language
 from app.production.quotes import format_money
 from app.services import Services
@@ -201,7 +201,7 @@ class JobFollower:
 
     async def act(self, action: str) -> None:
         try:
-            await control(self.store.job_action, phone_customer(self.job_id), self.job_id, Action(action))
+            await act(action, self.store.job_action, phone_customer(self.job_id), self.job_id, Action(action))
         except JobRefused as e:
             ui.notify(e.message.render(self.lang), type="warning", position="center")
 

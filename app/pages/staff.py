@@ -23,7 +23,7 @@ from app.access import Action, Forbidden, Principal
 from app.i18n import Text, t, translate
 from app.job_states import NOT_STARTED, QUEUE_STATES
 from app.jobs import Job, JobRefused, JobState
-from app.machine_control import control
+from app.machine_control import control, stop
 from app.pages.common import MACHINE_WORDS, language_switch, reader_language
 from app.production.quotes import format_money
 from app.services import Services
@@ -176,14 +176,14 @@ class StaffConsole:
             ui.navigate.to("/staff/login")
         return principal
 
-    async def do(self, action: Callable[[Principal], object], done: Text | None = None) -> None:
+    async def do(self, action: Callable[[Principal], object], done: Text | None = None, urgent: bool = False) -> None:
         """Run a staff action on machine control's own path: off the event loop (moving a job validates its whole
         program) and never behind customers' design work."""
         who = self.who()
         if who is None:
             return
         try:
-            await control(action, who)
+            await (stop if urgent else control)(action, who)
         except Forbidden as e:
             ui.notify(self.tr(e.message), type="negative")
             return
@@ -219,7 +219,7 @@ class StaffConsole:
                 ui.label(self.tr(t("Machines"))).classes("text-2xl font-bold")
                 ui.button(
                     self.tr(t("Stop all machines")),
-                    on_click=lambda: self.do(self.store.stop_all, t("Every machine was stopped.")),
+                    on_click=lambda: self.do(self.store.stop_all, t("Every machine was stopped."), urgent=True),
                     color="red",
                     icon="dangerous",
                 ).props("size=lg").mark("stop-all")
@@ -299,7 +299,7 @@ class StaffConsole:
                     ).mark(f"bring-back-{machine_id}")
                 ui.button(
                     self.tr(t("STOP")),
-                    on_click=lambda: self.do(lambda w: self.store.stop_machine(w, machine_id)),
+                    on_click=lambda: self.do(lambda w: self.store.stop_machine(w, machine_id), urgent=True),
                     color="red",
                 ).mark(f"stop-{machine_id}")
 
