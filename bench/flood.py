@@ -8,7 +8,7 @@ Targets at N = 20: kiosk quote <= 2 x its time at N = 0; STOP <= 100 ms p99; STA
 How clients are driven: in this process, through the entry points the pages call (not through pages in a browser):
 the remote pages' and the kiosk's design work through the design-work queue exactly as app/pages/preparing.py
 submits it (each remote page with its own address, as phones on the store's Wi-Fi have), machine actions through
-`app.machine_control.control(store.job_action, ...)` as the kiosk page does. Real OpenSCAD, PrusaSlicer, mesh
+`app.machine_control.act(...)` as the kiosk page does (STOP on its own lane). Real OpenSCAD, PrusaSlicer, mesh
 checks, database and Marlin host; the printer is the firmware simulator behind a port that timestamps what arrives.
 
 Run: .venv/bin/python -m bench.flood [N ...]
@@ -32,7 +32,7 @@ from app.config import load_settings
 from app.design_queue import Client, Ticket, TooManyRuns, WorkDropped
 from app.fleet import Fleet
 from app.jobs import JobState
-from app.machine_control import control
+from app.machine_control import act, control
 from app.pipeline import Pipeline, QuoteResult
 from app.services import Services, build_services
 from machine_adapters.base import MachineState
@@ -147,7 +147,7 @@ async def start_and_stop(services: Services, port: WatchedPort, ready: QuoteResu
     await wait_until(lambda: machine.status.lines_done > 5)
     port.stop_arrived.clear()
     tapped = time.perf_counter()
-    await control(store.job_action, kiosk_customer(job_id), job_id, Action.STOP)
+    await act("stop", store.job_action, kiosk_customer(job_id), job_id, Action.STOP)  # as the kiosk's STOP does
     await asyncio.to_thread(port.stop_arrived.wait, 10)
     stop_s = port.stop_at - tapped
     await wait_until(lambda: jobs.get(job_id).state is JobState.CANCELLED)
