@@ -8,6 +8,7 @@ queued or running; so does closing the page.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nicegui import background_tasks, ui
@@ -172,16 +173,16 @@ class Preparation:
         self.progress.set_visibility(text is not None)
         self.progress_text.set_text(self.kiosk.tr(text) if text else "")
 
-    def begin(self) -> Ticket | None:
+    def begin(self, again: Callable[[], object]) -> Ticket | None:
         """A new run in the design-work queue (the page's older one is dropped); None when this address asked for
-        too many in the last minute: the customer is told, and the price is tried again a little later."""
+        too many in the last minute: the customer is told, and `again` is called a little later."""
         try:
             return self.queue.begin(self.client)
         except TooManyRuns as e:
             self.show_problems([Problem("design.busy", Severity.WARNING, e.message, t("Your changes are kept."))])
             if self._debounce is not None:
                 self._debounce.cancel()
-            self._debounce = ui.timer(RETRY_S, self.prepare, once=True)
+            self._debounce = ui.timer(RETRY_S, again, once=True)
             return None
 
     async def prepare(self) -> None:
@@ -190,7 +191,7 @@ class Preparation:
         self.generation += 1
         generation = self.generation
         values = dict(self.visit.values)
-        ticket = self.begin()
+        ticket = self.begin(self.prepare)
         if ticket is None:
             return
         try:
@@ -233,7 +234,7 @@ class Preparation:
         async def upload() -> None:
             self.generation += 1
             generation = self.generation
-            ticket = self.begin()
+            ticket = self.begin(lambda: self.start_upload(data, filename))
             if ticket is None:
                 return
             try:
@@ -277,7 +278,7 @@ class Preparation:
         self.scale = scale
         self.generation += 1
         generation = self.generation
-        ticket = self.begin()
+        ticket = self.begin(lambda: self.rescale(scale))
         if ticket is None:
             return
         try:
