@@ -1,7 +1,8 @@
 """The design-work queue: renders, checks and slices for customers' pages, fair across clients and cancellable.
 
 Rules (the store's, not a library's):
-- a kiosk beside the machines goes ahead of remote pages: the customer there is standing and waiting;
+- a kiosk beside the machines goes ahead of remote pages: the customer there is standing and waiting; it has a
+  worker of its own, and remote pages' tools run at a lower priority (app/tool_runner.py);
 - among the rest, clients (addresses) take turns, so one address with many pages gets no more than one with one;
 - a page has one run in flight: its newer change drops its older work, queued or running (a running external tool
   is killed through `app.tool_runner`'s cancel);
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 from app.i18n import Text, t
-from app.tool_runner import cancelled_by
+from app.tool_runner import design_work
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -118,6 +119,8 @@ class DesignQueue:
         self._order = itertools.count()
         for number in range(workers):
             threading.Thread(target=self._work, name=f"design-work-{number}", daemon=True).start()
+        # one more worker takes only the kiosk's work: it never waits for a remote page's stage to end
+        threading.Thread(target=self._work, args=(True,), name="design-work-kiosk", daemon=True).start()
 
     def begin(self, client: Client) -> Ticket:
         """A new run for the page: its older run is dropped, queued or running. Raises TooManyRuns past the
@@ -188,9 +191,13 @@ class DesignQueue:
                 self._changed.notify()
         return work.future
 
-    def _next(self) -> _Work | None:
+    def _next(self, kiosk_only: bool) -> _Work | None:
         """The kiosk's work first; then the address served longest ago; a page's stages one at a time."""
-        ready = [w for w in self._waiting if w.ticket.client.page not in self._running]
+        ready = [
+            w
+            for w in self._waiting
+            if w.ticket.client.page not in self._running and (w.ticket.client.at_machine or not kiosk_only)
+        ]
         if not ready:
             return None
         work = min(
@@ -204,18 +211,18 @@ class DesignQueue:
         self._waiting.remove(work)
         return work
 
-    def _work(self) -> None:
+    def _work(self, kiosk_only: bool = False) -> None:
         while True:
             with self._changed:
-                work = self._next()
+                work = self._next(kiosk_only)
                 while work is None:
                     self._changed.wait()
-                    work = self._next()
+                    work = self._next(kiosk_only)
                 client = work.ticket.client
                 self._running[client.page] = work
                 self._served[client.address] = next(self._order)
             try:
-                with cancelled_by(work.ticket.cancel):
+                with design_work(work.ticket.cancel, for_kiosk=client.at_machine):
                     result = work.call()
             except BaseException as e:  # handed to whoever awaits it, as it came
                 if not work.future.cancelled():

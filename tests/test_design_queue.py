@@ -129,3 +129,20 @@ async def test_a_cancelled_wait_drops_only_its_own_run() -> None:
 def test_only_the_servers_own_screen_counts_as_beside_the_machines_until_kiosks_are_paired() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("::1")
     assert not is_loopback("10.0.0.7") and not is_loopback("192.168.1.20") and not is_loopback("")
+
+
+async def test_the_kiosk_never_waits_for_remote_stages_and_its_tools_run_at_normal_priority() -> None:
+    queue = DesignQueue(workers=1)
+    gate = Gate()
+    flood = asyncio.ensure_future(queue.begin(Client("remote", "10.0.0.66")).run(gate.hold))
+    await asyncio.to_thread(gate.entered.wait, 10)  # every ordinary worker is taken by a remote page
+    niceness = ["sh", "-c", "sleep 0.3; nice"]  # a tool that says its own priority (after the host set it)
+    try:
+        kiosk = queue.begin(Client("kiosk", "127.0.0.1", at_machine=True))
+        at_kiosk = await asyncio.wait_for(kiosk.run(run_tool, niceness, 10.0), 5)
+    finally:
+        gate.open.set()
+    await flood
+    remote = await queue.begin(Client("remote", "10.0.0.66")).run(run_tool, niceness, 10.0)
+    assert at_kiosk.stdout.strip() == "0"
+    assert remote.stdout.strip() == "10"  # a remote page's render or slice yields the cores to the kiosk's
