@@ -8,6 +8,7 @@ goes to the page that opened the inbox (app/handoff.py).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 from pathlib import Path
@@ -106,7 +107,8 @@ async def receive_file(request: Request, limits: UploadLimits, folder: Path) -> 
             raise HTTPException(status_code=400, detail="no file")
         sink.flush()
         sink.seek(0)
-        return sink.read(), part.filename  # at most the limit: what the checks read next
+        data = await asyncio.to_thread(sink.read)  # up to the limit from disk: not on the event loop
+        return data, part.filename
 
 
 def register_upload_route(handoffs: Handoffs, limits: UploadLimits, folder: Path) -> None:
