@@ -99,6 +99,7 @@ class Settings:
     pickup_place: str = "at the counter"  # where customers collect their parts, shown on the phone page
     public_url: str = ""  # how phones reach this server (for the QR code); empty: the address the kiosk uses
     kiosk_idle_timeout_s: float = 120.0  # a kiosk left alone this long wipes the customer's session
+    abandoned_job_s: float = 600.0  # a kiosk job nobody started at the machine (page gone) frees it after this
     link_hours_after_end: float = 48.0  # a job's phone link works this long after the job ended (unless collected)
     prices: Prices = field(default_factory=Prices)
     uploads: UploadLimits = field(default_factory=UploadLimits)
@@ -181,6 +182,7 @@ def _settings_from(raw: dict[str, Any], base_dir: Path) -> Settings:
         pickup_place=reader.str("pickup_place", defaults.pickup_place, max_len=200),
         public_url=_public_url(reader.str("public_url", defaults.public_url, max_len=200)),
         kiosk_idle_timeout_s=reader.float("kiosk_idle_timeout_s", defaults.kiosk_idle_timeout_s, 1, 86400),
+        abandoned_job_s=reader.float("abandoned_job_s", defaults.abandoned_job_s, 10, 86400),
         link_hours_after_end=reader.float("link_hours_after_end", defaults.link_hours_after_end, 0.01, 24 * 90),
         prices=_prices_from(reader.table("prices"), defaults.prices),
         uploads=_uploads_from(reader.table("uploads"), defaults.uploads),

@@ -1,23 +1,20 @@
-"""Jobs: the state machine (one table of allowed moves) and the job service, the only writer of job state.
+"""Jobs: the job service, the only writer of job state (states and moves: app/job_states.py; records:
+app/job_records.py; restart reconciliation: app/dispatch.py).
 
 Every transition is stored with who and why in the same transaction as the new state. Machines report what
 happened through their events; the service turns those into transitions and keeps each job's live view current.
+Longer than 400 lines because every writer of job state is here on purpose: one lock, one transaction per move.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +22,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.fleet import Fleet
 from app.i18n import Text, t
+from app.job_records import Actor, Job, JobRefused, JobSummary, NewJob, token_hash, utc
+from app.job_states import (
+    CANCEL_ON_MACHINE,
+    CLOSED,
+    ENDED,
+    NOT_STARTED,
+    ON_MACHINE,
+    QUEUE_STATES,
+    JobState,
+    allowed,
+    approved_by_policy,
+)
 from app.machine_settings import MachineSettings
 from app.models import DesignRow, JobEventRow, JobRow, PartRow, PlanRow, QuoteRow
 from app.production.programs import RunnableProgram, load_program
@@ -33,122 +42,24 @@ from machine_adapters.base import JobEnded, Machine, MachineAction, MachineError
 from machine_adapters.gcode import ProgramRejected
 from machine_adapters.recipes import NoRecipe, frame_program
 
+# states and groups (app/job_states.py) and records (app/job_records.py) are importable from here too
+__all__ = [
+    "ENDED",
+    "NOT_STARTED",
+    "ON_MACHINE",
+    "QUEUE_STATES",
+    "Actor",
+    "Job",
+    "JobRefused",
+    "JobService",
+    "JobState",
+    "JobSummary",
+    "NewJob",
+    "token_hash",
+]
+
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-
-
-class JobState(StrEnum):
-    SUBMITTED = "submitted"
-    AWAITING_APPROVAL = "awaiting_approval"
-    QUEUED = "queued"
-    WAITING_FOR_MACHINE_READY = "waiting_for_machine_ready"
-    RUNNING = "running"
-    PAUSED = "paused"
-    FINISHING = "finishing"
-    READY_FOR_PICKUP = "ready_for_pickup"
-    COLLECTED = "collected"
-    HELD = "held"  # the machine stopped the job (fault, lost link); staff decide what happens next
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-ON_MACHINE = frozenset({JobState.RUNNING, JobState.PAUSED, JobState.FINISHING})
-QUEUE_STATES = frozenset({JobState.AWAITING_APPROVAL, JobState.QUEUED, JobState.WAITING_FOR_MACHINE_READY})
-ENDED = frozenset({JobState.READY_FOR_PICKUP, JobState.COLLECTED, JobState.FAILED, JobState.CANCELLED})
-_ENDS = frozenset({JobState.FAILED, JobState.CANCELLED})
-
-TRANSITIONS: dict[JobState, frozenset[JobState]] = {
-    JobState.SUBMITTED: frozenset({JobState.AWAITING_APPROVAL, JobState.QUEUED}) | _ENDS,
-    JobState.AWAITING_APPROVAL: frozenset({JobState.QUEUED}) | _ENDS,
-    JobState.QUEUED: frozenset({JobState.WAITING_FOR_MACHINE_READY}) | _ENDS,
-    JobState.WAITING_FOR_MACHINE_READY: frozenset({JobState.RUNNING, JobState.QUEUED}) | _ENDS,
-    JobState.RUNNING: frozenset({JobState.PAUSED, JobState.FINISHING, JobState.HELD}) | _ENDS,
-    JobState.PAUSED: frozenset({JobState.RUNNING, JobState.HELD}) | _ENDS,
-    JobState.FINISHING: frozenset({JobState.READY_FOR_PICKUP, JobState.HELD}) | _ENDS,
-    JobState.READY_FOR_PICKUP: frozenset({JobState.COLLECTED}),
-    JobState.HELD: _ENDS,
-    JobState.COLLECTED: frozenset(),
-    JobState.FAILED: frozenset(),
-    JobState.CANCELLED: frozenset(),
-}
-
-
-class Actor(StrEnum):
-    KIOSK = "kiosk"  # the customer standing at the machine
-    PHONE = "phone"  # the customer holding the job's link
-    MACHINE = "machine"
-    SYSTEM = "system"
-    STAFF = "staff"
-
-
-class JobRefused(Exception):
-    """What was asked cannot be done to this job now; the message says why and what to do instead."""
-
-    def __init__(self, message: Text) -> None:
-        super().__init__(str(message))
-        self.message = message
-
-
-@dataclass(frozen=True)
-class Job:
-    id: str
-    quote_id: str
-    machine_id: str
-    source: str
-    state: JobState
-    reason: str
-    paused_by: str | None
-    display_name: str
-    estimated_seconds: int
-    created_at: datetime
-    started_at: datetime | None
-    ended_at: datetime | None
-    customer_name: str = ""  # remote orders: the name the part is picked up under
-    refund: bool = False
-
-    @classmethod
-    def of(cls, row: JobRow) -> Job:
-        return cls(
-            row.id,
-            row.quote_id,
-            row.machine_id,
-            row.source,
-            JobState(row.state),
-            row.reason,
-            row.paused_by,
-            row.display_name,
-            row.estimated_seconds,
-            _utc(row.created_at),
-            _aware(row.started_at),
-            _aware(row.ended_at),
-            row.customer_name or "",
-            bool(row.refund),
-        )
-
-
-@dataclass(frozen=True)
-class JobSummary:
-    """What a page shows about a job besides its live state."""
-
-    display_name: str
-    template_id: str | None
-    preview_name: str | None  # the preview's file stem under /media/previews/
-    size: tuple[float, float, float]
-    material: str
-    price: Decimal
-    currency: str
-    values: dict[str, Any] = field(default_factory=dict)  # the template's values as the customer chose them
-    geometry_path: Path | None = None  # the checked part (mesh or drawing) the program was made from
-
-
-@dataclass(frozen=True)
-class NewJob:
-    job: Job
-    token: str  # the phone link's capability; only its hash is stored
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class JobService:
@@ -173,6 +84,7 @@ class JobService:
         self._live: dict[str, LiveJob] = {}
         self._programs: dict[str, RunnableProgram] = {}
         self._stopped_by: dict[str, str] = {}
+        self._seen: dict[str, float] = {}  # kiosk jobs at the machine: when a page last showed one (monotonic)
         for machine in fleet.machines.values():
             machine.status_changed.subscribe(lambda status, m=machine: self._machine_status(m, status))
             machine.job_ended.subscribe(self._machine_job_ended)
@@ -195,7 +107,7 @@ class JobService:
                 raise JobRefused(t("This price is not known. Start again from the design."))
             if quote.locked_by_job is not None:
                 raise JobRefused(t("This price was already accepted for another job."))
-            if _utc(quote.valid_until) < self.clock():
+            if utc(quote.valid_until) < self.clock():
                 raise JobRefused(t("This price is no longer valid. Go back and get a new price."))
             plan = session.get(PlanRow, quote.plan_id)
             assert plan is not None, "a quote belongs to a plan"
@@ -222,12 +134,7 @@ class JobService:
             session.flush()  # the job row first: its events refer to it
             quote.locked_by_job = row.id
             session.add(self._event(row.id, None, JobState.SUBMITTED, actor, ""))
-            policy = self.settings.approval
-            if (
-                source == "kiosk"
-                and plan.estimated_seconds <= policy.kiosk_max_minutes * 60
-                and plan.material_grams <= policy.kiosk_max_grams
-            ):  # the customer stands at the machine and the job is small: approved by the policy
+            if approved_by_policy(self.settings.approval, source, plan.estimated_seconds, plan.material_grams):
                 self._move(session, row, JobState.QUEUED, Actor.SYSTEM, t("Approved by the store's policy.").msgid)
                 self._move(session, row, JobState.WAITING_FOR_MACHINE_READY, Actor.SYSTEM)
             else:
@@ -363,7 +270,7 @@ class JobService:
         with self.sessions() as session:
             rows = session.scalars(
                 select(JobRow)
-                .where(JobRow.state.notin_([JobState.COLLECTED.value, JobState.CANCELLED.value, JobState.FAILED.value]))
+                .where(JobRow.state.notin_([s.value for s in CLOSED]))
                 .order_by(JobRow.position, JobRow.created_at)
             )
             return [Job.of(row) for row in rows]
@@ -413,14 +320,14 @@ class JobService:
             self._stopped_by[job.id] = actor.value
             machine.perform(MachineAction.STOP)  # one tap, no questions: it never waits for anything of ours
             return
-        if action is MachineAction.CANCEL and job.state in (JobState.WAITING_FOR_MACHINE_READY, JobState.QUEUED):
+        if action is MachineAction.CANCEL and job.state in NOT_STARTED:  # staff may cancel one still to approve
             self._transition(job.id, JobState.CANCELLED, actor, reason=t("Cancelled before it started.").msgid)
             return
         if action is MachineAction.RESUME:
             self._check_resume(job, machine, actor)
         elif action is MachineAction.PAUSE and job.state is not JobState.RUNNING:
             raise JobRefused(t("Only a running job can be paused."))
-        elif action is MachineAction.CANCEL and job.state not in (JobState.RUNNING, JobState.PAUSED):
+        elif action is MachineAction.CANCEL and job.state not in CANCEL_ON_MACHINE:
             raise JobRefused(t("This job cannot be cancelled now."))
         elif action not in (MachineAction.PAUSE, MachineAction.RESUME, MachineAction.CANCEL):
             raise JobRefused(t("This is not something a job can do."))
@@ -430,6 +337,40 @@ class JobService:
             machine.perform(action)
         except MachineError as e:
             raise JobRefused(_machine_refusal(machine)) from e
+
+    def still_at_machine(self, job_id: str) -> None:
+        """A kiosk page shows this job at the machine: its customer may still start it (not abandoned)."""
+        with self._lock:
+            self._seen[job_id] = self.monotonic()
+
+    def expire_abandoned(self, after_s: float) -> list[str]:
+        """Kiosk jobs waiting at their machine that no page has shown for `after_s` (the browser closed, the customer
+        left) are cancelled, so the machine is free for the next job; their ids. After a restart no page has shown
+        any yet: the time counts from then."""
+        query = select(JobRow).where(JobRow.state == JobState.WAITING_FOR_MACHINE_READY.value, JobRow.source == "kiosk")
+        with self.sessions() as session:
+            waiting = [row.id for row in session.scalars(query)]
+        now = self.monotonic()
+        expired: list[str] = []
+        with self._lock:
+            for job_id in waiting:
+                seen = self._seen.setdefault(job_id, now)
+                if now - seen > after_s:
+                    expired.append(job_id)
+            for job_id in set(self._seen) - set(waiting) - set(expired):
+                del self._seen[job_id]  # started, cancelled or moved: no longer watched
+        cancelled: list[str] = []
+        for job_id in expired:
+            reason = t("Nobody started it at the machine, so the machine was freed.").msgid
+            try:
+                self._transition(job_id, JobState.CANCELLED, Actor.SYSTEM, reason=reason)
+            except JobRefused:
+                continue  # started or cancelled meanwhile
+            with self._lock:
+                self._seen.pop(job_id, None)
+            cancelled.append(job_id)
+            log.info("kiosk job %s: abandoned at the machine, cancelled", job_id)
+        return cancelled
 
     def mark_collected(self, job_id: str, actor: Actor = Actor.STAFF) -> Job:
         return self._transition(job_id, JobState.COLLECTED, actor, ended=True)
@@ -506,34 +447,24 @@ class JobService:
                     return datetime.fromtimestamp(live.eta, UTC)
         return None
 
-    def reconcile(self, machine_id: str | None = None) -> None:
-        """After a restart, once a machine has answered: a job the database says is on it is followed again if the
-        machine still runs it (OctoPrint keeps printing while fabkiosk is away), and held if it does not."""
+    def on_machine(self, machine_id: str | None = None) -> list[tuple[str, str]]:
+        """(job id, machine id) of every job the database says is on a machine (on this one, when given)."""
         query = select(JobRow).where(JobRow.state.in_([s.value for s in ON_MACHINE]))
         if machine_id is not None:
             query = query.where(JobRow.machine_id == machine_id)
         with self.sessions() as session:
-            ids = [(row.id, row.machine_id) for row in session.scalars(query)]
-        for job_id, on_machine in ids:
-            machine = self.fleet.machines.get(on_machine)
-            if machine is not None and machine.status.job_id == job_id:
-                self._adopt(self.get(job_id), machine)
-            elif job_id not in self._live:
-                reason = t("The job was interrupted when fabkiosk restarted. Staff must check the machine.")
-                self._transition(job_id, JobState.HELD, Actor.SYSTEM, reason=reason.msgid)
-                if on_machine in self.fleet.machines:
-                    self.machine_settings.needs_clearing(on_machine)  # what was made so far is on the bed
+            return [(row.id, row.machine_id) for row in session.scalars(query)]
 
-    def reconcile_unavailable(self) -> None:
-        """At start: jobs on machines this server does not drive any more are held."""
-        query = select(JobRow).where(JobRow.state.in_([s.value for s in ON_MACHINE]))
-        with self.sessions() as session:
-            ids = [row.id for row in session.scalars(query) if row.machine_id not in self.fleet.machines]
-        for job_id in ids:
-            reason = t("The job was interrupted when fabkiosk restarted. Staff must check the machine.")
-            self._transition(job_id, JobState.HELD, Actor.SYSTEM, reason=reason.msgid)
+    def following(self, job_id: str) -> bool:
+        """Whether this service follows the job live (it started it, or took it up again)."""
+        with self._lock:
+            return job_id in self._live
 
-    def _adopt(self, job: Job, machine: Machine) -> None:
+    def hold(self, job_id: str, reason: Text) -> Job:
+        """The system stops following a job on its machine: staff must check the machine and decide."""
+        return self._transition(job_id, JobState.HELD, Actor.SYSTEM, reason=reason.msgid)
+
+    def follow_again(self, job: Job, machine: Machine) -> None:
         """Follow a job a machine kept running while fabkiosk was away."""
         live = self.live(job.id)
         with self._lock:
@@ -567,7 +498,7 @@ class JobService:
         except JobRefused:
             return  # not a customer's job
         if job.state in ON_MACHINE and job.machine_id == machine.profile.id:
-            self._adopt(job, machine)
+            self.follow_again(job, machine)
 
     def _machine_job_ended(self, ended: JobEnded) -> None:
         try:
@@ -643,7 +574,7 @@ class JobService:
 
     def _move(self, session: Session, row: JobRow, to: JobState, actor: Actor, reason: str = "") -> None:
         current = JobState(row.state)
-        if to not in TRANSITIONS[current]:
+        if not allowed(current, to):
             raise JobRefused(t("This job cannot go from {old} to {new}.", old=current.value, new=to.value))
         row.state = to.value
         row.reason = reason
@@ -679,13 +610,3 @@ def _machine_refusal(machine: Machine) -> Text:
     if state in (MachineState.HALTED, MachineState.ALARM, MachineState.LINK_LOST):
         return t("The machine needs the staff first. Please ask at the counter.")
     return t("The machine is busy with another job. Please wait until it is free.")
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite hands back naive UTC
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -8,11 +8,13 @@ import re
 
 from fastapi import HTTPException
 from fastapi.responses import FileResponse
-from nicegui import app, background_tasks, core, run, ui
+from nicegui import app, background_tasks, core, ui
 
 from app.config import Settings
 from app.designs.pictures import Pictures
+from app.dispatch import reconcile, reconcile_unavailable
 from app.fleet import Fleet
+from app.machine_control import control
 from app.pages import register_pages
 from app.services import Services, build_services
 
@@ -71,7 +73,7 @@ async def keep_dispatching(services: Services) -> None:
     while True:
         await asyncio.sleep(DISPATCH_EVERY_S)
         try:
-            await run.io_bound(services.store.dispatch)
+            await control(services.store.dispatch)  # machine control's path, never behind design work
         except Exception:  # one failed round must not end dispatching for the day
             log.exception("dispatch failed")
 
@@ -93,8 +95,8 @@ def create_app(settings: Settings) -> Services:
         loop = asyncio.get_running_loop()
         fleet.attach_loop(loop)  # machine events reach pages on the event loop
         # a machine's jobs are reconciled once it answered: what it still runs is followed, the rest held
-        fleet.connect_all(then=lambda machine_id: loop.call_soon_threadsafe(jobs.reconcile, machine_id))
-        jobs.reconcile_unavailable()
+        fleet.connect_all(then=lambda machine_id: loop.call_soon_threadsafe(reconcile, jobs, machine_id))
+        reconcile_unavailable(jobs)
         assert services.pictures is not None
         services.pictures.start()
         background_tasks.create(keep_dispatching(services), name="dispatch")

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.db import make_engine, migrate, session_factory
+from app.design_queue import DesignQueue
 from app.designs.catalog import Template, load_catalog
 from app.designs.pictures import Pictures
 from app.fleet import Fleet
@@ -36,6 +37,7 @@ class Services:
     jobs: JobService | None = None  # customers' jobs on the fleet; built with it
     store: StoreOps | None = None  # every action on jobs and machines, checked and audited; built with the jobs
     pictures: Pictures | None = None  # drawings of parts for catalog and share cards; the server draws them
+    design_queue: DesignQueue | None = None  # customers' renders and slices, fair and cancellable; built with the jobs
 
     def run_machines(self, fleet: Fleet) -> JobService:
         """Take the machines into service: jobs follow them, and jobs they no longer report are held."""
@@ -43,6 +45,7 @@ class Services:
         self.jobs = JobService(self.settings, self.sessions, fleet)
         self.pipeline.loaded_material = self.jobs.machine_settings.loaded_material
         self.store = StoreOps(self.jobs, self.staff)
+        self.design_queue = DesignQueue()
         return self.jobs
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from nicegui.binding import BindableProperty
 
+from app.job_states import ON_MACHINE, JobState
 from machine_adapters.base import MachineStatus
 
 if TYPE_CHECKING:
@@ -49,11 +50,11 @@ class LiveJob:
         self.state = job.state.value
         self.reason = job.reason
         self.paused_by = job.paused_by
-        if job.state.value == "ready_for_pickup":
+        if job.state is JobState.READY_FOR_PICKUP:
             self.percent = 100.0
             self.layer = self.layers
             self.eta = None
-        elif job.state.value not in ("running", "paused", "finishing"):
+        elif job.state not in ON_MACHINE:
             self.eta = None
 
     def begin(self, job: Job, program: RunnableProgram | None, speed: float, now: float) -> None:

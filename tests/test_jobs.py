@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.config import load_settings
+from app.dispatch import reconcile
 from app.fleet import Fleet
 from app.jobs import Actor, JobRefused, JobService, JobState
 from app.models import JobRow
@@ -163,6 +164,6 @@ def test_a_job_the_database_says_runs_but_no_machine_reports_is_held_after_a_res
         row = session.get(JobRow, job_id)
         assert row is not None
         row.state = JobState.RUNNING.value
-    jobs.reconcile()
+    reconcile(jobs)
     job = jobs.get(job_id)
     assert job.state is JobState.HELD and "restarted" in job.reason

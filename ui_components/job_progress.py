@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 from nicegui import ui
 
 from app.i18n import Text, t, translate
+from app.job_states import CANCEL_ON_MACHINE, ON_MACHINE, JobState, in_group
 from app.tracking import LiveJob
 from ui_components.stop_button import StopButton
 
@@ -26,7 +28,6 @@ STATE_WORDS: dict[str, Text] = {
     "failed": t("It could not be made"),
     "cancelled": t("Cancelled"),
 }
-ON_MACHINE = ("running", "paused", "finishing")
 
 
 def clock_time(epoch: float | None, timezone: str) -> str:
@@ -79,18 +80,18 @@ class JobProgress(ui.column):
             with ui.row().classes("gap-4"):
                 ui.button(t("Pause").render(lang), on_click=lambda: on_action("pause"), icon="pause").props(
                     "size=xl"
-                ).classes("min-h-[64px]").bind_visibility_from(live, "state", lambda s: s == "running")
+                ).classes("min-h-[64px]").bind_visibility_from(live, "state", lambda s: s == JobState.RUNNING)
                 ui.button(t("Resume").render(lang), on_click=lambda: on_action("resume"), icon="play_arrow").props(
                     "size=xl"
                 ).classes("min-h-[64px]").bind_visibility_from(
-                    live, "paused_by", lambda who: who == actor and live.state == "paused"
+                    live, "paused_by", lambda who: who == actor and live.state == JobState.PAUSED
                 )
                 ui.button(t("Cancel job").render(lang), on_click=self._confirm_cancel, icon="close").props(
                     "size=xl outline"
-                ).classes("min-h-[64px]").bind_visibility_from(live, "state", lambda s: s in ("running", "paused"))
+                ).classes("min-h-[64px]").bind_visibility_from(live, "state", lambda s: in_group(s, CANCEL_ON_MACHINE))
             StopButton(
                 t("STOP").render(lang), lambda: on_action("stop"), full_width=actor == "phone"
-            ).bind_visibility_from(live, "state", lambda s: s in ON_MACHINE)
+            ).bind_visibility_from(live, "state", lambda s: in_group(s, ON_MACHINE))
 
     async def _confirm_cancel(self) -> None:
         lang = self._lang
@@ -104,5 +105,7 @@ class JobProgress(ui.column):
                 )
                 ui.button(t("No, go on").render(lang), on_click=lambda: dialog.submit(False)).props("size=xl")
         if await dialog:
-            self._on_action("cancel")
+            done = self._on_action("cancel")
+            if inspect.isawaitable(done):  # pages run machine actions on machine control's own path
+                await done
         dialog.delete()

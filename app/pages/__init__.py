@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.handoff import Handoffs
 from app.services import Services
+from app.upload_route import register_upload_route
 
 
 def register_pages(services: Services) -> None:
@@ -14,3 +15,5 @@ def register_pages(services: Services) -> None:
     phone.register(services, handoffs)
     order.register(services, handoffs)
     staff.register(services)
+    settings = services.settings
+    register_upload_route(handoffs, settings.uploads, settings.uploads_dir / "incoming")

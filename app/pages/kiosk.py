@@ -18,14 +18,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from nicegui import run, ui
-from nicegui.events import UploadEventArguments
+from nicegui import ui
 
 from app.access import Action, kiosk_customer
 from app.designs.catalog import Template
 from app.handoff import Handoffs
 from app.i18n import Text, t
+from app.job_states import OUTCOMES, in_group
 from app.jobs import Actor, JobRefused, JobService
+from app.machine_control import act, control
 from app.pages.common import KIND_WORDS, MACHINE_WORDS, TOUCH_CSS, language_switch, reader_language
 from app.pages.preparing import Preparation, toolpaths_view
 from app.pages.steps import STEP_WORDS, Step, show_problems
@@ -34,6 +35,7 @@ from app.production.quotes import format_money
 from app.services import Services
 from app.store import StoreOps
 from machine_adapters.base import READY_STATES, Machine, MachineState
+from ui_components.file_sender import FileSender
 from ui_components.job_progress import JobProgress
 from ui_components.part_viewer import PartViewer
 from ui_components.qr_handoff import QrHandoff
@@ -71,6 +73,7 @@ class Visit:
 
 class Kiosk:
     idle_reset = True  # a kiosk left alone forgets its customer; a customer's own phone does not
+    beside_machines = True  # its customer stands beside the machines: its design work goes ahead of remote pages'
     compact = False  # laid out for the kiosk's landscape screen, without scrolling; a phone scrolls
 
     def __init__(self, services: Services, handoffs: Handoffs, lang: str, base_url: str) -> None:
@@ -247,19 +250,17 @@ class Kiosk:
                 QrHandoff(url, self.tr(t("Scan with your phone and send the file from there.")))
             with ui.column().classes("gap-3"):
                 ui.label(self.tr(t("Or from a USB stick:"))).classes("text-2xl")
-                ui.upload(
-                    label=self.tr(t("Choose a file")),
-                    auto_upload=True,
-                    max_file_size=self.settings.uploads.max_file_bytes,
-                    on_upload=self._uploaded,
-                    on_rejected=lambda: ui.notify(self.tr(t("This file is too large.")), type="warning"),
-                ).props("accept=.stl,.3mf,.obj,.svg").classes("w-96")
+                # the file goes to the same inbox as a phone's, streamed and size-checked by the server
+                FileSender(
+                    f"/inbox/{self._inbox}",
+                    self.tr(t("Choose a file")),
+                    self.settings.uploads.max_file_bytes,
+                    ".stl,.3mf,.obj,.svg",
+                    on_sent=self.touch,
+                    on_refused=lambda: ui.notify(self.tr(t("This file is too large.")), type="warning"),
+                ).classes("w-96").mark("usb-upload")
         with ui.row().classes("gap-4 mt-auto"):
             self.back_button(Step.CATALOG)
-
-    async def _uploaded(self, event: UploadEventArguments) -> None:
-        data = await event.file.read()
-        self._start_upload(bytes(data), str(event.file.name))
 
     def _close_inbox(self) -> None:
         if self._inbox is not None:
@@ -432,7 +433,7 @@ class Kiosk:
         assert job_id is not None
         message.set_text(self.tr(t("The machine shows the outline of your design…")))
         try:
-            await run.io_bound(self.store.job_action, kiosk_customer(job_id), job_id, Action.FRAME)
+            await control(self.store.job_action, kiosk_customer(job_id), job_id, Action.FRAME)
         except JobRefused as e:
             message.set_text(self.tr(e.message))
             return
@@ -459,8 +460,8 @@ class Kiosk:
         assert job_id is not None
         message.set_text(self.tr(t("Starting…")))
         try:
-            await run.io_bound(self.jobs.prepare, job_id)  # the safety check of the whole program, off the loop
-            self.store.job_action(kiosk_customer(job_id), job_id, Action.START)
+            # machine control's own path: never behind design work; the whole program's safety check off the loop
+            await control(self.store.job_action, kiosk_customer(job_id), job_id, Action.START)
         except JobRefused as e:
             message.set_text(self.tr(e.message))
             return
@@ -468,12 +469,13 @@ class Kiosk:
 
     # --- 5: running, 6: hand-off ------------------------------------------------------------------------
 
-    def act(self, action: str) -> None:
+    async def act(self, action: str) -> None:
         self.touch()
         if self.visit.job_id is None:
             return
         try:
-            self.store.job_action(kiosk_customer(self.visit.job_id), self.visit.job_id, Action(action))
+            job_id = self.visit.job_id
+            await act(action, self.store.job_action, kiosk_customer(job_id), job_id, Action(action))
         except JobRefused as e:
             ui.notify(self.tr(e.message), type="warning", position="center")
 
@@ -505,7 +507,7 @@ class Kiosk:
                 Watch(live, "state", self._after_the_job)
 
     def _after_the_job(self, state: str) -> None:
-        if state in ("ready_for_pickup", "cancelled", "held", "failed") and self.visit.step is Step.RUNNING:
+        if in_group(state, OUTCOMES) and self.visit.step is Step.RUNNING:
             self.touch()  # the customer gets the idle time to read the outcome before the kiosk resets
 
     def handoff(self) -> None:
@@ -548,6 +550,8 @@ class Kiosk:
         self.go(Step.CATALOG)
 
     def _check_idle(self) -> None:
+        if self.visit.job_id is not None and self.visit.step is Step.MACHINE:
+            self.jobs.still_at_machine(self.visit.job_id)  # shown here: not abandoned
         pending = self._pending_upload
         if pending is not None and self.visit.step is Step.UPLOAD:
             self._pending_upload = None

@@ -24,6 +24,7 @@ NAME_MAX = 40
 
 class RemoteOrder(Kiosk):
     idle_reset = False
+    beside_machines = False
     compact = True
 
     @ui.refreshable_method

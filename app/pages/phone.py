@@ -12,7 +12,6 @@ import logging
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
 from nicegui import app, ui
-from nicegui.events import UploadEventArguments
 
 from app.access import Action, phone_customer
 from app.designs.customizer import TextParam
@@ -20,9 +19,11 @@ from app.designs.pictures import share_card
 from app.handoff import Handoffs, TooManyAttempts
 from app.i18n import t
 from app.jobs import Actor, JobRefused, JobService, JobState
+from app.machine_control import act
 from app.pages.common import TOUCH_CSS, language_switch, not_found, reader_language
 from app.production.quotes import format_money
 from app.services import Services
+from ui_components.file_sender import FileSender
 from ui_components.job_progress import JobProgress
 from ui_components.part_viewer import PartViewer
 from ui_components.watch import Watch
@@ -131,25 +132,25 @@ def register(services: Services, handoffs: Handoffs) -> None:
             ui.label(t("3-D models (STL, 3MF, OBJ) are printed; drawings (SVG) are engraved.").render(lang))
             done = ui.label().classes("text-xl text-green-800").props("data-testid=sent").mark("sent")
 
-            async def received(event: UploadEventArguments) -> None:
-                data = await event.file.read()
-                if handoffs.deliver(inbox, bytes(data), str(event.file.name)):
-                    done.set_text(t("Sent. Look at the kiosk screen.").render(lang))
-                    upload.set_visibility(False)
+            def sent() -> None:
+                done.set_text(t("Sent. Look at the kiosk screen.").render(lang))
+                upload.set_visibility(False)
+
+            def refused() -> None:  # too large, or the inbox closed meanwhile
+                if handoffs.inbox_open(inbox):
+                    ui.notify(t("This file is too large.").render(lang), type="warning")
                 else:
                     done.set_text(t("The kiosk no longer waits for this file. Scan its code again.").render(lang))
 
-            upload = (
-                ui.upload(
-                    label=t("Choose a file").render(lang),
-                    auto_upload=True,
-                    max_file_size=settings.uploads.max_file_bytes,
-                    on_upload=received,
-                    on_rejected=lambda: ui.notify(t("This file is too large.").render(lang), type="warning"),
-                )
-                .props("accept=.stl,.3mf,.obj,.svg")
-                .classes("w-full")
-            )
+            # streamed to the server, which refuses it past the size limit while it arrives (app/upload_route.py)
+            upload = FileSender(
+                f"/inbox/{inbox}",
+                t("Choose a file").render(lang),
+                settings.uploads.max_file_bytes,
+                ".stl,.3mf,.obj,.svg",
+                on_sent=sent,
+                on_refused=refused,
+            ).classes("w-full")
 
 
 class JobFollower:
@@ -191,16 +192,16 @@ class JobFollower:
                 ui.link(
                     t("Save the share card").render(lang), f"/job/{token}/card.svg?lang={lang}", new_tab=True
                 ).classes("text-xl")
-            ready.bind_visibility_from(live, "state", lambda s: s == "ready_for_pickup")
+            ready.bind_visibility_from(live, "state", lambda s: s == JobState.READY_FOR_PICKUP)
             ui.label(
                 t("Price: {price}", price=format_money(summary.price, summary.currency, lang)).render(lang)
             ).classes("text-lg text-gray-700")
             ui.button(t("Tell me when it is ready").render(lang), on_click=self.ask_notifications, icon="notifications")
             Watch(live, "state", self.state_changed)
 
-    def act(self, action: str) -> None:
+    async def act(self, action: str) -> None:
         try:
-            self.store.job_action(phone_customer(self.job_id), self.job_id, Action(action))
+            await act(action, self.store.job_action, phone_customer(self.job_id), self.job_id, Action(action))
         except JobRefused as e:
             ui.notify(e.message.render(self.lang), type="warning", position="center")
 
@@ -210,7 +211,7 @@ class JobFollower:
             ui.notify(t("We will tell you when it is ready.").render(self.lang))
 
     def state_changed(self, state: str) -> None:
-        if state == "ready_for_pickup":
+        if state == JobState.READY_FOR_PICKUP:
             title = t("Ready for pickup").render(self.lang)
             ui.run_javascript(
                 "if ('Notification' in window && Notification.permission === 'granted') "

@@ -1,16 +1,19 @@
 """The kiosk's personalise step: typed controls from the template, a debounced 3-D preview, problems in words.
 
 After each change (and a short pause) the design is rendered by OpenSCAD, checked, shown, sliced and priced, each
-stage in its own thread with its progress shown. A newer change makes the older work's result be dropped.
+stage in the design-work queue (app/design_queue.py) with its progress shown. A newer change drops the older work,
+queued or running; so does closing the page.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from nicegui import background_tasks, run, ui
+from nicegui import background_tasks, ui
 
+from app.design_queue import Client, DesignQueue, Ticket, TooManyRuns, WorkDropped, is_loopback
 from app.designs.customizer import BoolParam, ChoiceParam, NumberParam, Parameter, TextParam
 from app.designs.problems import DesignRejected, Problem, Severity
 from app.designs.uploads import DRAWING_FORMATS
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DEBOUNCE_S = 0.6
+RETRY_S = 10.0  # after too many runs from one address: the price is tried again by itself, not on every keystroke
 TOGGLE_MAX_OPTIONS = 4
 LASER_SHEET_MM = 3.0  # how thick the engraver's sheet looks in the 3-D view
 
@@ -49,6 +53,14 @@ class Preparation:
         self.design: Design | None = None
         self.scale = 1.0
         self._debounce: ui.timer | None = None
+        assert kiosk.services.design_queue is not None
+        self.queue: DesignQueue = kiosk.services.design_queue
+        page = ui.context.client
+        peer = page.request.client if page.request is not None else None
+        address = peer.host if peer else ""
+        # until kiosks are paired devices, only the kiosk page on the server's own screen stands beside the machines
+        self.client = Client(page.id, address, at_machine=kiosk.beside_machines and is_loopback(address))
+        page.on_delete(lambda: self.queue.drop(self.client.page))  # a closed page's work is not done for nobody
         template = self.visit.template
         title = template.title_in(kiosk.lang) if template else kiosk.tr(t("Your own design"))
         ui.label(title).classes("text-4xl font-bold")
@@ -161,18 +173,35 @@ class Preparation:
         self.progress.set_visibility(text is not None)
         self.progress_text.set_text(self.kiosk.tr(text) if text else "")
 
+    def begin(self, again: Callable[[], object]) -> Ticket | None:
+        """A new run in the design-work queue (the page's older one is dropped); None when this address asked for
+        too many in the last minute: the customer is told, and `again` is called a little later."""
+        try:
+            return self.queue.begin(self.client)
+        except TooManyRuns as e:
+            self.show_problems([Problem("design.busy", Severity.WARNING, e.message, t("Your changes are kept."))])
+            if self._debounce is not None:
+                self._debounce.cancel()
+            self._debounce = ui.timer(RETRY_S, again, once=True)
+            return None
+
     async def prepare(self) -> None:
         template, machine_id = self.visit.template, self.visit.machine_id
         assert template is not None
         self.generation += 1
         generation = self.generation
         values = dict(self.visit.values)
+        ticket = self.begin(self.prepare)
+        if ticket is None:
+            return
         try:
             self.stage(t("Shaping your design…"))
-            design = await run.io_bound(self.pipeline.design_from_template, template.id, values, machine_id)
+            design = await ticket.run(self.pipeline.design_from_template, template.id, values, machine_id)
             if generation != self.generation:
                 return
-            await self._finish(design, machine_id, generation)
+            await self._finish(ticket, design, machine_id, generation)
+        except WorkDropped:
+            return  # a newer change took over, or the page is gone: nobody waits for this result
         except DesignRejected as e:
             if generation == self.generation:
                 self.show_problems(e.problems)
@@ -184,9 +213,9 @@ class Preparation:
             if generation == self.generation:
                 self.stage(None)
 
-    async def _finish(self, design: Design, machine_id: str, generation: int) -> None:
+    async def _finish(self, ticket: Ticket, design: Design, machine_id: str, generation: int) -> None:
         self.stage(t("Checking the part…"))
-        part = await run.io_bound(self.pipeline.part_for, design, machine_id, self.scale)
+        part = await ticket.run(self.pipeline.part_for, design, machine_id, self.scale)
         if generation != self.generation:
             return
         self.show_part(part)
@@ -194,8 +223,8 @@ class Preparation:
         if any(p.severity is Severity.ERROR for p in part.problems):
             return
         self.stage(t("Preparing the machine program…"))
-        plan = await run.io_bound(self.pipeline.plan_for, part, machine_id)
-        result = await run.io_bound(self.pipeline.quote, design, part, plan)
+        plan = await ticket.run(self.pipeline.plan_for, part, machine_id)
+        result = await ticket.run(self.pipeline.quote, design, part, plan)
         if generation == self.generation:
             self.visit.result = result
             self.show_toolpaths(result)
@@ -205,9 +234,12 @@ class Preparation:
         async def upload() -> None:
             self.generation += 1
             generation = self.generation
+            ticket = self.begin(lambda: self.start_upload(data, filename))
+            if ticket is None:
+                return
             try:
                 self.stage(t("Reading your file…"))
-                design = await run.io_bound(self.pipeline.design_from_upload, data, filename)
+                design = await ticket.run(self.pipeline.design_from_upload, data, filename)
                 kinds = (
                     ("laser_engraver", "cnc_router") if design.geometry_format in DRAWING_FORMATS else ("fdm_printer",)
                 )
@@ -225,7 +257,9 @@ class Preparation:
                     )
                     return
                 self.visit.machine_id, self.design = machine_id, design
-                await self._finish(design, machine_id, generation)
+                await self._finish(ticket, design, machine_id, generation)
+            except WorkDropped:
+                return
             except DesignRejected as e:
                 self.show_problems(e.problems)
             except Exception:
@@ -244,8 +278,13 @@ class Preparation:
         self.scale = scale
         self.generation += 1
         generation = self.generation
+        ticket = self.begin(lambda: self.rescale(scale))
+        if ticket is None:
+            return
         try:
-            await self._finish(self.design, self.visit.machine_id, generation)
+            await self._finish(ticket, self.design, self.visit.machine_id, generation)
+        except WorkDropped:
+            return
         except DesignRejected as e:
             self.show_problems(e.problems)
         finally:

@@ -17,11 +17,13 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
-from nicegui import app, run, ui
+from nicegui import app, ui
 
 from app.access import Action, Forbidden, Principal
 from app.i18n import Text, t, translate
+from app.job_states import NOT_STARTED, QUEUE_STATES
 from app.jobs import Job, JobRefused, JobState
+from app.machine_control import control, stop
 from app.pages.common import MACHINE_WORDS, language_switch, reader_language
 from app.production.quotes import format_money
 from app.services import Services
@@ -174,12 +176,14 @@ class StaffConsole:
             ui.navigate.to("/staff/login")
         return principal
 
-    def do(self, action: Callable[[Principal], object], done: Text | None = None) -> None:
+    async def do(self, action: Callable[[Principal], object], done: Text | None = None, urgent: bool = False) -> None:
+        """Run a staff action on machine control's own path: off the event loop (moving a job validates its whole
+        program) and never behind customers' design work."""
         who = self.who()
         if who is None:
             return
         try:
-            action(who)
+            await (stop if urgent else control)(action, who)
         except Forbidden as e:
             ui.notify(self.tr(e.message), type="negative")
             return
@@ -215,7 +219,7 @@ class StaffConsole:
                 ui.label(self.tr(t("Machines"))).classes("text-2xl font-bold")
                 ui.button(
                     self.tr(t("Stop all machines")),
-                    on_click=lambda: self.do(self.store.stop_all, t("Every machine was stopped.")),
+                    on_click=lambda: self.do(self.store.stop_all, t("Every machine was stopped."), urgent=True),
                     color="red",
                     icon="dangerous",
                 ).props("size=lg").mark("stop-all")
@@ -295,7 +299,7 @@ class StaffConsole:
                     ).mark(f"bring-back-{machine_id}")
                 ui.button(
                     self.tr(t("STOP")),
-                    on_click=lambda: self.do(lambda w: self.store.stop_machine(w, machine_id)),
+                    on_click=lambda: self.do(lambda w: self.store.stop_machine(w, machine_id), urgent=True),
                     color="red",
                 ).mark(f"stop-{machine_id}")
 
@@ -306,7 +310,7 @@ class StaffConsole:
             return
         ui.notify(self.tr(t("Bringing the machine back…")))
         try:
-            await run.io_bound(self.store.bring_back, who, machine_id)
+            await control(self.store.bring_back, who, machine_id)
         except JobRefused as e:
             ui.notify(self.tr(e.message), type="warning")
         self.board.refresh()
@@ -371,7 +375,7 @@ class StaffConsole:
                 ui.button(self.tr(t("Refuse")), on_click=lambda: self.deny_dialog(job.id)).props("outline").mark(
                     f"deny-{job.id}"
                 )
-            if job.state in (JobState.AWAITING_APPROVAL, JobState.QUEUED, JobState.WAITING_FOR_MACHINE_READY):
+            if job.state in QUEUE_STATES:
                 ui.button("↑", on_click=lambda: self.do(lambda w: self.store.move(w, job.id, -1))).mark(f"up-{job.id}")
                 ui.button("↓", on_click=lambda: self.do(lambda w: self.store.move(w, job.id, 1))).mark(f"down-{job.id}")
             if job.state in (JobState.AWAITING_APPROVAL, JobState.QUEUED) and machine is not None:
@@ -386,6 +390,13 @@ class StaffConsole:
                         label=self.tr(t("Move to")),
                         on_change=lambda e: self.do(lambda w: self.store.reassign(w, job.id, e.value)),
                     ).classes("w-40").mark(f"reassign-{job.id}")
+            if job.state in NOT_STARTED:  # nothing is on a machine yet: staff may cancel it at any point
+                ui.button(
+                    self.tr(t("Cancel job")),
+                    on_click=lambda: self.do(
+                        lambda w: self.store.job_action(w, job.id, Action.CANCEL), t("Cancelled.")
+                    ),
+                ).props("outline color=red").mark(f"cancel-{job.id}")
             if job.state is JobState.WAITING_FOR_MACHINE_READY and job.source == "remote":
                 ui.button(
                     self.tr(t("Start (I am at the machine)")),
@@ -404,9 +415,9 @@ class StaffConsole:
             ui.label(self.tr(t("Why is this job refused? The customer sees this."))).classes("text-lg")
             reason = ui.input(self.tr(t("Reason"))).props("maxlength=200").classes("w-96").mark("deny-reason")
 
-            def refuse() -> None:
-                self.do(lambda w: self.store.deny(w, job_id, reason.value or ""), t("Refused."))
+            async def refuse() -> None:
                 dialog.close()
+                await self.do(lambda w: self.store.deny(w, job_id, reason.value or ""), t("Refused."))
 
             ui.button(self.tr(t("Refuse the job")), on_click=refuse).mark("deny-confirm")
         dialog.open()

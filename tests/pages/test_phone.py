@@ -6,7 +6,6 @@ from pathlib import Path
 
 import trimesh
 from nicegui import ui
-from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 
 from app.config import load_settings
@@ -17,6 +16,7 @@ from machine_adapters.base import MachineAction
 from tests.conftest import machines_file
 from tests.pages.conftest import eventually
 from tests.pages.test_kiosk import enabled, personalise_keychain, printer_ready, seen, start_at_the_machine
+from ui_components.file_sender import FileSender
 
 
 async def follow_from_kiosk(kiosk: User, phone: User) -> None:
@@ -104,8 +104,11 @@ async def send_from_phone(kiosk: User, phone: User, data: bytes, name: str) -> N
     await kiosk.should_see(marker="qr-handoff")
     url = next(iter(kiosk.find(marker="qr-handoff").elements)).url
     await phone.open(url.removeprefix("http://test") + "?lang=en")
-    upload = next(iter(phone.find(kind=ui.upload).elements))
-    await upload.handle_uploads([SmallFileUpload(name, "model/stl", data)])
+    sender = next(iter(phone.find(kind=FileSender).elements))
+    # what the phone's browser does: post the file as a form to the uploader's address, then report it sent
+    response = await phone.http_client.post(sender.props["url"], files={"file": (name, data, "model/stl")})
+    assert response.status_code == 200, response.text
+    phone.find(kind=FileSender).trigger("uploaded")
     await phone.should_see("Sent. Look at the kiosk screen.")
 
 
