@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from shapely.geometry import Polygon
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
@@ -28,8 +28,19 @@ def outer_outlines(region: BaseGeometry) -> list[Polygon]:
 
 
 def worked_inside(region: BaseGeometry, outlines: Sequence[Polygon]) -> BaseGeometry:
-    """What the design draws inside the holes of its outermost shapes (a name inside a board): engraved."""
-    return region.intersection(unary_union([Polygon(r) for o in outlines for r in o.interiors]).buffer(0))
+    """What the design draws inside the holes of its outermost shapes (a name inside a board): engraved.
+
+    Only areas count: a hole's own edge is shared with the shape around it, so the intersection also holds that
+    edge as lines (for a washer it holds nothing else), and lines have nothing to engrave."""
+    holes = unary_union([Polygon(r) for o in outlines for r in o.interiors]).buffer(0)
+    return MultiPolygon(polygons_of(region.intersection(holes)))
+
+
+def polygons_of(geometry: BaseGeometry) -> list[Polygon]:
+    """The non-empty polygons in a geometry of any type (collections flattened, points and lines left out)."""
+    if isinstance(geometry, Polygon):
+        return [] if geometry.is_empty else [geometry]
+    return [p for part in getattr(geometry, "geoms", []) for p in polygons_of(part)]
 
 
 def move_seconds(start: Point, end: Point, speed: float, acceleration: float, continues: bool) -> float:
