@@ -68,7 +68,7 @@ class UploadLimits:
     max_vertices: int = 3_000_000
     max_instances: int = 10_000  # 3MF build items times components: every copy is read and placed
     max_svg_elements: int = 20_000  # after <use> references are expanded
-    max_path_points: int = 200_000
+    max_path_points: int = 100_000  # svgelements takes about 5 s for as many on a loaded 2-core machine
     max_nesting_depth: int = 32
     stage_seconds: float = 10.0  # reading and checking one input, each stage
     memory_mb: int = 500  # the process that reads and checks an input never holds more

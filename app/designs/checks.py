@@ -19,6 +19,7 @@ from machine_adapters.profiles import Envelope
 MIN_SIZE_MM = 1.0  # smaller than this cannot be made on any of our machines
 SHELL_MM = 1.2  # walls: 3 perimeters of 0.4 mm nozzle
 INFILL = 0.2
+ALIGN_DIRECTIONS = 720  # footprint directions tried at most when a part is turned about Z to fit
 
 
 @dataclass
@@ -201,7 +202,9 @@ def _orient_to_fit(
 
 def _hull(points: np.ndarray) -> tuple[np.ndarray, ConvexHull | None]:
     try:
-        hull = ConvexHull(points)
+        # QJ (joggled input): many points on one plane or circle (a 15,000-sided cylinder's caps) take Qhull's
+        # exact merging minutes; joggling takes a second, and the corners it returns are the file's own points
+        hull = ConvexHull(points, qhull_options="QJ")
     except (QhullError, ValueError):  # flat or degenerate: every point is a corner
         return points, None
     return points[hull.vertices], hull
@@ -209,7 +212,8 @@ def _hull(points: np.ndarray) -> tuple[np.ndarray, ConvexHull | None]:
 
 def _candidate_rotations(hull: ConvexHull) -> list[np.ndarray]:
     """Rotations that put one of the hull's largest flat faces down, largest first, then the original."""
-    normals = hull.equations[:, :3]
+    normals = np.round(hull.equations[:, :3], 5)  # joggled facets (see _hull) lean by up to ~1e-6: flat is flat
+    normals /= np.linalg.norm(normals, axis=1, keepdims=True)
     a, b, c = (hull.points[hull.simplices[:, i]] for i in range(3))
     areas = np.linalg.norm(np.cross(b - a, c - a), axis=1) / 2
     # coplanar hull triangles form one face: same normal and offset
@@ -225,13 +229,30 @@ def _candidate_rotations(hull: ConvexHull) -> list[np.ndarray]:
 
 
 def _align_xy(points: np.ndarray) -> np.ndarray:
-    """Rotation about Z that puts the footprint's smallest enclosing rectangle along the axes."""
+    """Rotation about Z that puts the footprint's smallest enclosing rectangle along the axes.
+
+    That rectangle has a side along an edge of the footprint's convex hull; the edges' directions (modulo a
+    quarter turn) are tried, at most ALIGN_DIRECTIONS of them, in blocks, so a hull of n corners costs
+    O(n · ALIGN_DIRECTIONS) time and little memory, never n² (a 15,000-sided cylinder has 15,000 such edges).
+    A rotation only, never a mirror image (that would print the part reversed)."""
     matrix = np.eye(3)
     try:
-        transform_2d, _ = trimesh.bounds.oriented_bounds_2D(points)
-    except Exception:  # degenerate footprint (a line): leave it
+        hull = ConvexHull(points)
+    except (QhullError, ValueError):  # degenerate footprint (a line or a point): leave it
         return matrix
-    if np.linalg.det(transform_2d[:2, :2]) < 0:  # a mirror image would print the part reversed: never
-        return matrix
-    matrix[:2, :2] = transform_2d[:2, :2]
+    corners = points[hull.vertices]
+    edges = np.roll(corners, -1, axis=0) - corners
+    directions = np.unique(np.round(np.mod(np.arctan2(edges[:, 1], edges[:, 0]), np.pi / 2), 6))
+    if len(directions) > ALIGN_DIRECTIONS:
+        directions = directions[np.linspace(0, len(directions) - 1, ALIGN_DIRECTIONS).astype(int)]
+    best_area, best_angle = np.inf, 0.0
+    for block in np.array_split(directions, max(1, len(directions) * len(corners) // 1_000_000 + 1)):
+        cos, sin = np.cos(block)[:, None], np.sin(block)[:, None]
+        along = corners[:, 0] * cos + corners[:, 1] * sin
+        across = corners[:, 1] * cos - corners[:, 0] * sin
+        areas = np.ptp(along, axis=1) * np.ptp(across, axis=1)
+        if areas.min() < best_area * (1 - 1e-9):
+            best_area, best_angle = float(areas.min()), float(block[int(areas.argmin())])
+    cos, sin = np.cos(best_angle), np.sin(best_angle)
+    matrix[:2, :2] = [[cos, sin], [-sin, cos]]  # turns the chosen edge direction onto X
     return matrix

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
@@ -57,6 +58,7 @@ class SvgDesign:
 
 _SVG_NS = "{http://www.w3.org/2000/svg}"
 _XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+_NUMBERS = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 SAMPLE_MM = 0.2  # curves are followed in steps about this long
 
 
@@ -117,20 +119,21 @@ def drawing_does_not_fit(width: float, height: float, room: tuple[float, float])
 
 
 def _charge_elements(root: Element, budget: Budget) -> None:
-    """Count the elements the drawing has once every `<use>` is expanded, and how deep they nest, before anything
-    is expanded: a `<use>` that refers to itself (directly or round a circle) is refused, and a small file whose
-    references fan out to millions of shapes is refused by the count."""
+    """Count the elements (and corners) the drawing has once every `<use>` is expanded, and how deep they nest,
+    before anything is expanded: a `<use>` that refers to itself (directly or round a circle) is refused, and a
+    small file whose references fan out to millions of shapes is refused by the count."""
     by_id = {element.get("id"): element for element in root.iter() if element.get("id")}
-    known: dict[int, tuple[int, int]] = {}  # element -> (elements when expanded, levels below it)
+    known: dict[int, tuple[int, int, int]] = {}  # element -> (elements when expanded, levels below it, points)
     open_now: set[int] = set()
+    most_points = budget.limits.max_path_points
 
-    def expanded(element: Element, depth: int) -> tuple[int, int]:
+    def expanded(element: Element, depth: int) -> tuple[int, int, int]:
         budget.check_depth(depth)
         key = id(element)
         if key in known:
-            count, below = known[key]
+            count, below, points = known[key]
             budget.check_depth(depth + below)
-            return count, below
+            return count, below, points
         if key in open_now:
             raise reject(
                 "svg.circular_reference",
@@ -144,17 +147,26 @@ def _charge_elements(root: Element, budget: Budget) -> None:
             target = by_id.get(href[1:]) if href.startswith("#") else None
             if target is not None:
                 children.append(target)
-        count, below = 1, 0
+        # corners written out in the file (two numbers each); curves may add more, charged as they are followed
+        count, below, points = (
+            1,
+            0,
+            sum(len(_NUMBERS.findall(element.get(name) or "")) // 2 for name in ("d", "points")),
+        )
         for child in children:
-            child_count, child_below = expanded(child, depth + 1)
-            count, below = count + child_count, max(below, child_below + 1)
+            child_count, child_below, child_points = expanded(child, depth + 1)
+            count, below, points = count + child_count, max(below, child_below + 1), points + child_points
             if count > budget.limits.max_svg_elements:
                 raise over_budget("elements", count, budget.limits.max_svg_elements)
+            if points > most_points:
+                raise over_budget("points", points, most_points)
+        if points > most_points:
+            raise over_budget("points", points, most_points)
         open_now.discard(key)
-        known[key] = (count, below)
-        return count, below
+        known[key] = (count, below, points)
+        return count, below, points
 
-    total, _ = expanded(root, 1)
+    total, _, _ = expanded(root, 1)
     budget.charge("elements", total)
 
 
