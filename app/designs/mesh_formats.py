@@ -63,10 +63,7 @@ def read_stl(data: bytes, limits: UploadLimits) -> RawMesh:
     if len(data) >= 84:
         raise reject(
             "stl.length_mismatch",
-            t(
-                "The STL file is damaged or cut off: it announces {count} triangles but its size does not match.",
-                count=int.from_bytes(data[80:84], "little"),
-            ),
+            t("The STL file is damaged or incomplete (perhaps cut off while it was sent)."),
             _BROKEN_ACTION,
         )
     raise reject("stl.not_stl", t("This is not an STL file."), _BROKEN_ACTION)
