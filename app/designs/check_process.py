@@ -34,6 +34,7 @@ from app.designs.problems import DesignRejected
 log = logging.getLogger(__name__)
 _HEADER = struct.Struct("<Q")
 _GRACE_S = 2.0  # the child checks its own deadline; this much later it is killed
+_RETIRE_ABOVE_MB = 150  # a child still holding this much more than after its start is replaced
 _IDLE_WORKERS = 2  # kept warm: starting one (imports) takes a second or more
 # one thread each: the checks run one per child, and thread pools reserve address space the limit would count
 _ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -65,7 +66,7 @@ class _Worker:
             cwd=root,
         )
 
-    def ask(self, request: tuple[str, tuple[Any, ...], int], timeout_s: float) -> tuple[str, Any]:
+    def ask(self, request: tuple[str, tuple[Any, ...], int], timeout_s: float) -> tuple[str, Any, float, bool]:
         assert self.process.stdin is not None and self.process.stdout is not None
         _send(self.process.stdin, request)
         reply = _receive(self.process.stdout, time.monotonic() + timeout_s)
@@ -89,10 +90,11 @@ class CheckProcesses:
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
 
-    def run(self, task: str, args: tuple[Any, ...], limits: UploadLimits) -> Any:
+    def run(self, task: str, args: tuple[Any, ...], limits: UploadLimits, peak_mb: list[float] | None = None) -> Any:
+        """The task's result; `peak_mb`, when given, gets the most memory the task held (for benchmarks)."""
         worker = self._take()
         try:
-            kind, value = worker.ask((task, args, limits.memory_mb), limits.stage_seconds + _GRACE_S)
+            kind, value, peak, retiring = worker.ask((task, args, limits.memory_mb), limits.stage_seconds + _GRACE_S)
         except TimeoutError:
             worker.stop()
             log.warning("a %s check ran past its %s s and was stopped", task, limits.stage_seconds)
@@ -101,7 +103,12 @@ class CheckProcesses:
             worker.stop()
             log.warning("a %s check's process ended (exit %s)", task, worker.process.returncode)
             raise too_big_for_memory(limits.memory_mb) from e
-        self._give_back(worker)
+        if retiring:  # it holds on to memory a big request left behind: a fresh one takes its place
+            worker.stop()
+        else:
+            self._give_back(worker)
+        if peak_mb is not None:
+            peak_mb.append(peak)
         if kind == "ok":
             return value
         if kind == "rejected":
@@ -171,7 +178,7 @@ def _receive(stream: IO[bytes], deadline: float | None) -> Any:
 
 def _serve() -> None:
     tasks = _tasks()  # the imports first, so the limit below is set on top of them
-    baseline = _address_space_bytes()
+    baseline, resident_kb = _address_space_bytes(), _status_kb("VmRSS")
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # anything a library prints must not end up in the replies
     while True:
@@ -180,6 +187,7 @@ def _serve() -> None:
         except EOFError:
             return  # the parent is gone
         resource.setrlimit(resource.RLIMIT_AS, (baseline + memory_mb * 1024 * 1024, resource.RLIM_INFINITY))
+        _reset_peak_memory()
         try:
             reply: tuple[str, Any] = ("ok", tasks[name](*args))
         except DesignRejected as e:
@@ -187,19 +195,41 @@ def _serve() -> None:
         except MemoryError:
             reply = ("memory", None)
         except Exception as e:
-            reply = ("error", f"{type(e).__name__}: {e}\n{traceback.format_exc()}")
+            # GEOS (shapely) and other C++ code report memory running out as std::bad_alloc
+            reply = (
+                ("memory", None)
+                if "bad_alloc" in str(e)
+                else ("error", f"{type(e).__name__}: {e}\n{traceback.format_exc()}")
+            )
+        retiring = _status_kb("VmRSS") > resident_kb + _RETIRE_ABOVE_MB * 1024
         try:
-            _send(stdout, reply)
+            _send(stdout, (*reply, _status_kb("VmHWM") / 1024, retiring))
         except MemoryError:
-            _send(stdout, ("memory", None))
+            _send(stdout, ("memory", None, 0.0, True))
+            return
+        if retiring:
+            return
 
 
 def _address_space_bytes() -> int:
+    return _status_kb("VmSize") * 1024
+
+
+def _status_kb(field: str) -> int:
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
     return 0
+
+
+def _reset_peak_memory() -> None:
+    """Start the peak resident memory (VmHWM) afresh, so it is this request's (Linux: /proc/PID/clear_refs)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":
