@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 _HEADER = struct.Struct("<Q")
 _GRACE_S = 2.0  # the child checks its own deadline; this much later it is killed
 _RETIRE_ABOVE_MB = 150  # a child still holding this much more than after its start is replaced
-_IDLE_WORKERS = 2  # kept warm: starting one (imports) takes a second or more
+_IDLE_WORKERS = 2
+_START_S = 120.0  # kept warm: starting one (imports) takes a second or more
 # one thread each: the checks run one per child, and thread pools reserve address space the limit would count
 _ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -65,6 +66,11 @@ class _Worker:
             env=env,
             cwd=root,
         )
+        # its imports take a second or more (longer on a busy machine): not part of any request's budget
+        assert self.process.stdout is not None
+        if _receive(self.process.stdout, time.monotonic() + _START_S) != "ready":
+            self.stop()
+            raise CheckFailed("the checking process did not start")
 
     def ask(self, request: tuple[str, tuple[Any, ...], int], timeout_s: float) -> tuple[str, Any, float, bool]:
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -181,6 +187,7 @@ def _serve() -> None:
     baseline, resident_kb = _address_space_bytes(), _status_kb("VmRSS")
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # anything a library prints must not end up in the replies
+    _send(stdout, "ready")
     while True:
         try:
             name, args, memory_mb = _receive(stdin, None)

@@ -185,17 +185,29 @@ def _rings(drawing: svgelements.SVG, budget: Budget) -> list[np.ndarray]:
                         budget.charge("points")
                         points.append(np.array([[segment.end.x, segment.end.y]], dtype=np.float64))
                     continue
-                rough = np.asarray(segment.npoint(np.linspace(0, 1, 9)), dtype=np.float64)
-                length_mm = float(np.linalg.norm(np.diff(rough, axis=0), axis=1).sum()) / PX_PER_MM
+                length_mm = _length_bound(segment) / PX_PER_MM
                 steps = int(min(500, max(4, length_mm / SAMPLE_MM))) if np.isfinite(length_mm) else 4
                 budget.charge("points", steps)
                 points.append(np.asarray(segment.npoint(np.linspace(0, 1, steps + 1)[1:]), dtype=np.float64))
             if len(points) >= 3 or sum(len(p) for p in points) >= 3:
                 ring = np.concatenate(points) / PX_PER_MM
                 ring[:, 1] = -ring[:, 1]  # SVG has Y down; machines have Y up
-                if len(np.unique(ring, axis=0)) >= 3:
-                    rings.append(ring)
+                rings.append(ring)  # a degenerate one (a line, a point) encloses no face below: no harm
     return rings
+
+
+def _length_bound(segment: svgelements.PathSegment) -> float:
+    """At least the curve's length, cheaply (px): the control polygon of a Bézier curve, the larger radius
+    times the angle swept for an arc; sampling a curve to measure it costs as much as sampling it."""
+    if isinstance(segment, svgelements.Arc):
+        return float(abs(segment.sweep) * max(abs(segment.rx), abs(segment.ry)))
+    corners = [
+        segment.start,
+        *(getattr(segment, name, None) for name in ("control", "control1", "control2")),
+        segment.end,
+    ]
+    points = [(p.x, p.y) for p in corners if p is not None]
+    return float(np.linalg.norm(np.diff(np.asarray(points, dtype=np.float64), axis=0), axis=1).sum())
 
 
 def _even_odd(rings: list[np.ndarray], budget: Budget) -> BaseGeometry:

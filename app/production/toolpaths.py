@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
+from shapely import STRtree
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
@@ -20,11 +21,10 @@ def outer_outlines(region: BaseGeometry) -> list[Polygon]:
     """The outermost shapes of the region: their outlines are where the piece is cut from the sheet."""
     polygons = [g for g in getattr(region, "geoms", [region]) if isinstance(g, Polygon) and not g.is_empty]
     hulls = [Polygon(p.exterior) for p in polygons]
-    return [
-        polygons[i]
-        for i, p in enumerate(hulls)
-        if not any(j != i and other.contains(p) for j, other in enumerate(hulls))
-    ]
+    # a spatial index finds which shape lies within which: n log n, not every pair (a dot pattern of 3,000 dots)
+    inside, around = STRtree(hulls).query(hulls, predicate="within")
+    enclosed = set(inside[inside != around].tolist())
+    return [polygon for i, polygon in enumerate(polygons) if i not in enclosed]
 
 
 def worked_inside(region: BaseGeometry, outlines: Sequence[Polygon]) -> BaseGeometry:
