@@ -35,7 +35,8 @@ from app.production import laser_paths
 from app.production.laser import LaserMaterial, load_laser_materials
 from machine_adapters.profiles import Envelope, MachineProfile, load_machines
 
-GRACE_S = 2.0  # the checking process's deadline beyond the budget (see app/designs/check_process.py)
+GRACE_S = 2.0  # beyond the budget: the checking process is stopped 1 s after it (app/designs/check_process.py) and
+# the refusal must be out within 1 s more
 WEIRD_NUMBERS = ["nan", "inf", "-inf", "1e300", "-1e308", "1e-300", "0", "-0", "99999999999999999999", "1e", "--1",
                  "0x10", "١٢", "1,5", "", "3.4028236e38", "2.5e-05"]  # fmt: skip
 

@@ -135,7 +135,7 @@ def test_a_check_past_its_deadline_is_stopped_and_refused() -> None:
     with pytest.raises(DesignRejected) as caught:
         CHECKS.run("mesh", (sphere, "stl", hurried, BED, True, 1.0), hurried)
     assert caught.value.problems[0].code == "budget.time"
-    assert time.monotonic() - started < 1 + 2 + 1  # the deadline, the grace, and a little to kill the process
+    assert time.monotonic() - started < 1 + 1 + 1  # the deadline, the grace, and a little to kill the process
     cube = stl_bytes(trimesh.creation.box((20, 20, 20)))
     assert CHECKS.run("mesh", (cube, "stl", LIMITS, BED, True, 1.0), LIMITS).volume_mm3 == pytest.approx(8000)
 

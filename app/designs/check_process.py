@@ -33,7 +33,7 @@ from app.designs.problems import DesignRejected
 
 log = logging.getLogger(__name__)
 _HEADER = struct.Struct("<Q")
-_GRACE_S = 2.0  # the child checks its own deadline; this much later it is killed
+_GRACE_S = 1.0  # the child checks its own deadline; this much later it is killed
 _RETIRE_ABOVE_MB = 150  # a child still holding this much more than after its start is replaced
 _IDLE_WORKERS = 2
 _START_S = 120.0  # kept warm: starting one (imports) takes a second or more
