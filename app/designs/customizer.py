@@ -339,15 +339,15 @@ def _check_text(param: TextParam, value: Any, label: Localized, undrawable: Char
         raise _fail(param, "param.not_text", t("'{label}' must be text.", label=label), t("Type some letters."))
     # one form for the same letters: `e` + a combining accent (as some phones send it) becomes `é`; a
     # non-breaking or other fixed-width space is a space
-    value = "".join(" " if unicodedata.category(c) == "Zs" else c for c in unicodedata.normalize("NFC", value))
-    if len(value) > param.max_length:
+    text = "".join(" " if unicodedata.category(c) == "Zs" else c for c in unicodedata.normalize("NFC", value))
+    if len(text) > param.max_length:
         raise _fail(
             param,
             "param.too_long",
             t("'{label}' can be at most {n} characters long.", label=label, n=param.max_length),
             t("Shorten the text."),
         )
-    bad = {c for c in value if not c.isprintable() or c in "\u2028\u2029"}
+    bad = {c for c in text if not c.isprintable() or c in "\u2028\u2029"}
     if bad:
         raise _fail(
             param,
@@ -355,7 +355,7 @@ def _check_text(param: TextParam, value: Any, label: Localized, undrawable: Char
             t("'{label}' contains characters that cannot be used.", label=label),
             t("Use letters, digits and punctuation only, on one line."),
         )
-    missing = undrawable(value) if undrawable else set()
+    missing = undrawable(text) if undrawable else set()
     if missing:
         # a mark that combines with the letter before it is shown on a dotted circle, so it can be seen
         shown = " ".join(f"\u25cc{c}" if unicodedata.category(c)[0] == "M" else c for c in sorted(missing))[:40]
@@ -365,7 +365,7 @@ def _check_text(param: TextParam, value: Any, label: Localized, undrawable: Char
             t("The font of this design cannot draw: {chars}", chars=shown),
             t("Leave these characters out or replace them."),
         )
-    return value
+    return text
 
 
 def _fmt(number: float) -> str:
