@@ -135,8 +135,8 @@ def _stl(rng: random.Random) -> tuple[str, bytes]:
     if choice == 5:
         for _ in range(rng.randrange(1, 6)):
             at = rng.randrange(len(lines))
-            if lines[at].startswith("vertex"):
-                parts = lines[at].split()
+            parts = lines[at].split(" ")
+            if parts[0] == "vertex" and len(parts) == 4:
                 parts[rng.randrange(1, 4)] = rng.choice(WEIRD_NUMBERS)
                 lines[at] = " ".join(parts)
         return "ASCII with odd numbers", "\n".join(lines).encode()
