@@ -378,6 +378,13 @@ def main() -> None:
             print(
                 f"case {case.number} ({case.fmt}, {case.mutation}): {outcome.kind} {outcome.seconds:.1f} s {outcome.detail}"
             )
+        if len(outcomes) % 500 == 0:  # a running tally, so a long run shows where it is
+            tally = Counter(o.kind for o in outcomes)
+            over = sum(o.over_budget for o in outcomes)
+            print(
+                f"{len(outcomes)} cases, {time.monotonic() - started:.0f} s: {dict(tally)}, over budget {over}",
+                flush=True,
+            )
     CHECKS.close()
     kinds = Counter(o.kind for o in outcomes)
     print(f"\n{len(outcomes)} cases (seed {args.seed}) in {time.monotonic() - started:.0f} s")
