@@ -371,20 +371,23 @@ def main() -> None:
     laser = demo_laser()
     outcomes: list[Outcome] = []
     started = time.monotonic()
-    for case in cases(args.cases, args.seed):
-        outcome = run_case(case, laser)
-        outcomes.append(outcome)
-        if outcome.kind == "internal error" or outcome.over_budget:
-            print(
-                f"case {case.number} ({case.fmt}, {case.mutation}): {outcome.kind} {outcome.seconds:.1f} s {outcome.detail}"
-            )
-        if len(outcomes) % 500 == 0:  # a running tally, so a long run shows where it is
-            tally = Counter(o.kind for o in outcomes)
-            over = sum(o.over_budget for o in outcomes)
-            print(
-                f"{len(outcomes)} cases, {time.monotonic() - started:.0f} s: {dict(tally)}, over budget {over}",
-                flush=True,
-            )
+    try:
+        for case in cases(args.cases, args.seed):
+            outcome = run_case(case, laser)
+            outcomes.append(outcome)
+            if outcome.kind == "internal error" or outcome.over_budget:
+                print(
+                    f"case {case.number} ({case.fmt}, {case.mutation}): {outcome.kind} {outcome.seconds:.1f} s {outcome.detail}"
+                )
+            if len(outcomes) % 500 == 0:  # a running tally, so a long run shows where it is
+                tally = Counter(o.kind for o in outcomes)
+                over = sum(o.over_budget for o in outcomes)
+                print(
+                    f"{len(outcomes)} cases, {time.monotonic() - started:.0f} s: {dict(tally)}, over budget {over}",
+                    flush=True,
+                )
+    except KeyboardInterrupt:  # Ctrl-C (or SIGINT): the table for the cases run so far
+        print(f"stopped after {len(outcomes)} of {args.cases} cases")
     CHECKS.close()
     kinds = Counter(o.kind for o in outcomes)
     print(f"\n{len(outcomes)} cases (seed {args.seed}) in {time.monotonic() - started:.0f} s")
