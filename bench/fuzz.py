@@ -18,6 +18,7 @@ import io
 import itertools
 import math
 import random
+import signal
 import struct
 import time
 import zipfile
@@ -371,6 +372,9 @@ def main() -> None:
     laser = demo_laser()
     outcomes: list[Outcome] = []
     started = time.monotonic()
+    # a stop request (Ctrl-C, or SIGTERM from a job runner) ends the run with the table so far
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         for case in cases(args.cases, args.seed):
             outcome = run_case(case, laser)
@@ -386,7 +390,7 @@ def main() -> None:
                     f"{len(outcomes)} cases, {time.monotonic() - started:.0f} s: {dict(tally)}, over budget {over}",
                     flush=True,
                 )
-    except KeyboardInterrupt:  # Ctrl-C (or SIGINT): the table for the cases run so far
+    except KeyboardInterrupt:
         print(f"stopped after {len(outcomes)} of {args.cases} cases")
     CHECKS.close()
     kinds = Counter(o.kind for o in outcomes)
