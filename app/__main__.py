@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import tempfile
+import traceback
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -18,8 +21,10 @@ from app.pipeline import QuoteResult
 from app.production.quotes import format_money
 from machine_adapters.profiles import MachineProfile, ProfileError
 
-EXIT_REJECTED = 1
+EXIT_REJECTED = 1  # the design (or the request) was refused, with the reason printed
 EXIT_USAGE = 2
+EXIT_SOFTWARE = 70  # an error of ours (sysexits.h EX_SOFTWARE): one line here, the traceback in the log
+LOG_NAME = "fabkiosk-cli.log"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -50,6 +55,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ProfileError, CatalogError) as e:
         print(f"fabkiosk: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as e:
+        log_file = _log_internal_error(settings)
+        print(
+            f"fabkiosk: internal error ({type(e).__name__}); nothing was changed. Details: {log_file}",
+            file=sys.stderr,
+        )
+        return EXIT_SOFTWARE
+
+
+def _log_internal_error(settings: Settings) -> Path:
+    """Write the traceback being handled to the store's log folder (the temporary folder if that is not writable)."""
+    for folder in (settings.data_dir / "logs", Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / LOG_NAME
+            handler = logging.FileHandler(path, encoding="utf-8")
+        except OSError:
+            continue
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger = logging.getLogger("fabkiosk.cli")
+        logger.addHandler(handler)
+        logger.propagate = False  # the traceback goes to the log, not to the terminal
+        try:
+            logger.exception("internal error")
+        finally:
+            logger.removeHandler(handler)
+            handler.close()
+        return path
+    traceback.print_exc()  # nowhere to write it: the terminal is the last resort
+    return Path("-")
 
 
 def _parser() -> argparse.ArgumentParser:

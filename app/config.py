@@ -64,6 +64,14 @@ class UploadLimits:
     max_zip_total_bytes: int = 512 * 1024 * 1024
     max_zip_entry_bytes: int = 256 * 1024 * 1024
     max_zip_ratio: float = 200.0
+    # charged while a file is read, before the work they stand for (app/designs/budget.py)
+    max_vertices: int = 3_000_000
+    max_instances: int = 10_000  # 3MF build items times components: every copy is read and placed
+    max_svg_elements: int = 20_000  # after <use> references are expanded
+    max_path_points: int = 100_000  # svgelements takes about 5 s for as many on a loaded 2-core machine
+    max_nesting_depth: int = 32
+    stage_seconds: float = 10.0  # reading and checking one input, each stage
+    memory_mb: int = 500  # the process that reads and checks an input never holds more
 
 
 @dataclass(frozen=True)
@@ -264,6 +272,13 @@ def _uploads_from(reader: _Reader, d: UploadLimits) -> UploadLimits:
         max_zip_total_bytes=reader.int("max_zip_total_bytes", d.max_zip_total_bytes, 1024, 8 * 1024**3),
         max_zip_entry_bytes=reader.int("max_zip_entry_bytes", d.max_zip_entry_bytes, 1024, 8 * 1024**3),
         max_zip_ratio=reader.float("max_zip_ratio", d.max_zip_ratio, 1, 10_000),
+        max_vertices=reader.int("max_vertices", d.max_vertices, 100, 150_000_000),
+        max_instances=reader.int("max_instances", d.max_instances, 1, 10_000_000),
+        max_svg_elements=reader.int("max_svg_elements", d.max_svg_elements, 10, 10_000_000),
+        max_path_points=reader.int("max_path_points", d.max_path_points, 100, 100_000_000),
+        max_nesting_depth=reader.int("max_nesting_depth", d.max_nesting_depth, 2, 1000),
+        stage_seconds=reader.float("stage_seconds", d.stage_seconds, 1, 3600),
+        memory_mb=reader.int("memory_mb", d.memory_mb, 200, 1_000_000),
     )
     reader.reject_unknown()
     return limits

@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.designs.catalog import Template
-from app.designs.checks import PartCheck, check_part
+from app.designs.check_process import CHECKS
+from app.designs.checks import PartCheck
 from app.designs.mesh_formats import RawMesh
 from app.designs.openscad import render_template
 from app.designs.preview import write_preview
 from app.designs.problems import DesignRejected, Problem, Severity, reject
-from app.designs.svg import SvgDesign
-from app.designs.uploads import DRAWING_FORMATS, read_drawing, read_mesh, store_upload
+from app.designs.svg import SvgDesign, drawing_does_not_fit
+from app.designs.uploads import DRAWING_FORMATS, check_size, read_mesh, store_upload
 from app.i18n import t
 from app.models import DesignRow, PartRow, PlanRow, QuoteRow
 from app.production import cnc_paths, laser_paths
@@ -147,9 +148,9 @@ class Pipeline:
     def quote_design(
         self, design: Design, machine_id: str, material: str | None = None, scale: float = 1.0
     ) -> QuoteResult:
-        raw, early = self._start_early_slice(design, machine_id, material, scale)
+        _, early = self._start_early_slice(design, machine_id, material, scale)
         try:
-            part, preview = self._part(design, machine_id, scale, raw)
+            part, preview = self._part(design, machine_id, scale)
             if early is not None and not part.unchanged:
                 early.cancel.set()  # the checks changed the part: that program is of no use
             try:
@@ -247,15 +248,18 @@ class Pipeline:
             preview.result()
         return part
 
-    def _part(
-        self, design: Design, machine_id: str, scale: float, raw: RawMesh | None = None
-    ) -> tuple[Part, Future[Path] | None]:
+    def _part(self, design: Design, machine_id: str, scale: float) -> tuple[Part, Future[Path] | None]:
         machine = self.machine(machine_id)
         if not 0.001 <= scale <= 1000:
             raise reject("size.bad_scale", t("The scale must be between 0.001 and 1000."), None)
+        limits = self.settings.uploads
+        data = design.geometry_path.read_bytes()
+        check_size(len(data), limits)
         if design.geometry_format in DRAWING_FORMATS:
-            data = design.geometry_path.read_bytes()
-            drawing = read_drawing(data, self.settings.uploads)
+            # a drawing larger than the machine is refused before its region is worked out (the slow part)
+            room = (machine.envelope.x - 2 * MARGIN_MM, machine.envelope.y - 2 * MARGIN_MM)
+            fit = room if machine.kind is not MachineKind.FDM_PRINTER else None
+            drawing = CHECKS.run("drawing", (data, limits, fit), limits)
             return self._drawing_part(design, machine, drawing, hashlib.sha256(data).hexdigest()), None
         if machine.kind is not MachineKind.FDM_PRINTER:
             raise reject(
@@ -263,11 +267,10 @@ class Pipeline:
                 t("3-D models are made on a printer, not on this machine."),
                 t("Choose a printer."),
             )
-        raw = raw or read_mesh(design.geometry_path.read_bytes(), design.geometry_format, self.settings.uploads)
-        if scale != 1.0:
-            raw = RawMesh(raw.vertices * scale, raw.faces)
-        check = check_part(raw, machine.envelope, lay_flat=design.source == "upload")
-        return self._mesh_part(design, machine, check)
+        # read, repaired and turned in a child process with a memory limit: a hostile file cannot take us down
+        lay_flat = design.source == "upload"
+        checked = CHECKS.run("mesh", (data, design.geometry_format, limits, machine.envelope, lay_flat, scale), limits)
+        return self._mesh_part(design, machine, checked.part_check())
 
     def _mesh_part(self, design: Design, machine: MachineProfile, check: PartCheck) -> tuple[Part, Future[Path]]:
         stl = check.mesh.export(file_type="stl")
@@ -321,17 +324,7 @@ class Pipeline:
         w, h = drawing.width_mm + 2 * MARGIN_MM, drawing.height_mm + 2 * MARGIN_MM  # with the margin around it
         env = machine.envelope
         if not (w <= env.x and h <= env.y):
-            raise reject(
-                "size.does_not_fit",
-                t(
-                    "The drawing ({x} × {y} mm) does not fit this machine ({ex} × {ey} mm).",
-                    x=f"{w:.0f}",
-                    y=f"{h:.0f}",
-                    ex=f"{env.x:.0f}",
-                    ey=f"{env.y:.0f}",
-                ),
-                t("Make the drawing smaller."),
-            )
+            raise drawing_does_not_fit(w, h, (env.x, env.y))
         part = Part(
             new_id(),
             design.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ import trimesh
 from app.config import Settings, load_settings
 from app.fleet import Fleet
 from app.jobs import Actor, JobState
+from app.pipeline import QuoteResult
 from app.services import Services, build_services
 from bench.octoprint_host import OctoPrintServer
 from machine_adapters.base import JobEnded
@@ -107,11 +108,16 @@ def machines_file(folder: Path, speed: float) -> Path:
 
 def run_to_pickup(services: Services, template: str, values: dict[str, object], machine_id: str) -> None:
     """A kiosk job of this template on the demo store's machine, from the quote to ready for pickup."""
+    run_quote_to_pickup(services, lambda: services.pipeline.quote_template(template, values, machine_id), machine_id)
+
+
+def run_quote_to_pickup(services: Services, make_quote: Callable[[], QuoteResult], machine_id: str) -> None:
+    """A kiosk job of the design `make_quote` prices, on the demo store's machine, to ready for pickup."""
     fleet = Fleet.build(services.machines)
     jobs = services.run_machines(fleet)
     fleet.connect_all()
     try:
-        quote = services.pipeline.quote_template(template, values, machine_id)
+        quote = make_quote()
         job_id = jobs.create(quote.quote_id).job.id
         deadline = time.monotonic() + 20
         while fleet.machines[machine_id].status.state.value != "idle":

@@ -117,6 +117,10 @@ def test_frame_traces_the_outline_at_safe_height_with_the_spindle_off_and_only_a
     try:
         quote = services.pipeline.quote_template("coaster", COASTER, "router-1")
         job_id = jobs.create(quote.quote_id).job.id
+        deadline = time.monotonic() + 10  # a quick quote can come before the machine has answered its first report
+        while fleet.machines["router-1"].status.state.value != "idle":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
         with pytest.raises(JobRefused, match="only be shown at the machine"):
             jobs.frame(job_id, Actor.PHONE)
         jobs.frame(job_id, Actor.KIOSK)

@@ -207,3 +207,47 @@ def test_any_value_is_either_accepted_within_limits_or_rejected_plainly(text_siz
     assert 6 <= values["text_size"] <= 14 and math.isfinite(values["text_size"])
     assert 1.6 <= values["base_thickness"] <= 4
     assert len(values["name"]) <= 12 and all(c.isprintable() for c in values["name"])
+
+
+# --- text as phones and keyboards send it --------------------------------------------------------
+
+
+def test_a_letter_with_a_combining_accent_is_the_same_letter() -> None:
+    template = load_catalog(TEMPLATES)["keychain"]
+    values = check_values(KEYCHAIN, {"name": "Jose\u0301"}, template.undrawable)
+    assert values["name"] == "José" and len(values["name"]) == 4
+
+
+def test_a_non_breaking_space_is_a_space() -> None:
+    template = load_catalog(TEMPLATES)["keychain"]
+    assert check_values(KEYCHAIN, {"name": "Ana\u00a0Li"}, template.undrawable)["name"] == "Ana Li"
+    assert check_values(KEYCHAIN, {"name": "Ana\u202fLi"}, template.undrawable)["name"] == "Ana Li"
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [
+        ("10,5", 10.5),  # a German decimal comma
+        ("9,0", 9.0),
+        (" 9 ", 9.0),
+        ("\uff19", 9.0),  # full-width digits, as Japanese keyboards type them
+        ("\uff11\uff10\uff0e\uff15", 10.5),
+        ("\u0661\u0660\u066b\u0665", 10.5),  # Arabic-Indic digits with the Arabic decimal separator
+        ("\u06f9", 9.0),  # Extended Arabic-Indic (Persian) digits
+    ],
+)
+def test_numbers_are_read_as_people_type_them(typed: str, number: float) -> None:
+    template = load_catalog(TEMPLATES)["keychain"]
+    assert check_values(KEYCHAIN, {"text_size": typed}, template.undrawable)["text_size"] == number
+
+
+@pytest.mark.parametrize("typed", ["1,000.5", "9,0,0", "9.0.0", "9 5"])
+def test_numbers_that_could_mean_two_things_are_refused(typed: str) -> None:
+    assert rejected_codes({"text_size": typed}) == ["param.not_a_number"]
+
+
+def test_a_character_the_font_cannot_draw_is_shown_visibly() -> None:
+    template = load_catalog(TEMPLATES)["keychain"]
+    with pytest.raises(DesignRejected) as caught:
+        check_values(KEYCHAIN, {"name": "A\u20dd"}, template.undrawable)  # a combining enclosing circle
+    assert "\u25cc\u20dd" in caught.value.problems[0].render("en")

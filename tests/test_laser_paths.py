@@ -3,12 +3,14 @@ estimate within 15 % of the GRBL simulator's own motion time; the job runs to th
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from app.designs.problems import DesignRejected
 from app.services import Services
 from machine_adapters.gcode import validate_program
-from tests.conftest import run_through_grbl_host, run_to_pickup
+from tests.conftest import run_quote_to_pickup, run_through_grbl_host, run_to_pickup
 
 
 def test_the_name_sign_is_engraved_then_cut_with_dynamic_power_only(services: Services) -> None:
@@ -45,3 +47,26 @@ def test_the_estimate_is_within_15_percent_of_the_simulators_motion_time(service
 
 def test_a_name_sign_job_runs_on_the_demo_laser_to_ready_for_pickup(fast: Services) -> None:
     run_to_pickup(fast, "name_sign", {"name": "Ada"}, "laser-1")
+
+
+WASHER = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="40mm" height="40mm" viewBox="0 0 40 40">'
+    b'<path fill-rule="evenodd" d="M20 2 A18 18 0 1 1 19.99 2 Z M20 12 A8 8 0 1 0 20.01 12 Z"/></svg>'
+)
+
+
+def test_a_drawing_with_a_hole_is_priced_and_its_hole_cut_before_its_outline(services: Services) -> None:
+    result = services.pipeline.quote_upload(WASHER, "washer.svg", "laser-1")
+    assert result.plan.program_path is not None and result.quote.total > 0
+    lines = list(validate_program(result.plan.program_path.read_text(), services.machines["laser-1"]))
+    moves = [line.split() for line in lines if line.startswith("G1")]
+    radii = [math.dist((float(m[1][1:]), float(m[2][1:])), (23, 23)) for m in moves]  # 36 mm washer, 5 mm margin
+    # nothing drawn inside the hole, so nothing is engraved: the hole (radius 8) is cut first, then the outline
+    # (radius 18), which frees the piece last
+    assert radii[0] == pytest.approx(8, abs=0.2) and radii[-1] == pytest.approx(18, abs=0.2)
+    assert all(r < 8.2 or r > 17.8 for r in radii)
+    assert {round(r) for r in radii} == {8, 18}
+
+
+def test_a_washer_runs_on_the_demo_laser_to_ready_for_pickup(fast: Services) -> None:
+    run_quote_to_pickup(fast, lambda: fast.pipeline.quote_upload(WASHER, "washer.svg", "laser-1"), "laser-1")

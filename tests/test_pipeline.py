@@ -104,16 +104,32 @@ def test_a_failed_slice_gives_a_clear_message_and_leaves_no_program(services: Se
     output = tmp_path / "out" / "program.gcode"
     with pytest.raises(DesignRejected) as caught:
         slice_part(broken, services.machines[PRINTER], "PLA", services.settings.profiles_dir, output, 60)
-    assert caught.value.problems[0].code in {"slice.broken_model", "slice.failed", "slice.nothing_to_print"}
+    assert caught.value.problems[0].code == "slice.failed"
     assert not output.exists() and not list(output.parent.rglob("*.gcode"))
 
 
-def test_slicer_exit_codes_map_to_plain_messages() -> None:
-    assert _failure(134, "").problems[0].code == "slice.does_not_fit"  # type: ignore[attr-defined]
-    assert _failure(1, "Loading of a model file failed").problems[0].code == "slice.broken_model"  # type: ignore
-    assert _failure(7, "whatever").problems[0].render("en") == (  # type: ignore[attr-defined]
-        "The print could not be prepared (slicer error 7). Try again, or ask the staff for help."
-    )
+@pytest.mark.parametrize(
+    ("code", "log", "expected"),
+    [
+        (134, "", "slice.does_not_fit"),
+        (
+            1,
+            "No layers were detected. You might want to repair your STL file(s) or check their size",
+            "slice.nothing_to_slice",
+        ),
+        (1, "No extrusions were generated for objects.", "slice.too_thin"),
+        (1, "The print is empty. The model is not printable with current print settings.", "slice.too_thin"),
+        (1, "There is an object with no extrusions in the first layer.", "slice.no_first_layer"),
+        (1, "Loading of a model file failed.", "slice.failed"),
+        (7, "whatever", "slice.failed"),
+    ],
+)
+def test_each_slicer_failure_has_its_own_message(code: int, log: str, expected: str) -> None:
+    problem = _failure(code, log).problems[0]  # type: ignore[attr-defined]
+    assert problem.code == expected
+    text = problem.render("en")
+    assert "Export the file again" not in text and "Try again" not in text and "error 1" not in text
+    assert problem.render("de") != text
 
 
 def test_durations_from_the_slicer() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from app.designs.customizer import Parameter, TextParam, parse_parameters
 from app.designs.fonts import undrawable_characters
+from app.designs.outline import Outline, OutlineError, outline_from
 
 KNOWN_KINDS = ("fdm_printer", "laser_engraver", "cnc_router")
 
@@ -37,6 +38,7 @@ class Template:
     source: str
     parameters: tuple[Parameter, ...]
     labels: dict[str, dict[str, str]]  # parameter name -> language -> the designer's label
+    outline: Outline | None = None  # where its text may go: checked on every render before a price
 
     @cached_property
     def content_hash(self) -> str:
@@ -89,6 +91,10 @@ def load_template(meta_path: Path) -> Template:
     fonts = tuple(meta.get("fonts", ()))
     if any(isinstance(p, TextParam) for p in parameters) and not fonts:
         raise CatalogError(f"{meta_path.name}: a template with text parameters must list its fonts")
+    try:
+        outline = outline_from(meta.get("outline"), {p.name for p in parameters})
+    except OutlineError as e:
+        raise CatalogError(f"{meta_path.name}: {e}") from e
     labels: dict[str, dict[str, str]] = {}
     for lang, by_name in dict(meta.get("labels", {})).items():
         for name, text in dict(by_name).items():
@@ -105,4 +111,5 @@ def load_template(meta_path: Path) -> Template:
         source=source,
         parameters=parameters,
         labels=labels,
+        outline=outline,
     )

@@ -19,6 +19,10 @@ from machine_adapters.profiles import Envelope
 MIN_SIZE_MM = 1.0  # smaller than this cannot be made on any of our machines
 SHELL_MM = 1.2  # walls: 3 perimeters of 0.4 mm nozzle
 INFILL = 0.2
+MIN_THICKNESS_MM = 0.3  # thinner, a part has no layer for the slicer (first layer 0.2 mm, then 0.2 mm each)
+MIN_WALL_MM = 0.8  # two lines of a 0.4 mm nozzle: the thinnest wall that prints
+LOOSE_SHARE = 0.5  # refused as a triangle soup when more of the triangles than this lie loose
+ALIGN_DIRECTIONS = 720  # footprint directions tried at most when a part is turned about Z to fit
 
 
 @dataclass
@@ -49,25 +53,25 @@ def check_part(raw: RawMesh, envelope: Envelope, lay_flat: bool) -> PartCheck:
     mesh, problems = _repaired(raw)
     size = mesh.extents
     longest = float(size.max())
-    units = _units_suggestion(longest, envelope)
+    units = _units_suggestion(np.asarray(size, dtype=float), envelope)
     if longest < MIN_SIZE_MM:
-        raise DesignRejected(
-            [
-                Problem(
-                    "size.too_small",
-                    Severity.ERROR,
-                    t("The part is only {size} mm long, too small to make.", size=f"{longest:.3g}"),
-                    t("The file may use other units: choose a scale, or export it in millimetres."),
-                    suggested_scale=units,
-                )
-            ]
+        message = (
+            t("The part is only {size} long, too small to make.", size=readable_length(longest))
+            if longest >= 0.001
+            else t("The part is smaller than a grain of sand, too small to make.")
         )
+        action = (
+            t("The file may use other units: choose the suggested scale, or export it in millimetres.")
+            if units
+            else t("Make the part larger in your design program, or pick a design from the catalog.")
+        )
+        raise DesignRejected([Problem("size.too_small", Severity.ERROR, message, action, suggested_scale=units)])
     if units is not None:
         problems.append(
             Problem(
                 "size.units_suspect",
                 Severity.WARNING,
-                t("The part is {size} mm long. The file may use other units.", size=f"{longest:.3g}"),
+                t("The part is {size} long. The file may use other units.", size=readable_length(longest)),
                 t("If it looks too small or too large, choose the suggested scale."),
                 suggested_scale=units,
             )
@@ -90,8 +94,23 @@ def check_part(raw: RawMesh, envelope: Envelope, lay_flat: bool) -> PartCheck:
                         ey=f"{envelope.y:.0f}",
                         ez=f"{envelope.z:.0f}",
                     ),
-                    t("Scale the part down, or split it into pieces."),
+                    t("Choose the suggested scale.") if units else t("Scale the part down, or split it into pieces."),
                     suggested_scale=units,
+                )
+            ]
+        )
+    thickness = float(oriented.extents.min())
+    if thickness < MIN_THICKNESS_MM:
+        raise DesignRejected(
+            [
+                Problem(
+                    "size.too_thin",
+                    Severity.ERROR,
+                    t(
+                        "The part is only {size} thick: too thin to print (a flat sheet or an open surface).",
+                        size=readable_length(thickness),
+                    ),
+                    t("Give it a thickness of at least {min} mm in your design program.", min=f"{MIN_WALL_MM:g}"),
                 )
             ]
         )
@@ -137,6 +156,7 @@ def _repaired(raw: RawMesh) -> tuple[trimesh.Trimesh, list[Problem]]:
             )
         )
     if not mesh.is_watertight:
+        _refuse_triangle_soup(mesh)  # before closing holes: that makes each loose triangle a closed sliver
         trimesh.repair.fill_holes(mesh)
         if mesh.is_watertight:
             problems.append(Problem("repair.holes_filled", Severity.INFO, t("Small holes in the surface were closed.")))
@@ -158,8 +178,28 @@ def _repaired(raw: RawMesh) -> tuple[trimesh.Trimesh, list[Problem]]:
     return mesh, problems
 
 
-def _units_suggestion(longest: float, envelope: Envelope) -> float | None:
-    """A scale that would make a plausibly sized part, if the size looks like a units mistake."""
+def _refuse_triangle_soup(mesh: trimesh.Trimesh) -> None:
+    """Refuse triangles that do not form a surface: most of them share no edge with any other triangle."""
+    labels = trimesh.graph.connected_component_labels(mesh.face_adjacency, node_count=len(mesh.faces))
+    piece_size = np.bincount(labels)[labels]
+    if np.count_nonzero(piece_size == 1) > LOOSE_SHARE * len(mesh.faces):
+        raise DesignRejected(
+            [
+                Problem(
+                    "mesh.triangle_soup",
+                    Severity.ERROR,
+                    t("The triangles in this file do not form a surface: they lie loose, with no solid to print."),
+                    t("Export the model as a closed solid from your design program, or pick a design."),
+                )
+            ]
+        )
+
+
+def _units_suggestion(size: np.ndarray, envelope: Envelope) -> float | None:
+    """A scale that would make a plausibly sized part, if the size looks like a units mistake: offered only when
+    the scaled part fits the machine and its thinnest side is still thick enough to make (a 356 mm tray, 3 mm
+    thick, is not offered as a 14 mm tray 0.12 mm thick)."""
+    longest = float(size.max())
     largest_machine = max(envelope.x, envelope.y, envelope.z)
     if longest < 5:
         candidates = [25.4, 1000.0, 10.0]  # inches, metres, centimetres
@@ -168,9 +208,24 @@ def _units_suggestion(longest: float, envelope: Envelope) -> float | None:
     else:
         return None
     for factor in candidates:
-        if 10 <= longest * factor <= largest_machine:
+        scaled = size * factor
+        room = sorted((envelope.x, envelope.y, envelope.z))
+        fits = all(side <= space for side, space in zip(sorted(scaled), room, strict=True))
+        if scaled.max() >= 10 and fits and scaled.min() >= MIN_WALL_MM:
             return factor
     return None
+
+
+def readable_length(mm: float) -> str:
+    """A length as a person reads it: millimetres with a sensible number of digits, micrometres below a
+    millimetre (never 2.5e-05 mm)."""
+    if mm >= 100:
+        return f"{mm:.0f} mm"
+    if mm >= 1:
+        return f"{mm:.1f} mm".replace(".0 mm", " mm")
+    if mm >= 0.001:
+        return f"{mm * 1000:.0f} µm"
+    return "< 1 µm"
 
 
 def _orient_to_fit(
@@ -201,7 +256,9 @@ def _orient_to_fit(
 
 def _hull(points: np.ndarray) -> tuple[np.ndarray, ConvexHull | None]:
     try:
-        hull = ConvexHull(points)
+        # QJ (joggled input): many points on one plane or circle (a 15,000-sided cylinder's caps) take Qhull's
+        # exact merging minutes; joggling takes a second, and the corners it returns are the file's own points
+        hull = ConvexHull(points, qhull_options="QJ")
     except (QhullError, ValueError):  # flat or degenerate: every point is a corner
         return points, None
     return points[hull.vertices], hull
@@ -209,7 +266,8 @@ def _hull(points: np.ndarray) -> tuple[np.ndarray, ConvexHull | None]:
 
 def _candidate_rotations(hull: ConvexHull) -> list[np.ndarray]:
     """Rotations that put one of the hull's largest flat faces down, largest first, then the original."""
-    normals = hull.equations[:, :3]
+    normals = np.round(hull.equations[:, :3], 5)  # joggled facets (see _hull) lean by up to ~1e-6: flat is flat
+    normals /= np.linalg.norm(normals, axis=1, keepdims=True)
     a, b, c = (hull.points[hull.simplices[:, i]] for i in range(3))
     areas = np.linalg.norm(np.cross(b - a, c - a), axis=1) / 2
     # coplanar hull triangles form one face: same normal and offset
@@ -225,13 +283,30 @@ def _candidate_rotations(hull: ConvexHull) -> list[np.ndarray]:
 
 
 def _align_xy(points: np.ndarray) -> np.ndarray:
-    """Rotation about Z that puts the footprint's smallest enclosing rectangle along the axes."""
+    """Rotation about Z that puts the footprint's smallest enclosing rectangle along the axes.
+
+    That rectangle has a side along an edge of the footprint's convex hull; the edges' directions (modulo a
+    quarter turn) are tried, at most ALIGN_DIRECTIONS of them, in blocks, so a hull of n corners costs
+    O(n · ALIGN_DIRECTIONS) time and little memory, never n² (a 15,000-sided cylinder has 15,000 such edges).
+    A rotation only, never a mirror image (that would print the part reversed)."""
     matrix = np.eye(3)
     try:
-        transform_2d, _ = trimesh.bounds.oriented_bounds_2D(points)
-    except Exception:  # degenerate footprint (a line): leave it
+        hull = ConvexHull(points)
+    except (QhullError, ValueError):  # degenerate footprint (a line or a point): leave it
         return matrix
-    if np.linalg.det(transform_2d[:2, :2]) < 0:  # a mirror image would print the part reversed: never
-        return matrix
-    matrix[:2, :2] = transform_2d[:2, :2]
+    corners = points[hull.vertices]
+    edges = np.roll(corners, -1, axis=0) - corners
+    directions = np.unique(np.round(np.mod(np.arctan2(edges[:, 1], edges[:, 0]), np.pi / 2), 6))
+    if len(directions) > ALIGN_DIRECTIONS:
+        directions = directions[np.linspace(0, len(directions) - 1, ALIGN_DIRECTIONS).astype(int)]
+    best_area, best_angle = np.inf, 0.0
+    for block in np.array_split(directions, max(1, len(directions) * len(corners) // 1_000_000 + 1)):
+        cos, sin = np.cos(block)[:, None], np.sin(block)[:, None]
+        along = corners[:, 0] * cos + corners[:, 1] * sin
+        across = corners[:, 1] * cos - corners[:, 0] * sin
+        areas = np.ptp(along, axis=1) * np.ptp(across, axis=1)
+        if areas.min() < best_area * (1 - 1e-9):
+            best_area, best_angle = float(areas.min()), float(block[int(areas.argmin())])
+    cos, sin = np.cos(best_angle), np.sin(best_angle)
+    matrix[:2, :2] = [[cos, sin], [-sin, cos]]  # turns the chosen edge direction onto X
     return matrix

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -277,11 +278,23 @@ def _as_number(value: Any) -> float | None:
         return None
     if isinstance(value, int | float):
         number = float(value)
-    elif isinstance(value, str) and len(value) <= 40 and _NUMBER.match(value.strip()):
-        number = float(value.strip())
+    elif isinstance(value, str) and len(value) <= 40 and _NUMBER.match(plain := _plain_number(value)):
+        number = float(plain)
     else:
         return None
     return number if math.isfinite(number) else None
+
+
+def _plain_number(text: str) -> str:
+    """A typed number in the form Python reads: digits of any script as ASCII (full-width and Arabic-Indic digits
+    are digits like any other, so all are taken alike), and a decimal comma as a point (`95,0` is how German
+    keyboards write 95.0). A number with both a comma and a point is left as it is and refused: which one is the
+    thousands separator cannot be known."""
+    text = unicodedata.normalize("NFKC", text).strip().replace("\u066b", ".").replace("\u2212", "-")
+    text = "".join(str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() else c for c in text)
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    return text
 
 
 def _check_number(param: NumberParam, value: Any, label: Localized) -> float:
@@ -324,14 +337,17 @@ def _check_number(param: NumberParam, value: Any, label: Localized) -> float:
 def _check_text(param: TextParam, value: Any, label: Localized, undrawable: CharChecker | None) -> str:
     if not isinstance(value, str):
         raise _fail(param, "param.not_text", t("'{label}' must be text.", label=label), t("Type some letters."))
-    if len(value) > param.max_length:
+    # one form for the same letters: `e` + a combining accent (as some phones send it) becomes `é`; a
+    # non-breaking or other fixed-width space is a space
+    text = "".join(" " if unicodedata.category(c) == "Zs" else c for c in unicodedata.normalize("NFC", value))
+    if len(text) > param.max_length:
         raise _fail(
             param,
             "param.too_long",
             t("'{label}' can be at most {n} characters long.", label=label, n=param.max_length),
             t("Shorten the text."),
         )
-    bad = {c for c in value if not c.isprintable() or c in "\u2028\u2029"}
+    bad = {c for c in text if not c.isprintable() or c in "\u2028\u2029"}
     if bad:
         raise _fail(
             param,
@@ -339,16 +355,17 @@ def _check_text(param: TextParam, value: Any, label: Localized, undrawable: Char
             t("'{label}' contains characters that cannot be used.", label=label),
             t("Use letters, digits and punctuation only, on one line."),
         )
-    missing = undrawable(value) if undrawable else set()
+    missing = undrawable(text) if undrawable else set()
     if missing:
-        shown = " ".join(sorted(missing))[:40]
+        # a mark that combines with the letter before it is shown on a dotted circle, so it can be seen
+        shown = " ".join(f"\u25cc{c}" if unicodedata.category(c)[0] == "M" else c for c in sorted(missing))[:40]
         raise _fail(
             param,
             "param.undrawable",
             t("The font of this design cannot draw: {chars}", chars=shown),
             t("Leave these characters out or replace them."),
         )
-    return value
+    return text
 
 
 def _fmt(number: float) -> str:

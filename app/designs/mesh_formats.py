@@ -10,6 +10,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
@@ -18,6 +19,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as parse_xml_safely
 
 from app.config import UploadLimits
+from app.designs.budget import Budget, over_budget
 from app.designs.problems import reject
 from app.i18n import t
 
@@ -34,15 +36,9 @@ def _checked(vertices: np.ndarray, faces: np.ndarray, limits: UploadLimits) -> R
     if len(faces) == 0:
         raise reject("mesh.empty", t("The file contains no surfaces."), _BROKEN_ACTION)
     if len(faces) > limits.max_triangles:
-        raise reject(
-            "mesh.too_many_triangles",
-            t(
-                "The model has too many triangles ({count}); at most {limit} are possible.",
-                count=len(faces),
-                limit=limits.max_triangles,
-            ),
-            t("Reduce the detail when you export the model."),
-        )
+        raise over_budget("triangles", len(faces), limits.max_triangles)
+    if len(vertices) > limits.max_vertices:
+        raise over_budget("vertices", len(vertices), limits.max_vertices)
     if not np.isfinite(vertices).all():
         raise reject("mesh.not_finite", t("The file contains invalid coordinates (not a number)."), _BROKEN_ACTION)
     if np.abs(vertices).max(initial=0.0) > limits.max_extent_mm * 1000:
@@ -67,10 +63,7 @@ def read_stl(data: bytes, limits: UploadLimits) -> RawMesh:
     if len(data) >= 84:
         raise reject(
             "stl.length_mismatch",
-            t(
-                "The STL file is damaged or cut off: it announces {count} triangles but its size does not match.",
-                count=int.from_bytes(data[80:84], "little"),
-            ),
+            t("The STL file is damaged or incomplete (perhaps cut off while it was sent)."),
             _BROKEN_ACTION,
         )
     raise reject("stl.not_stl", t("This is not an STL file."), _BROKEN_ACTION)
@@ -112,10 +105,11 @@ def _read_ascii_stl(data: bytes, limits: UploadLimits) -> RawMesh:
 # --- OBJ ---------------------------------------------------------------------------------------
 
 
-def read_obj(data: bytes, limits: UploadLimits) -> RawMesh:
+def read_obj(data: bytes, limits: UploadLimits, budget: Budget | None = None) -> RawMesh:
+    budget = budget or Budget(limits)
     vertices: list[tuple[float, float, float]] = []
     faces: list[tuple[int, int, int]] = []
-    for number, raw_line in enumerate(data.splitlines(), start=1):
+    for number, raw_line in _obj_lines(data):
         parts = raw_line.split(b"#", 1)[0].split()
         if not parts:
             continue
@@ -125,6 +119,8 @@ def read_obj(data: bytes, limits: UploadLimits) -> RawMesh:
             except ValueError as e:
                 raise _obj_error(number) from e
             vertices.append((x, y, z))
+            if len(vertices) % 4096 == 0:
+                budget.charge("vertices", 4096)
         elif parts[0] == b"f":
             corners = [_obj_index(p, len(vertices), number) for p in parts[1:]]
             if len(corners) < 3:
@@ -137,6 +133,26 @@ def read_obj(data: bytes, limits: UploadLimits) -> RawMesh:
         np.array(faces, dtype=np.int64).reshape(-1, 3),
         limits,
     )
+
+
+def _obj_lines(data: bytes) -> list[tuple[int, bytes]]:
+    """The file's logical lines with the number each starts on: a line ending in a backslash carries on in the
+    next one (the OBJ format's line continuation)."""
+    lines: list[tuple[int, bytes]] = []
+    pending: bytes | None = None
+    start = 0
+    for number, line in enumerate(data.splitlines(), start=1):
+        if pending is None:
+            start, pending = number, b""
+        stripped = line.rstrip()
+        if stripped.endswith(b"\\"):
+            pending += stripped[:-1] + b" "
+            continue
+        lines.append((start, pending + line))
+        pending = None
+    if pending:
+        lines.append((start, pending))
+    return lines
 
 
 def _obj_index(token: bytes, vertex_count: int, line: int) -> int:
@@ -173,16 +189,16 @@ _RELS_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _MODEL_REL = "http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"
 
 
-def read_3mf(data: bytes, limits: UploadLimits) -> RawMesh:
+def read_3mf(data: bytes, limits: UploadLimits, budget: Budget | None = None) -> RawMesh:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError) as e:
+    except (zipfile.BadZipFile, ValueError, OverflowError, OSError, EOFError) as e:
         raise reject("3mf.not_zip", t("This 3MF file is damaged (it is not a valid archive)."), _BROKEN_ACTION) from e
     with archive:
         _check_archive(archive, limits)
         model_name = _model_part_name(archive, limits)
         root = _parse_part(archive, model_name, limits)
-    return _mesh_from_model(root, limits)
+    return _mesh_from_model(root, limits, budget or Budget(limits))
 
 
 def _check_archive(archive: zipfile.ZipFile, limits: UploadLimits) -> None:
@@ -228,7 +244,17 @@ def _read_member(archive: zipfile.ZipFile, name: str, limits: UploadLimits) -> b
             content = member.read(limits.max_zip_entry_bytes + 1)
     except KeyError as e:
         raise reject("3mf.no_model", t("This 3MF file contains no 3D model."), _BROKEN_ACTION) from e
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as e:
+    # a damaged deflate stream raises zlib.error; a lying header a negative seek (ValueError) or an OverflowError
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+        zlib.error,
+        ValueError,
+        OverflowError,
+    ) as e:
         raise reject("3mf.not_zip", t("This 3MF file is damaged (it is not a valid archive)."), _BROKEN_ACTION) from e
     if len(content) > limits.max_zip_entry_bytes:
         raise reject(
@@ -265,83 +291,81 @@ def _model_part_name(archive: zipfile.ZipFile, limits: UploadLimits) -> str:
     raise reject("3mf.no_model", t("This 3MF file contains no 3D model."), _BROKEN_ACTION)
 
 
-def _mesh_from_model(root: Element, limits: UploadLimits) -> RawMesh:
+def _mesh_from_model(root: Element, limits: UploadLimits, budget: Budget) -> RawMesh:
     scale = _UNITS_MM.get(root.get("unit", "millimeter"), 1.0)
     objects = {obj.get("id"): obj for obj in root.iter(f"{_CORE_NS}object")}
     build = root.find(f"{_CORE_NS}build")
     items = list(build.iter(f"{_CORE_NS}item")) if build is not None else []
     if not items:
         items = [Element("item", objectid=str(oid)) for oid in objects]
-    all_vertices: list[np.ndarray] = []
-    all_faces: list[np.ndarray] = []
-    offset = 0
-    budget = [limits.max_triangles]
+    meshes = _ObjectMeshes(objects, budget)
+    placed: list[tuple[np.ndarray, np.ndarray]] = []
     for item in items:
-        for vertices, faces in _object_meshes(
-            objects, item.get("objectid"), _transform(item.get("transform")), 0, budget
-        ):
-            all_vertices.append(vertices)
-            all_faces.append(faces + offset)
-            offset += len(vertices)
+        meshes.place(item.get("objectid"), _transform(item.get("transform")), 0, placed)
+    all_faces = [faces for _, faces in placed if len(faces)]
     if not all_faces:
         raise reject("mesh.empty", t("The file contains no surfaces."), _BROKEN_ACTION)
-    return _checked(np.concatenate(all_vertices) * scale, np.concatenate(all_faces), limits)
+    offsets = np.cumsum([0] + [len(v) for v, _ in placed])
+    vertices = np.concatenate([v for v, _ in placed]) * scale
+    faces = np.concatenate([f + offsets[i] for i, (_, f) in enumerate(placed)])
+    return _checked(vertices, faces, limits)
 
 
-def _object_meshes(
-    objects: dict[str | None, Element],
-    object_id: str | None,
-    matrix: np.ndarray,
-    depth: int,
-    budget: list[int],
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    obj = objects.get(object_id)
-    if obj is None or depth > 16:
-        raise reject("3mf.bad_reference", t("This 3MF file refers to a part it does not contain."), _BROKEN_ACTION)
-    result: list[tuple[np.ndarray, np.ndarray]] = []
-    mesh = obj.find(f"{_CORE_NS}mesh")
-    if mesh is not None:
-        vertices, faces = _mesh_arrays(mesh, budget)
-        result.append((vertices @ matrix[:3, :3].T + matrix[:3, 3], faces))
-    components = obj.find(f"{_CORE_NS}components")
-    if components is not None:
-        for comp in components.iter(f"{_CORE_NS}component"):
-            result += _object_meshes(
-                objects, comp.get("objectid"), matrix @ _transform(comp.get("transform")), depth + 1, budget
-            )
-    return result
+class _ObjectMeshes:
+    """Each object's mesh read once, placed once per copy; every copy's corners and triangles are charged to the
+    budget before they are placed (3MF build items and components multiply: a small file can mean millions)."""
+
+    def __init__(self, objects: dict[str | None, Element], budget: Budget) -> None:
+        self.objects = objects
+        self.budget = budget
+        self.read: dict[str | None, tuple[np.ndarray, np.ndarray] | None] = {}
+
+    def place(
+        self, object_id: str | None, matrix: np.ndarray, depth: int, out: list[tuple[np.ndarray, np.ndarray]]
+    ) -> None:
+        obj = self.objects.get(object_id)
+        if obj is None or depth > 16:
+            raise reject("3mf.bad_reference", t("This 3MF file refers to a part it does not contain."), _BROKEN_ACTION)
+        self.budget.charge("instances")
+        mesh = self._mesh(object_id, obj)
+        if mesh is not None:
+            vertices, faces = mesh
+            self.budget.charge("vertices", len(vertices))
+            self.budget.charge("triangles", len(faces))
+            if len(faces):  # corners no triangle uses add nothing to the part: leave them out
+                out.append((vertices @ matrix[:3, :3].T + matrix[:3, 3], faces))
+        components = obj.find(f"{_CORE_NS}components")
+        if components is not None:
+            for comp in components.iter(f"{_CORE_NS}component"):
+                self.place(comp.get("objectid"), matrix @ _transform(comp.get("transform")), depth + 1, out)
+
+    def _mesh(self, object_id: str | None, obj: Element) -> tuple[np.ndarray, np.ndarray] | None:
+        if object_id not in self.read:
+            mesh = obj.find(f"{_CORE_NS}mesh")
+            self.read[object_id] = _mesh_arrays(mesh, self.budget) if mesh is not None else None
+        return self.read[object_id]
 
 
-def _mesh_arrays(mesh: Element, budget: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def _mesh_arrays(mesh: Element, budget: Budget) -> tuple[np.ndarray, np.ndarray]:
+    corners = list(mesh.iter(f"{_CORE_NS}vertex"))
+    triangles = list(mesh.iter(f"{_CORE_NS}triangle"))
+    budget.charge("vertices", len(corners))  # once for reading; each copy is charged again where it is placed
+    budget.charge("triangles", len(triangles))
     try:
         vertices = np.array(
-            [
-                (float(v.get("x", "nan")), float(v.get("y", "nan")), float(v.get("z", "nan")))
-                for v in mesh.iter(f"{_CORE_NS}vertex")
-            ],
+            [(float(v.get("x", "nan")), float(v.get("y", "nan")), float(v.get("z", "nan"))) for v in corners],
             dtype=np.float64,
         ).reshape(-1, 3)
-        triangles = list(mesh.iter(f"{_CORE_NS}triangle"))
-        budget[0] -= len(triangles)
-        if budget[0] < 0:
-            raise reject(
-                "mesh.too_many_triangles",
-                t("The model has too many triangles."),
-                t("Reduce the detail when you export the model."),
-            )
-        faces = np.array(
-            [(int(f.get("v1", "-1")), int(f.get("v2", "-1")), int(f.get("v3", "-1"))) for f in triangles],
-            dtype=np.int64,
-        ).reshape(-1, 3)
+        indices = [(int(f.get("v1", "-1")), int(f.get("v2", "-1")), int(f.get("v3", "-1"))) for f in triangles]
     except ValueError as e:
         raise reject("3mf.bad_number", t("This 3MF file contains a value that is not a number."), _BROKEN_ACTION) from e
-    if len(faces) and (faces.min() < 0 or faces.max() >= len(vertices)):
+    if any(not 0 <= i < len(vertices) for triangle in indices for i in triangle):  # also a 20-digit index
         raise reject(
             "3mf.bad_index",
             t("This 3MF file is damaged: a triangle refers to a missing corner."),
             _BROKEN_ACTION,
         )
-    return vertices, faces
+    return vertices, np.array(indices, dtype=np.int64).reshape(-1, 3)
 
 
 def _transform(text: str | None) -> np.ndarray:

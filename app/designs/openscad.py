@@ -12,6 +12,7 @@ from typing import Any
 
 from app.designs.catalog import Template
 from app.designs.customizer import check_values
+from app.designs.outline import check_fits
 from app.designs.problems import DesignRejected, Problem, Severity
 from app.i18n import t
 from app.tool_runner import ToolTimeout, run_tool
@@ -37,6 +38,7 @@ def render_template(
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / f"{template.id}-{key}.{template.output}"
     if output.exists():
+        _check_outline(template, checked, output)
         return output, checked
     with tempfile.TemporaryDirectory(prefix="fabkiosk-scad-") as work:
         params_file = Path(work) / "params.json"
@@ -81,7 +83,14 @@ def render_template(
                 ]
             )
         os.replace(partial, output)  # atomic: a half-written render is never in the cache
+    _check_outline(template, checked, output)
     return output, checked
+
+
+def _check_outline(template: Template, checked: Mapping[str, Any], output: Path) -> None:
+    """Text that left its part (the template's declared outline) is refused before anything is priced."""
+    if template.outline is not None:
+        check_fits(template.outline, checked, output, template.output)
 
 
 def render_key(template: Template, checked: Mapping[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -9,11 +10,13 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.designs.checks import MIN_THICKNESS_MM, MIN_WALL_MM
 from app.designs.problems import reject
 from app.i18n import t
 from app.tool_runner import ToolTimeout, run_tool
 from machine_adapters.profiles import MachineProfile
 
+_log = logging.getLogger(__name__)
 PRUSA_SLICER = "prusa-slicer"
 PRINT_PROFILE = "print_standard.ini"
 
@@ -89,28 +92,40 @@ def slice_part(
 
 
 def _failure(code: int, log: str) -> Exception:
-    if code == 134 or "outside of the print area" in log or "not fit" in log.lower():
+    """What went wrong, from what PrusaSlicer says (its messages in libslic3r: PrintBase's error texts and
+    GCode.cpp's "No extrusions were generated for objects."), as a message the customer can act on. The part it
+    was given is one we wrote after our own checks: exporting the file again cannot help, so no message says so."""
+    lowered = log.lower()
+    if code == 134 or "outside of the print area" in log or "not fit" in lowered:
         return reject(
             "slice.does_not_fit",
             t("The part does not fit on the printer's bed."),
             t("Scale the part down or choose a larger machine."),
         )
-    if "Loading of a model file failed" in log or (code == 1 and "model" in log.lower()):
+    if "No layers were detected" in log:
         return reject(
-            "slice.broken_model",
-            t("The slicer could not read this model."),
-            t("Export the file again from your design program."),
+            "slice.nothing_to_slice",
+            t("The part is too flat to print: the printer would not get a single layer out of it."),
+            t("Give it a thickness of at least {min} mm, or scale it up.", min=f"{MIN_THICKNESS_MM:g}"),
         )
-    if "No extrusions" in log or "empty" in log.lower():
+    if "No extrusions were generated" in log or "The print is empty" in log:
         return reject(
-            "slice.nothing_to_print",
-            t("There is nothing to print in this part: it may be too thin."),
-            t("Make the part thicker or larger."),
+            "slice.too_thin",
+            t("The walls of this part are thinner than the printer's nozzle can draw, so nothing would be printed."),
+            t("Make the walls at least {min} mm thick, or scale the part up.", min=f"{MIN_WALL_MM:g}"),
         )
+    if "no extrusions in the first layer" in lowered:
+        return reject(
+            "slice.no_first_layer",
+            t("The part touches the bed too little for the first layer to hold."),
+            t("Give it a flat side to stand on, or ask the staff for help."),
+        )
+    log_tail = " | ".join(line for line in log.splitlines()[-5:] if line.strip())
+    _log.warning("PrusaSlicer failed (exit %s): %s", code, log_tail)
     return reject(
         "slice.failed",
-        t("The print could not be prepared (slicer error {code}).", code=code),
-        t("Try again, or ask the staff for help."),
+        t("The printer's slicer could not prepare this part."),
+        t("Ask the staff for help: they can see what went wrong."),
     )
 
 

@@ -30,7 +30,7 @@ module plate(l, w, t) {
     hull() for (x = [r, l - r], y = [r, w - r]) translate([x, y, 0]) cylinder(r = r, h = t);
 }
 
-l = max(30, len(name) * text_size * 0.72 + 2 * margin + hole_d + 4);
+l = max(30, len(name) * text_size * 0.8 + 2 * margin + hole_d + 4);
 w = text_size + 2 * margin + 2;
 difference() {
     plate(l, w, base_thickness);
