@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.fleet import Fleet
 from app.i18n import Text, t
-from app.machine_settings import MachineSettings
+from app.machine_settings import MachineSetting, MachineSettings
 from app.models import DesignRow, JobEventRow, JobRow, PartRow, PlanRow, QuoteRow
 from app.production.programs import RunnableProgram, load_program
 from app.tracking import LiveJob
@@ -268,7 +268,7 @@ class JobService:
         setting = self.machine_settings.get(job.machine_id)
         if setting.maintenance:
             raise JobRefused(t("This machine is in maintenance. Ask the staff for help."))
-        if setting.needs_clearing and actor is not Actor.KIOSK:  # the kiosk's checklist is the confirmation
+        if setting.needs_clearing and not (actor is Actor.KIOSK and self._kiosk_may_clear(setting)):
             raise JobRefused(t("First confirm that the machine is clear and loaded with the right material."))
         runnable = self.prepare(job_id)
         machine = self._machine(job)
@@ -519,7 +519,7 @@ class JobService:
                 reason = t("The job was interrupted when fabkiosk restarted. Staff must check the machine.")
                 self._transition(job_id, JobState.HELD, Actor.SYSTEM, reason=reason.msgid)
                 if on_machine in self.fleet.machines:
-                    self.machine_settings.needs_clearing(on_machine)  # what was made so far is on the bed
+                    self.machine_settings.needs_clearing(on_machine, staff_only=True)  # half a part is on the bed
 
     def reconcile_unavailable(self) -> None:
         """At start: jobs on machines this server does not drive any more are held."""
@@ -574,7 +574,8 @@ class JobService:
         if job.state not in ON_MACHINE:
             return
         stopped_by = self._stopped_by.pop(job.id, None)
-        self.machine_settings.needs_clearing(job.machine_id)  # the part, or what is left of it, is on the bed
+        # the part, or what is left of it, is on the bed; what is left of an unfinished job is for staff to judge
+        self.machine_settings.needs_clearing(job.machine_id, staff_only=not ended.completed)
         if ended.completed:
             self._transition(job.id, JobState.FINISHING, Actor.MACHINE)
             self._transition(job.id, JobState.READY_FOR_PICKUP, Actor.MACHINE, ended=True)
@@ -589,6 +590,12 @@ class JobService:
             self._programs.pop(job.id, None)
 
     # --- internals ---------------------------------------------------------------------------------
+
+    def _kiosk_may_clear(self, setting: MachineSetting) -> bool:
+        """Whether the kiosk's checklist ("the build plate is empty") stands for staff's "bed is clear": the store
+        chooses ([store] kiosk_may_clear); by default only after a job that finished."""
+        policy = self.settings.store.kiosk_may_clear
+        return policy == "always" or (policy == "after_finished" and not setting.staff_must_clear)
 
     def _check_resume(self, job: Job, machine: Machine, actor: Actor) -> None:
         if job.state is not JobState.PAUSED:

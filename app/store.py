@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from app.access import Action, Principal, authorize
+from app.access import AT_THE_MACHINE, Action, Principal, Role, authorize
 from app.dispatch import Dispatcher
 from app.i18n import t
 from app.jobs import Actor, Job, JobRefused, JobService, JobSummary
@@ -65,7 +65,10 @@ class StoreOps:
     # --- a job, by its customer or by staff ---------------------------------------------------------------
 
     def job_action(self, who: Principal, job_id: str, action: Action) -> None:
-        authorize(who, action, job_id)
+        # start and frame: only at the job's own machine, so the machine is looked up first
+        mine = who.role is Role.CUSTOMER and who.job_id == job_id
+        machine_id = self.jobs.get(job_id).machine_id if action in AT_THE_MACHINE and mine else None
+        authorize(who, action, job_id, machine_id)
         if action is Action.START:
             self.jobs.start(job_id, self._actor(who))
         elif action is Action.FRAME:
