@@ -51,6 +51,7 @@ class Action(StrEnum):
     REHOME = "rehome"
     CANCEL_AND_REFUND = "cancel_and_refund"
     VIEW_AUDIT = "view_audit"
+    MANAGE_KIOSKS = "manage_kiosks"  # pair a kiosk beside machines, revoke one
     # accounts
     MANAGE_USERS = "manage_users"
 

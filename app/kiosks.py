@@ -84,7 +84,7 @@ class Kiosks:
                 session.scalar(pending.where(KioskRow.requested_from == requested_from[:64])) or 0
             ) >= MAX_PENDING_PER_ADDRESS:
                 raise KioskError("too many pairing requests are waiting; try again in a few minutes")
-            taken = set(session.scalars(select(KioskRow.code).where(KioskRow.code.is_not(None))))
+            taken = {c for c in session.scalars(select(KioskRow.code).where(KioskRow.code.is_not(None))) if c}
             code = _new_code(taken)
             session.add(
                 KioskRow(
@@ -119,9 +119,7 @@ class Kiosks:
             return None
         secret = secrets.token_urlsafe(32)  # 256 bits
         with self.sessions.begin() as session:
-            row = session.scalar(
-                select(KioskRow).where(KioskRow.claim_hash == token_hash(claim)).with_for_update()
-            )
+            row = session.scalar(select(KioskRow).where(KioskRow.claim_hash == token_hash(claim)).with_for_update())
             if row is None or row.confirmed_at is None or row.revoked_at is not None or row.secret_hash is not None:
                 return None
             row.secret_hash, row.claim_hash = token_hash(secret), None

@@ -44,7 +44,7 @@ class Services:
         self.fleet = fleet
         self.jobs = JobService(self.settings, self.sessions, fleet)
         self.pipeline.loaded_material = self.jobs.machine_settings.loaded_material
-        self.store = StoreOps(self.jobs, self.staff)
+        self.store = StoreOps(self.jobs, self.staff, self.kiosks)
         return self.jobs
 
 

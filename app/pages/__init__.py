@@ -7,10 +7,11 @@ from app.services import Services
 
 
 def register_pages(services: Services) -> None:
-    from app.pages import kiosk, order, phone, staff
+    from app.pages import kiosk, kiosk_pairing, order, phone, staff
 
     handoffs = Handoffs()
     kiosk.register(services, handoffs)
     phone.register(services, handoffs)
     order.register(services, handoffs)
     staff.register(services)
+    kiosk_pairing.register(services)
