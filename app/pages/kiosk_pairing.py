@@ -46,7 +46,7 @@ def kiosk_device(services: Services, request: Request) -> KioskDevice | None:
 def pair_button(label: str) -> None:
     """A form posting to /kiosk/pair: the answer sets the claim cookie, which a page event could not."""
     ui.html(
-        '<form method="post" action="/kiosk/pair">'
+        '<form method="post" action="/kiosk/pair/request">'
         f'<button type="submit" class="underline text-lg" data-testid="pair-kiosk">{html.escape(label)}</button>'
         "</form>",
         sanitize=False,
@@ -57,7 +57,7 @@ def register(services: Services) -> None:
     settings = services.settings
     kiosks = services.kiosks
 
-    @app.post("/kiosk/pair")
+    @app.post("/kiosk/pair/request")
     def ask_to_pair(request: Request) -> Response:
         if not same_origin(request):
             return RedirectResponse("/kiosk/pair?error=origin", 303)
