@@ -83,12 +83,22 @@ class PageClient:
                     },
                 )
 
-    async def send_everything(self) -> None:
-        """Every listener of every element the page has shown: clicks, and true for every value."""
+    async def send_everything(self, skip: frozenset[str] = frozenset()) -> None:
+        """Every listener of every element the page has shown: clicks, and every box ticked; `skip`: elements
+        with these labels or test ids (ways back), so the page keeps moving forward."""
         for element_id, element in list(self.elements.items()):
+            props = element.get("props", {})
+            label = str(props.get("label", ""))
+            if {label, str(props.get("data-testid", ""))} & skip or 0 < len(label) <= 2:
+                continue  # a way back, or a key of the on-screen keyboard (the text would only grow)
+            if "scene" in str(element.get("tag", "")):
+                continue  # the 3-D preview's pointer events carry coordinates, not decisions
             for listener in element.get("events", []):
                 kind = listener.get("type", "")
-                await self.send(element_id, kind, [True] if kind.startswith("update:") else [])
+                if not kind.startswith("update:"):
+                    await self.send(element_id, kind)
+                elif "checkbox" in str(element.get("tag", "")):  # values elsewhere would only spoil the design
+                    await self.send(element_id, kind, [True])
         await asyncio.sleep(0.2)
 
     async def close(self) -> None:
