@@ -269,6 +269,8 @@ class JobService:
         if setting.maintenance:
             raise JobRefused(t("This machine is in maintenance. Ask the staff for help."))
         if setting.needs_clearing and not (actor is Actor.KIOSK and self._kiosk_may_clear(setting)):
+            if self._machine(job).status.needs_staff:  # the first thing staff must do there: say that
+                raise JobRefused(_machine_refusal(self._machine(job)))
             raise JobRefused(t("First confirm that the machine is clear and loaded with the right material."))
         runnable = self.prepare(job_id)
         machine = self._machine(job)
