@@ -1,0 +1,56 @@
+"""In Chromium, on a store where the server's own browser is not a kiosk: an unpaired browser (whatever device
+cookie it makes up) walks the whole journey for every machine kind and is offered an order, never a start or the
+outline; nothing runs on any machine."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+
+from app.kiosks import DEVICE_COOKIE
+from tests.conftest import machines_file
+from tests.pages.test_browser import browser, by_test_id, enabled_button, wait  # noqa: F401 - the browser fixture
+from tests.server_process import running_server
+
+TEMPLATES = {"fdm_printer": "keychain", "laser_engraver": "name_sign", "cnc_router": "coaster"}
+
+
+@pytest.fixture(scope="module")
+def unpaired_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    folder = tmp_path_factory.mktemp("unpaired")
+    config = folder / "fabkiosk.toml"
+    config.write_text(f'machines_file = "{machines_file(folder, 20)}"\n[store]\nlocal_browser_is_kiosk = false\n')
+    with running_server(folder / "data", config) as base:
+        yield base, folder / "data"
+
+
+def buttons(driver: webdriver.Chrome) -> set[str]:
+    return {b.text.strip() for b in driver.find_elements(By.TAG_NAME, "button")}
+
+
+@pytest.mark.parametrize("kind", TEMPLATES)
+def test_an_unpaired_chromium_orders_and_never_starts_or_frames(
+    browser: webdriver.Chrome,  # noqa: F811 - the fixture imported above
+    unpaired_store: tuple[str, Path],
+    kind: str,
+) -> None:
+    base, data = unpaired_store
+    browser.get(base + "/?lang=en")
+    browser.add_cookie({"name": DEVICE_COOKIE, "value": "made-up-by-the-browser", "path": "/"})
+    browser.get(base + "/?lang=en")
+    wait(lambda: by_test_id(browser, "pair-kiosk"), 30, "the way to pair this screen")
+    wait(lambda: by_test_id(browser, f"template-{TEMPLATES[kind]}"), 30, "the catalog").click()
+    wait(lambda: enabled_button(browser, "See the price"), 120, "a price").click()  # type: ignore[union-attr]
+    wait(lambda: enabled_button(browser, "Order for pickup"), 60, "the order button")
+    seen = buttons(browser)
+    wait(lambda: enabled_button(browser, "Order for pickup"), 10, "the order button").click()  # type: ignore[union-attr]
+    wait(lambda: "Your name for pickup" in browser.page_source, 30, "the name for pickup")
+    seen |= buttons(browser)
+    assert not {b for b in seen if b.startswith(("Go to", "Start", "Show where it goes"))}, seen
+    with sqlite3.connect(data / "fabkiosk.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM job_events WHERE to_state = 'running'").fetchone()[0] == 0
