@@ -5,6 +5,8 @@ outline; nothing runs on any machine."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,3 +58,41 @@ def test_an_unpaired_chromium_orders_and_never_starts_or_frames(
     assert by_test_id(browser, "pair-kiosk").is_displayed()  # the way to become a kiosk: through staff
     with sqlite3.connect(data / "fabkiosk.sqlite3") as db:
         assert db.execute("SELECT count(*) FROM job_events WHERE to_state = 'running'").fetchone()[0] == 0
+
+
+def test_a_screen_paired_by_staff_becomes_a_kiosk_at_its_machine_by_itself(
+    browser: webdriver.Chrome,  # noqa: F811 - the fixture imported above
+    unpaired_store: tuple[str, Path],
+) -> None:
+    base, data = unpaired_store
+    browser.get(base + "/kiosk/pair?lang=en")
+    wait(lambda: by_test_id(browser, "pair-kiosk"), 30, "the pairing button").click()
+    code = wait(lambda: by_test_id(browser, "pairing-code").text, 30, "the pairing code")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "kiosk",
+            "pair",
+            str(code),
+            "--name",
+            "Front",
+            "--machine",
+            "router-1",
+            "--data-dir",
+            str(data),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    # the screen notices the confirmation, claims its device secret and opens the kiosk beside the router
+    wait(lambda: browser.current_url.rstrip("/") == base, 30, "the kiosk page")
+    browser.get(base + "/?lang=en")
+    wait(lambda: "4 At the machine" in browser.page_source, 30, "the kiosk's own journey")
+    assert not browser.find_elements(By.CSS_SELECTOR, "[data-testid=pair-kiosk]")
+    wait(lambda: by_test_id(browser, "template-coaster"), 30, "the catalog").click()
+    wait(lambda: enabled_button(browser, "See the price"), 120, "a price").click()  # type: ignore[union-attr]
+    wait(lambda: offered(browser, ("Go to CNC router 1",)), 60, "the way to the router")
