@@ -156,10 +156,14 @@ class StaffAccounts:
         return None if row is None else row.user_id
 
     def _check_wait(self, key: str) -> None:
+        """A try before the wait is over is refused unheard and counts as one more wrong try (hammering a name
+        only makes it wait longer)."""
         with self._lock:
             failures = self._failures.get(key)
-            if failures is not None and failures.next_try_at > self.monotonic():
-                raise SignInRefused(t("Too many wrong passwords for this name. Wait a moment, then try again."))
+            waiting = failures is not None and failures.next_try_at > self.monotonic()
+        if waiting:
+            self._count_failure(key)
+            raise SignInRefused(t("Too many wrong passwords for this name. Wait a moment, then try again."))
 
     def _count_failure(self, key: str) -> None:
         with self._lock:

@@ -269,7 +269,10 @@ def test_wrong_passwords_slow_a_name_down_known_or_not_then_sessions_expire_and_
     assert all("Wait" in answer for answer in answers["sam"][3:])  # the 4th and 5th come too soon after the 3rd
     with pytest.raises(SignInRefused, match="Wait"):
         staff.sign_in("sam", "correct horse battery", "10.0.0.2")  # even the right password must wait
-    clock.now += timedelta(seconds=2.5)  # the wait grows (1 s, 2 s, 4 s ...) but never locks the account
+    clock.now += timedelta(seconds=7)  # each try too soon doubled the wait (1, 2, 4, 8 s) ...
+    with pytest.raises(SignInRefused, match="Wait"):
+        staff.sign_in("sam", "correct horse battery", "10.0.0.3")
+    clock.now += timedelta(seconds=17)  # ... but it never locks the account
     token = staff.sign_in("sam", "correct horse battery", "10.0.0.4")
     assert staff.principal(token) == Principal(Role.STAFF, name="sam")
     clock.now += timedelta(minutes=61)

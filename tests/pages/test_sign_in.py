@@ -24,7 +24,7 @@ async def test_guessing_cannot_tell_names_apart_nor_keep_staff_out_of_their_cons
     assert DEVICE_COOKIE in console.http_client.cookies
     console.http_client.cookies.delete("fabkiosk_staff")  # signed out, the device cookie stays
     answers = {}
-    for name, address in (("sam", "203.0.113.9"), ("nobody", "203.0.113.10")):  # from elsewhere on the network
+    for name, address in (("nobody", "203.0.113.10"), ("sam", "203.0.113.9")):  # from elsewhere on the network
         outsider = browser_at(address)
         answers[name] = [await sign_in(outsider, name, "guess") for _ in range(7)]
     assert answers["sam"] == answers["nobody"]  # the same answers for a real and a made-up name
