@@ -51,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _templates(settings, args.lang)
         if command == "user":
             return _user(settings, args)
+        if command == "kiosk":
+            return _kiosk(settings, args)
         return _quote(settings, args)
     except (ProfileError, CatalogError) as e:
         print(f"fabkiosk: {e}", file=sys.stderr)
@@ -118,7 +120,45 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--role", choices=["staff", "admin"], default="staff")
     user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     user.add_argument("--data-dir", help="where the database, uploads and caches live")
+    kiosk = sub.add_parser(
+        "kiosk", help="kiosks: `kiosk pair CODE --name N --machine ID`, `kiosk list`, `kiosk revoke ID`"
+    )
+    kiosk.add_argument("verb", choices=["pair", "list", "revoke"])
+    kiosk.add_argument("what", nargs="?", help="the code the kiosk shows (pair), the kiosk's id (revoke)")
+    kiosk.add_argument("--name", default="", help="a name staff will recognise (pair)")
+    kiosk.add_argument("--machine", action="append", default=[], help="a machine beside the kiosk; repeat for more")
+    kiosk.add_argument("--data-dir", help="where the database, uploads and caches live")
     return parser
+
+
+def _kiosk(settings: Settings, args: argparse.Namespace) -> int:
+    """Pair a kiosk by the code its screen shows, list the paired kiosks, or revoke one: staff at the server."""
+    from app.db import make_engine, migrate, session_factory
+    from app.kiosks import KioskError, Kiosks
+    from machine_adapters.profiles import load_machines
+
+    engine = make_engine(settings.effective_database_url)
+    migrate(engine)
+    kiosks = Kiosks(session_factory(engine), load_machines(settings.machines_file))
+    try:
+        if args.verb == "list":
+            for device in kiosks.paired():
+                state = " (revoked)" if device.revoked else ""
+                print(f"{device.id}  {device.name}: {', '.join(sorted(device.machines))}{state}")
+            return 0
+        if not args.what:
+            print(f"fabkiosk kiosk {args.verb}: give the {'code' if args.verb == 'pair' else 'id'}", file=sys.stderr)
+            return EXIT_USAGE
+        if args.verb == "revoke":
+            kiosks.revoke(args.what)
+            print(f"Kiosk {args.what} can no longer start machines.")
+            return 0
+        device = kiosks.confirm(args.what, args.name, args.machine, "command line")
+    except KioskError as e:
+        print(f"fabkiosk kiosk {args.verb}: {e}", file=sys.stderr)
+        return EXIT_REJECTED
+    print(f"Kiosk {device.id} ({device.name}) is paired beside {', '.join(sorted(device.machines))}.")
+    return 0
 
 
 def _user(settings: Settings, args: argparse.Namespace) -> int:

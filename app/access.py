@@ -1,12 +1,17 @@
 """Who may do what: one table, checked on the server for every page and every action.
 
 Customers hold a capability: the job they started at the kiosk or whose link they have; they act on that job only,
-and start or frame it only when they stand at its machine (the kiosk). Staff act on every job and machine; admins
-also manage the staff accounts. Nobody else may do anything but look at the kiosk and order.
+and start or frame it only from a kiosk device staff paired beside that job's machine. Staff act on every job and
+machine; admins also manage the staff accounts. Nobody else may do anything but look at the catalog and order.
+
+Which request gets which principal is decided here too: the real peer address (X-Forwarded-For believed only from
+configured proxies) and whether a browser is the one on the server's own computer.
 """
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -46,6 +51,7 @@ class Action(StrEnum):
     REHOME = "rehome"
     CANCEL_AND_REFUND = "cancel_and_refund"
     VIEW_AUDIT = "view_audit"
+    MANAGE_KIOSKS = "manage_kiosks"  # pair a kiosk beside machines, revoke one
     # accounts
     MANAGE_USERS = "manage_users"
 
@@ -60,7 +66,12 @@ class Principal:
     role: Role
     name: str = ""  # staff: the account's name
     job_id: str | None = None  # customers: the one job they hold
-    at_machine: bool = False  # customers: standing at the kiosk beside the machine
+    beside: frozenset[str] = frozenset()  # customers at a paired kiosk: the machines it stands beside
+
+    @property
+    def at_machine(self) -> bool:
+        """A customer at a paired kiosk (beside at least one machine), not a phone or a browser elsewhere."""
+        return bool(self.beside)
 
     @property
     def actor(self) -> str:
@@ -79,8 +90,9 @@ class Principal:
 ANONYMOUS = Principal(Role.ANONYMOUS)
 
 
-def kiosk_customer(job_id: str) -> Principal:
-    return Principal(Role.CUSTOMER, job_id=job_id, at_machine=True)
+def kiosk_customer(job_id: str, beside: frozenset[str]) -> Principal:
+    """The customer at a paired kiosk: at the machines that kiosk stands beside, and no others."""
+    return Principal(Role.CUSTOMER, job_id=job_id, beside=beside)
 
 
 def phone_customer(job_id: str) -> Principal:
@@ -94,7 +106,8 @@ class Forbidden(JobRefused):
         super().__init__(t("You are not allowed to do this."))
 
 
-def allowed(principal: Principal, action: Action, job_id: str | None = None) -> bool:
+def allowed(principal: Principal, action: Action, job_id: str | None = None, machine_id: str | None = None) -> bool:
+    """`machine_id`: the machine of the job, for the actions done at the machine."""
     if principal.role is Role.ADMIN:
         return True
     if principal.role is Role.STAFF:
@@ -102,10 +115,61 @@ def allowed(principal: Principal, action: Action, job_id: str | None = None) -> 
     if principal.role is Role.CUSTOMER:
         if job_id is None or job_id != principal.job_id:
             return False
-        return action in OWN_JOB or (action in AT_THE_MACHINE and principal.at_machine)
+        return action in OWN_JOB or (action in AT_THE_MACHINE and machine_id in principal.beside)
     return False
 
 
-def authorize(principal: Principal, action: Action, job_id: str | None = None) -> None:
-    if not allowed(principal, action, job_id):
+def authorize(principal: Principal, action: Action, job_id: str | None = None, machine_id: str | None = None) -> None:
+    if not allowed(principal, action, job_id, machine_id):
         raise Forbidden()
+
+
+# --- who is asking ------------------------------------------------------------------------------------------
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+
+def host_name(host_header: str) -> str:
+    """The name in a Host header, lower case, without the port."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def client_address(peer: str, headers: Mapping[str, str], trusted_proxies: tuple[str, ...]) -> str:
+    """The real peer: the connection's address, or, when that is a proxy the store named, the last address in
+    X-Forwarded-For that is not one of its proxies (addresses further left were written by the client itself and
+    prove nothing). Rate limits and the local-kiosk rule key on this."""
+    if _canonical(peer) not in trusted_proxies:
+        return peer
+    hops = [hop.strip() for hop in headers.get("x-forwarded-for", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if _canonical(hop) not in trusted_proxies:
+            return _canonical(hop) or peer
+    return peer
+
+
+def is_local_browser(peer: str, headers: Mapping[str, str], trusted_proxies: tuple[str, ...]) -> bool:
+    """A browser on the server's own computer: the connection comes from loopback, and not from a proxy (a named
+    one, or any that says it forwarded), and it asked for a loopback name. A DNS-rebinding page asks for its own
+    name and a phone cannot reach loopback, so neither passes."""
+    if not _is_loopback(peer) or _canonical(peer) in trusted_proxies:
+        return False
+    if "x-forwarded-for" in headers or "forwarded" in headers:
+        return False
+    return host_name(headers.get("host", "")) in LOOPBACK_NAMES
+
+
+def _canonical(address: str) -> str:
+    try:
+        return str(ipaddress.ip_address(address.strip()))
+    except ValueError:
+        return ""
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False

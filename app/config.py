@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,6 +19,8 @@ DEFAULT_CONFIG_NAME = "fabkiosk.toml"
 SUPPORTED_LANGUAGES = ("de", "en")
 MACHINE_KINDS = ("fdm_printer", "laser_engraver", "cnc_router")
 ROUNDING_MODES = ("up", "nearest", "down")
+# who may confirm "the bed is clear" by ticking the kiosk's checklist, after which kind of job end
+KIOSK_CLEARS = ("never", "after_finished", "always")
 
 
 class ConfigError(ValueError):
@@ -77,8 +81,8 @@ class UploadLimits:
 @dataclass(frozen=True)
 class StaffPolicy:
     session_hours: float = 12.0  # a staff sign-in lasts this long
-    lockout_after: int = 5  # wrong passwords in a row before the account is locked
-    lockout_minutes: float = 15.0
+    lockout_after: int = 5  # wrong passwords in a row for a name before each further try must wait
+    lockout_minutes: float = 15.0  # the longest wait; it doubles from one second with every further wrong try
     attempts_per_client_per_minute: int = 10  # sign-in tries from one address, whatever the account
 
 
@@ -88,6 +92,18 @@ class ApprovalPolicy:
 
     kiosk_max_minutes: float = 120.0  # kiosk jobs up to this machine time are approved at once
     kiosk_max_grams: float = 150.0  # and up to this much material (printers)
+
+
+@dataclass(frozen=True)
+class StorePolicy:
+    """What the store decides about presence at its machines."""
+
+    # a browser on the server's own computer (loopback, no proxy) counts as a kiosk paired beside every machine:
+    # the demo's screen works with no set-up; a store whose server is not beside the machines turns it off
+    local_browser_is_kiosk: bool = True
+    # after a job ended on a machine, may the kiosk's checklist stand for staff's "bed is clear"? "after_finished":
+    # only when the last job finished (its part is picked up with it); after a held or stopped job only staff
+    kiosk_may_clear: str = "after_finished"
 
 
 @dataclass(frozen=True)
@@ -106,6 +122,8 @@ class Settings:
     store_timezone: str = "Europe/Berlin"
     pickup_place: str = "at the counter"  # where customers collect their parts, shown on the phone page
     public_url: str = ""  # how phones reach this server (for the QR code); empty: the address the kiosk uses
+    allowed_hosts: tuple[str, ...] = ()  # Host names answered besides public_url's and loopback's
+    trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For is believed; none by default
     kiosk_idle_timeout_s: float = 120.0  # a kiosk left alone this long wipes the customer's session
     abandoned_job_s: float = 600.0  # a kiosk job nobody started at the machine (page gone) frees it after this
     link_hours_after_end: float = 48.0  # a job's phone link works this long after the job ended (unless collected)
@@ -113,6 +131,7 @@ class Settings:
     uploads: UploadLimits = field(default_factory=UploadLimits)
     staff: StaffPolicy = field(default_factory=StaffPolicy)
     approval: ApprovalPolicy = field(default_factory=ApprovalPolicy)
+    store: StorePolicy = field(default_factory=StorePolicy)
 
     @property
     def effective_database_url(self) -> str:
@@ -189,6 +208,8 @@ def _settings_from(raw: dict[str, Any], base_dir: Path) -> Settings:
         store_timezone=_timezone(reader.str("store_timezone", defaults.store_timezone)),
         pickup_place=reader.str("pickup_place", defaults.pickup_place, max_len=200),
         public_url=_public_url(reader.str("public_url", defaults.public_url, max_len=200)),
+        allowed_hosts=tuple(_host_name(h) for h in reader.list_of_str("allowed_hosts", [])),
+        trusted_proxies=tuple(_address(a) for a in reader.list_of_str("trusted_proxies", [])),
         kiosk_idle_timeout_s=reader.float("kiosk_idle_timeout_s", defaults.kiosk_idle_timeout_s, 1, 86400),
         abandoned_job_s=reader.float("abandoned_job_s", defaults.abandoned_job_s, 10, 86400),
         link_hours_after_end=reader.float("link_hours_after_end", defaults.link_hours_after_end, 0.01, 24 * 90),
@@ -196,6 +217,7 @@ def _settings_from(raw: dict[str, Any], base_dir: Path) -> Settings:
         uploads=_uploads_from(reader.table("uploads"), defaults.uploads),
         staff=_staff_from(reader.table("staff"), defaults.staff),
         approval=_approval_from(reader.table("approval"), defaults.approval),
+        store=_store_from(reader.table("store"), defaults.store),
     )
     reader.reject_unknown()
     if settings.database_url and not settings.database_url.startswith(("sqlite", "postgresql")):
@@ -215,6 +237,30 @@ def _public_url(url: str) -> str:
     if url and not url.startswith(("http://", "https://")):
         raise ConfigError("public_url: must start with http:// or https://")
     return url.rstrip("/")
+
+
+def _host_name(name: str) -> str:
+    """A Host name as browsers send it, without a port: letters, digits, dots and dashes (or an IPv6 literal)."""
+    name = name.strip().lower()
+    if not re.fullmatch(r"[a-z0-9.-]{1,253}|\[[0-9a-f:.]+\]", name):
+        raise ConfigError(f"allowed_hosts: '{name}' is not a host name (e.g. shop.example.com, without port)")
+    return name
+
+
+def _address(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError as e:
+        raise ConfigError(f"trusted_proxies: '{value}' is not an IP address") from e
+
+
+def _store_from(reader: _Reader, d: StorePolicy) -> StorePolicy:
+    policy = StorePolicy(
+        local_browser_is_kiosk=reader.bool("local_browser_is_kiosk", d.local_browser_is_kiosk),
+        kiosk_may_clear=reader.choice("kiosk_may_clear", d.kiosk_may_clear, KIOSK_CLEARS),
+    )
+    reader.reject_unknown()
+    return policy
 
 
 def _prices_from(reader: _Reader, d: Prices) -> Prices:
@@ -305,6 +351,14 @@ class _Reader:
             return default
         if not isinstance(value, str) or len(value) > max_len:
             raise ConfigError(f"{self._key(key)}: give text of at most {max_len} characters")
+        return value
+
+    def bool(self, key: str, default: bool) -> bool:
+        value = self._get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise ConfigError(f"{self._key(key)}: give true or false")
         return value
 
     def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:

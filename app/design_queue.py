@@ -13,7 +13,6 @@ Machine control never comes here: it has its own threads (app/machine_control.py
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import itertools
 import logging
 import os
@@ -91,14 +90,6 @@ class Ticket:
         if self.dropped:
             raise WorkDropped
         return result
-
-
-def is_loopback(address: str) -> bool:
-    """Whether a page's peer is this host itself (the kiosk screen of the server's own computer)."""
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
 
 
 class DesignQueue:

@@ -77,7 +77,7 @@ def reconcile(jobs: JobService, machine_id: str | None = None) -> None:
         elif not jobs.following(job_id):
             jobs.hold(job_id, INTERRUPTED)
             if on_machine in jobs.fleet.machines:
-                jobs.machine_settings.needs_clearing(on_machine)  # what was made so far is on the bed
+                jobs.machine_settings.needs_clearing(on_machine, staff_only=True)  # half a part is on the bed
 
 
 def reconcile_unavailable(jobs: JobService) -> None:

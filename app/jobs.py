@@ -34,7 +34,7 @@ from app.job_states import (
     allowed,
     approved_by_policy,
 )
-from app.machine_settings import MachineSettings
+from app.machine_settings import MachineSetting, MachineSettings
 from app.models import DesignRow, JobEventRow, JobRow, PartRow, PlanRow, QuoteRow
 from app.production.programs import RunnableProgram, load_program
 from app.tracking import LiveJob
@@ -178,7 +178,9 @@ class JobService:
         setting = self.machine_settings.get(job.machine_id)
         if setting.maintenance:
             raise JobRefused(t("This machine is in maintenance. Ask the staff for help."))
-        if setting.needs_clearing and actor is not Actor.KIOSK:  # the kiosk's checklist is the confirmation
+        if setting.needs_clearing and not (actor is Actor.KIOSK and self._kiosk_may_clear(setting)):
+            if self._machine(job).status.needs_staff:  # the first thing staff must do there: say that
+                raise JobRefused(_machine_refusal(self._machine(job)))
             raise JobRefused(t("First confirm that the machine is clear and loaded with the right material."))
         runnable = self.prepare(job_id)
         machine = self._machine(job)
@@ -508,7 +510,8 @@ class JobService:
         if job.state not in ON_MACHINE:
             return
         stopped_by = self._stopped_by.pop(job.id, None)
-        self.machine_settings.needs_clearing(job.machine_id)  # the part, or what is left of it, is on the bed
+        # the part, or what is left of it, is on the bed; what is left of an unfinished job is for staff to judge
+        self.machine_settings.needs_clearing(job.machine_id, staff_only=not ended.completed)
         if ended.completed:
             self._transition(job.id, JobState.FINISHING, Actor.MACHINE)
             self._transition(job.id, JobState.READY_FOR_PICKUP, Actor.MACHINE, ended=True)
@@ -523,6 +526,12 @@ class JobService:
             self._programs.pop(job.id, None)
 
     # --- internals ---------------------------------------------------------------------------------
+
+    def _kiosk_may_clear(self, setting: MachineSetting) -> bool:
+        """Whether the kiosk's checklist ("the build plate is empty") stands for staff's "bed is clear": the store
+        chooses ([store] kiosk_may_clear); by default only after a job that finished."""
+        policy = self.settings.store.kiosk_may_clear
+        return policy == "always" or (policy == "after_finished" and not setting.staff_must_clear)
 
     def _check_resume(self, job: Job, machine: Machine, actor: Actor) -> None:
         if job.state is not JobState.PAUSED:

@@ -21,6 +21,7 @@ class MachineSetting:
     maintenance: bool
     loaded_material: str
     needs_clearing: bool
+    staff_must_clear: bool = False  # the last job did not finish: only staff judge what is left on the bed
 
 
 class MachineSettings:
@@ -44,7 +45,9 @@ class MachineSettings:
                 if profile is None:
                     continue
                 material = row.loaded_material if row.loaded_material in profile.materials else profile.loaded_material
-                self._settings[row.machine_id] = MachineSetting(row.maintenance, material, row.needs_clearing)
+                self._settings[row.machine_id] = MachineSetting(
+                    row.maintenance, material, row.needs_clearing, row.needs_clearing and row.staff_must_clear
+                )
 
     def get(self, machine_id: str) -> MachineSetting:
         with self._lock:
@@ -61,11 +64,12 @@ class MachineSettings:
             raise ValueError(f"{machine_id} has no material {material}")
         self._change(machine_id, loaded_material=material)
 
-    def needs_clearing(self, machine_id: str) -> None:
-        self._change(machine_id, needs_clearing=True)
+    def needs_clearing(self, machine_id: str, staff_only: bool = False) -> None:
+        """A job ended on the machine; `staff_only`: it did not finish (held, stopped, cancelled)."""
+        self._change(machine_id, needs_clearing=True, staff_must_clear=staff_only)
 
     def cleared(self, machine_id: str) -> None:
-        self._change(machine_id, needs_clearing=False)
+        self._change(machine_id, needs_clearing=False, staff_must_clear=False)
 
     def _change(self, machine_id: str, **changes: object) -> None:
         with self._lock:
@@ -78,4 +82,5 @@ class MachineSettings:
                 row.maintenance = setting.maintenance
                 row.loaded_material = setting.loaded_material
                 row.needs_clearing = setting.needs_clearing
+                row.staff_must_clear = setting.staff_must_clear
                 row.updated_at = self.clock()

@@ -157,6 +157,8 @@ class MachineSettingsRow(Base):
     maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
     loaded_material: Mapped[str | None] = mapped_column(String(64))
     needs_clearing: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the last job did not finish (held, stopped, cancelled): what is on the bed is for staff to judge
+    staff_must_clear: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -172,3 +174,35 @@ class StaffActionRow(Base):
     machine_id: Mapped[str | None] = mapped_column(String(64))
     job_id: Mapped[str | None] = mapped_column(String(32), index=True)
     reason: Mapped[str] = mapped_column(String(500), default="")
+
+
+class KioskRow(Base):
+    """A kiosk device staff paired, and the machines it stands beside. Only the SHA-256 of its device secret (kept
+    in the kiosk browser's HttpOnly cookie) is stored; while pairing, the one-time code and the hash of the claim
+    token held by the browser that asked for it."""
+
+    __tablename__ = "kiosks"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), default="")
+    machines: Mapped[list[Any]] = mapped_column(default=list)  # machine ids
+    secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # set when the browser claims it
+    claim_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # the pairing browser, until it claims
+    code: Mapped[str | None] = mapped_column(String(16), index=True)  # the one-time code, until staff confirm it
+    code_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    requested_from: Mapped[str] = mapped_column(String(64), default="")  # the address that asked to pair
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmed_by: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StaffDeviceRow(Base):
+    """A browser where a staff account signed in before (the SHA-256 of its device cookie): tries from it are not
+    slowed by wrong passwords others typed for that name, so nobody can keep staff out of their own console."""
+
+    __tablename__ = "staff_devices"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -14,6 +14,7 @@ from app.designs.catalog import Template, load_catalog
 from app.designs.pictures import Pictures
 from app.fleet import Fleet
 from app.jobs import JobService
+from app.kiosks import Kiosks
 from app.pipeline import Pipeline
 from app.production.cnc import CncMaterial, load_cnc_materials
 from app.production.laser import LaserMaterial, load_laser_materials
@@ -33,6 +34,7 @@ class Services:
     cnc_materials: dict[str, CncMaterial]
     pipeline: Pipeline
     staff: StaffAccounts
+    kiosks: Kiosks  # the kiosk devices staff paired, and the machines each stands beside
     fleet: Fleet | None = None  # the machines at run time; the server builds it, command-line tools need none
     jobs: JobService | None = None  # customers' jobs on the fleet; built with it
     store: StoreOps | None = None  # every action on jobs and machines, checked and audited; built with the jobs
@@ -44,7 +46,7 @@ class Services:
         self.fleet = fleet
         self.jobs = JobService(self.settings, self.sessions, fleet)
         self.pipeline.loaded_material = self.jobs.machine_settings.loaded_material
-        self.store = StoreOps(self.jobs, self.staff)
+        self.store = StoreOps(self.jobs, self.staff, self.kiosks)
         self.design_queue = DesignQueue()
         return self.jobs
 
@@ -61,4 +63,7 @@ def build_services(settings: Settings) -> Services:
     sessions = session_factory(engine)
     pipeline = Pipeline(settings, machines, catalog, laser_materials, cnc_materials, sessions)
     staff = StaffAccounts(sessions, settings.staff)
-    return Services(settings, engine, sessions, machines, catalog, laser_materials, cnc_materials, pipeline, staff)
+    kiosks = Kiosks(sessions, machines)
+    return Services(
+        settings, engine, sessions, machines, catalog, laser_materials, cnc_materials, pipeline, staff, kiosks
+    )

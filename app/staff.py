@@ -1,7 +1,11 @@
-"""Staff accounts: argon2 password hashes, sign-in with rate limiting and lockout, sessions that expire.
+"""Staff accounts: argon2 password hashes, sign-in with rate limits and growing delays, sessions that expire.
 
 A session is a random token in an HttpOnly, SameSite=Strict cookie; only its SHA-256 is stored, so a copy of the
-database signs nobody in. Sign-in answers the same for an unknown name and a wrong password.
+database signs nobody in. No answer tells which names exist: an unknown name is counted, delayed and answered
+exactly like a real one. There is no lockout an attacker could trigger: after a few wrong passwords for a name,
+each further try must wait (one second, doubling, at most `lockout_minutes`); and a browser where that account
+signed in before (its device cookie) is not slowed by wrong passwords typed elsewhere, so staff still sign in
+from their console's own device while someone guesses from outside.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import re
 import secrets
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,12 +28,14 @@ from app.access import Principal, Role
 from app.config import StaffPolicy
 from app.i18n import Text, t
 from app.jobs import token_hash
-from app.models import StaffSessionRow, StaffUserRow
+from app.models import StaffDeviceRow, StaffSessionRow, StaffUserRow
 
 Clock = Callable[[], datetime]
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,63}")
 MIN_PASSWORD = 10
 COOKIE = "fabkiosk_staff"
+DEVICE_COOKIE = "fabkiosk_staff_device"
+MAX_TRACKED_NAMES = 10_000  # names with wrong tries remembered; the oldest are forgotten first
 
 
 class StaffError(ValueError):
@@ -40,6 +46,14 @@ class SignInRefused(Exception):
     def __init__(self, message: Text) -> None:
         super().__init__(str(message))
         self.message = message
+
+
+@dataclass
+class _Failures:
+    """Wrong passwords in a row for one name (or one remembered device), and when the next try may come."""
+
+    count: int = 0
+    next_try_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,7 @@ class StaffAccounts:
         self._hasher = PasswordHasher()
         self._dummy = self._hasher.hash(secrets.token_urlsafe(16))  # verified for unknown names: same time taken
         self._attempts: dict[str, deque[float]] = {}
+        self._failures: OrderedDict[str, _Failures] = OrderedDict()  # by "name:<name>" or "device:<hash>"
         self._lock = threading.Lock()
 
     def add_user(self, name: str, role: str, password: str) -> StaffUser:
@@ -92,26 +107,25 @@ class StaffAccounts:
         with self.sessions() as session:
             return [_user(r) for r in session.scalars(select(StaffUserRow).order_by(StaffUserRow.name))]
 
-    def sign_in(self, name: str, password: str, client: str) -> str:
-        """A new session token, or SignInRefused: too many tries from this client, a locked account, or a wrong
-        name or password (one message for both)."""
+    def sign_in(self, name: str, password: str, client: str, device: str | None = None) -> str:
+        """A new session token, or SignInRefused: too many tries from this client, a name that must wait after
+        wrong passwords (known or not), or a wrong name or password (one message for both). `device`: the browser's
+        device cookie; where this account signed in before, only that browser's own wrong tries slow it down."""
         self._count_attempt(client)
         now = self.clock()
         with self.sessions.begin() as session:
             row = session.scalar(select(StaffUserRow).where(StaffUserRow.name == name).with_for_update())
-            if row is None:
-                self._verify(self._dummy, password)
-                raise SignInRefused(t("The name or the password is wrong."))
-            if row.locked_until is not None and _aware(row.locked_until) > now:
-                raise SignInRefused(t("This account is locked after too many wrong passwords. Try again later."))
-            if not self._verify(row.password_hash, password):
-                row.failed_logins += 1
-                if row.failed_logins >= self.policy.lockout_after:
-                    row.locked_until = now + timedelta(minutes=self.policy.lockout_minutes)
-                    row.failed_logins = 0
+            key = f"name:{name.lower()}"
+            if row is not None and device and self._device_of(session, device) == row.id:
+                key = f"device:{token_hash(device)}"
+            self._check_wait(key)
+            if row is None or not self._verify(row.password_hash, password):
+                if row is None:
+                    self._verify(self._dummy, password)  # the same time taken as for a real account
+                self._count_failure(key)
                 wrong = SignInRefused(t("The name or the password is wrong."))
             else:
-                row.failed_logins, row.locked_until = 0, None
+                self._forget_failures(key)
                 if self._hasher.check_needs_rehash(row.password_hash):
                     row.password_hash = self._hasher.hash(password)
                 token = secrets.token_urlsafe(32)
@@ -125,6 +139,47 @@ class StaffAccounts:
                 )
                 return token
         raise wrong
+
+    def remember_device(self, token: str) -> str | None:
+        """A device cookie for the browser that just signed in with this session token (only its hash is kept)."""
+        device = secrets.token_urlsafe(32)
+        with self.sessions.begin() as session:
+            row = session.get(StaffSessionRow, token_hash(token))
+            if row is None:
+                return None
+            session.add(StaffDeviceRow(token_hash=token_hash(device), user_id=row.user_id, created_at=self.clock()))
+        return device
+
+    @staticmethod
+    def _device_of(session: Session, device: str) -> int | None:
+        row = session.get(StaffDeviceRow, token_hash(device))
+        return None if row is None else row.user_id
+
+    def _check_wait(self, key: str) -> None:
+        """A try before the wait is over is refused unheard and counts as one more wrong try (hammering a name
+        only makes it wait longer)."""
+        with self._lock:
+            failures = self._failures.get(key)
+            waiting = failures is not None and failures.next_try_at > self.monotonic()
+        if waiting:
+            self._count_failure(key)
+            raise SignInRefused(t("Too many wrong passwords for this name. Wait a moment, then try again."))
+
+    def _count_failure(self, key: str) -> None:
+        with self._lock:
+            failures = self._failures.pop(key, None) or _Failures()
+            self._failures[key] = failures  # most recent last, so the oldest are forgotten first
+            failures.count += 1
+            beyond = failures.count - self.policy.lockout_after
+            if beyond >= 0:
+                delay = min(2.0 ** min(beyond, 30), self.policy.lockout_minutes * 60)
+                failures.next_try_at = self.monotonic() + delay
+            while len(self._failures) > MAX_TRACKED_NAMES:
+                self._failures.popitem(last=False)
+
+    def _forget_failures(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
 
     def principal(self, token: str | None) -> Principal | None:
         """The staff member a session token belongs to, while it is valid."""

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from app.access import Action, Principal, authorize
+from app.access import AT_THE_MACHINE, Action, Principal, Role, authorize
 from app.dispatch import Dispatcher
 from app.i18n import t
 from app.jobs import Actor, Job, JobRefused, JobService, JobSummary
+from app.kiosks import KioskDevice, Kiosks
 from app.machine_settings import MachineSetting
 from app.models import JobEventRow, StaffActionRow
 from app.staff import StaffAccounts, StaffUser
@@ -39,9 +40,10 @@ class AuditEntry:
 
 
 class StoreOps:
-    def __init__(self, jobs: JobService, accounts: StaffAccounts) -> None:
+    def __init__(self, jobs: JobService, accounts: StaffAccounts, kiosks: Kiosks | None = None) -> None:
         self.jobs = jobs
         self.accounts = accounts
+        self.kiosks = kiosks or Kiosks(jobs.sessions, jobs.fleet.machines)
         self.dispatcher = Dispatcher(jobs)
 
     # --- looking ------------------------------------------------------------------------------------------
@@ -65,7 +67,10 @@ class StoreOps:
     # --- a job, by its customer or by staff ---------------------------------------------------------------
 
     def job_action(self, who: Principal, job_id: str, action: Action) -> None:
-        authorize(who, action, job_id)
+        # start and frame: only at the job's own machine, so the machine is looked up first
+        mine = who.role is Role.CUSTOMER and who.job_id == job_id
+        machine_id = self.jobs.get(job_id).machine_id if action in AT_THE_MACHINE and mine else None
+        authorize(who, action, job_id, machine_id)
         if action is Action.START:
             self.jobs.start(job_id, self._actor(who))
         elif action is Action.FRAME:
@@ -175,6 +180,24 @@ class StoreOps:
 
     def dispatch(self) -> list[tuple[str, str]]:
         return self.dispatcher.dispatch()
+
+    # --- kiosks ---------------------------------------------------------------------------------------------
+
+    def paired_kiosks(self, who: Principal) -> list[KioskDevice]:
+        authorize(who, Action.MANAGE_KIOSKS)
+        return self.kiosks.paired()
+
+    def pair_kiosk(self, who: Principal, code: str, name: str, machines: list[str]) -> KioskDevice:
+        """Staff confirm the code a kiosk shows: from now on it is at these machines (KioskError says why not)."""
+        authorize(who, Action.MANAGE_KIOSKS)
+        device = self.kiosks.confirm(code, name, machines, who.actor)
+        self._record(who, "pair_kiosk", reason=f"{device.id} {device.name}: {', '.join(sorted(device.machines))}")
+        return device
+
+    def revoke_kiosk(self, who: Principal, kiosk_id: str) -> None:
+        authorize(who, Action.MANAGE_KIOSKS)
+        self.kiosks.revoke(kiosk_id)
+        self._record(who, "revoke_kiosk", reason=kiosk_id)
 
     # --- the audit log -------------------------------------------------------------------------------------
 

@@ -32,8 +32,9 @@ class ServerProcess:
     """`python -m app serve` on a loopback port; started, killed (SIGKILL, as a power cut would) and started again
     on the same port and data, stopped by its PID."""
 
-    def __init__(self, data_dir: Path, config: Path | None = None) -> None:
+    def __init__(self, data_dir: Path, config: Path | None = None, log: Path | None = None) -> None:
         self.data_dir, self.config = data_dir, config
+        self.log = log  # the server's output goes here when given (a test reads what it logged)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -45,7 +46,7 @@ class ServerProcess:
         command += ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir)]
         self.process = process = subprocess.Popen(
             command,
-            stdout=subprocess.PIPE,
+            stdout=self.log.open("ab") if self.log else subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST")},  # NiceGUI reads these as tests
         )
@@ -58,6 +59,7 @@ class ServerProcess:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
                 output = process.stdout.read().decode() if process.stdout else ""
+                output = self.log.read_text() if self.log else output
                 raise RuntimeError(f"server did not start: {output}")
             time.sleep(0.3)
 

@@ -46,6 +46,10 @@ def test_config_file_from_environment(tmp_path: Path, monkeypatch: pytest.Monkey
     [
         ("prot = 80\n", "prot: unknown key; allowed here:"),
         ("port = 0\n", "port: give a whole number from 1 to 65535"),
+        ('trusted_proxies = ["my-proxy"]\n', "trusted_proxies: 'my-proxy' is not an IP address"),
+        ('allowed_hosts = ["shop.example.com:8080"]\n', "allowed_hosts: 'shop.example.com:8080' is not a host name"),
+        ('[store]\nkiosk_may_clear = "sometimes"\n', "store.kiosk_may_clear: 'sometimes' is not allowed"),
+        ('[store]\nlocal_browser_is_kiosk = "yes"\n', "store.local_browser_is_kiosk: give true or false"),
         ('port = "80"\n', "port: give a whole number"),
         ('languages = ["fr"]\n', "languages: 'fr' is not supported; allowed: de, en"),
         ('default_language = "en"\nlanguages = ["de"]\n', "default_language: 'en' must be one of languages"),

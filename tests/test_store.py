@@ -4,6 +4,7 @@ and staff accounts (argon2, lockout, rate limit, expiring sessions)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -66,6 +67,7 @@ EXPECTED: dict[str, set[Action]] = {
     "anonymous": set(),
     "customer of job A (phone)": OWN,
     "customer of job A (at the kiosk)": OWN | {Action.START, Action.FRAME},
+    "customer of job A (at a kiosk beside another machine)": OWN,
     "customer of job B": set(),
     "staff": set(Action) - {Action.MANAGE_USERS},
     "admin": set(Action),
@@ -92,6 +94,7 @@ def perform(store: StoreOps, who: Principal, action: Action, job_a: str) -> None
         Action.VIEW_AUDIT: lambda: store.audit(who),
         Action.MANAGE_USERS: lambda: store.staff_accounts(who),
         Action.VIEW_CONSOLE: lambda: store.board(who),
+        Action.MANAGE_KIOSKS: lambda: store.paired_kiosks(who),
     }
     call = calls.get(action) or (lambda: store.job_action(who, job_a, action))
     call()
@@ -104,7 +107,8 @@ def test_the_authorization_matrix(shop: Services) -> None:
     principals = {
         "anonymous": ANONYMOUS,
         "customer of job A (phone)": phone_customer(job_a),
-        "customer of job A (at the kiosk)": kiosk_customer(job_a),
+        "customer of job A (at the kiosk)": kiosk_customer(job_a, frozenset({"printer-1"})),
+        "customer of job A (at a kiosk beside another machine)": kiosk_customer(job_a, frozenset({"laser-1"})),
         "customer of job B": phone_customer(job_b),
         "staff": STAFF,
         "admin": ADMIN,
@@ -122,7 +126,7 @@ def test_the_authorization_matrix(shop: Services) -> None:
             expected = "allowed" if action in EXPECTED[label] else "denied"
             assert outcome == expected, (label, action.value)
             cells += 1
-    assert cells == len(principals) * len(Action) == 6 * 22
+    assert cells == len(principals) * len(Action) == 7 * 23
 
 
 # --- approvals, the handshake, dispatch ----------------------------------------------------------------------
@@ -202,7 +206,8 @@ def test_dispatch_in_the_staffs_order_and_the_ready_handshake_blocks_the_next_st
     at_kiosk = jobs.create(kiosk_quote.quote_id).job.id  # a walk-in customer is at the machine
     with pytest.raises(JobRefused, match="clear"):
         store.job_action(STAFF, at_kiosk, Action.START)  # staff did not confirm the bed clear
-    store.job_action(kiosk_customer(at_kiosk), at_kiosk, Action.START)  # the kiosk's checklist is the confirmation
+    at_printer = kiosk_customer(at_kiosk, frozenset({"printer-1"}))
+    store.job_action(at_printer, at_kiosk, Action.START)  # after a finished job the kiosk's checklist confirms
     wait_for(lambda: jobs.get(at_kiosk).state is JobState.READY_FOR_PICKUP, 60)
     store.mark_collected(STAFF, second)
     assert jobs.get(second).state is JobState.COLLECTED
@@ -247,18 +252,27 @@ def test_passwords_are_stored_as_argon2_and_bad_accounts_are_refused(services: S
             staff.add_user(name, role, password)
 
 
-def test_lockout_after_wrong_passwords_then_sessions_expire_and_sign_out(services: Services) -> None:
+def test_wrong_passwords_slow_a_name_down_known_or_not_then_sessions_expire_and_sign_out(services: Services) -> None:
     clock = Clock()
     staff = accounts(services, clock, StaffPolicy(session_hours=1, lockout_after=3, lockout_minutes=15))
     staff.add_user("sam", "staff", "correct horse battery")
-    for _ in range(3):
-        with pytest.raises(SignInRefused, match="wrong"):
-            staff.sign_in("sam", "guess", "10.0.0.1")
-    with pytest.raises(SignInRefused, match="locked"):
-        staff.sign_in("sam", "correct horse battery", "10.0.0.2")  # even the right password, from anywhere
-    with pytest.raises(SignInRefused, match="wrong"):
-        staff.sign_in("nobody", "correct horse battery", "10.0.0.3")  # unknown names look like wrong passwords
-    clock.now += timedelta(minutes=16)
+    answers: dict[str, list[str]] = {}
+    for name in ("sam", "nobody"):  # a real account and a name that does not exist answer alike
+        for attempt in range(5):
+            try:
+                staff.sign_in(name, "guess", f"10.0.{attempt}.1")
+                answers.setdefault(name, []).append("signed in")
+            except SignInRefused as e:
+                answers.setdefault(name, []).append(str(e))
+    assert answers["sam"] == answers["nobody"]
+    assert answers["sam"][:3] == ["The name or the password is wrong."] * 3
+    assert all("Wait" in answer for answer in answers["sam"][3:])  # the 4th and 5th come too soon after the 3rd
+    with pytest.raises(SignInRefused, match="Wait"):
+        staff.sign_in("sam", "correct horse battery", "10.0.0.2")  # even the right password must wait
+    clock.now += timedelta(seconds=7)  # each try too soon doubled the wait (1, 2, 4, 8 s) ...
+    with pytest.raises(SignInRefused, match="Wait"):
+        staff.sign_in("sam", "correct horse battery", "10.0.0.3")
+    clock.now += timedelta(seconds=17)  # ... but it never locks the account
     token = staff.sign_in("sam", "correct horse battery", "10.0.0.4")
     assert staff.principal(token) == Principal(Role.STAFF, name="sam")
     clock.now += timedelta(minutes=61)
@@ -267,6 +281,26 @@ def test_lockout_after_wrong_passwords_then_sessions_expire_and_sign_out(service
     staff.sign_out(token)
     assert staff.principal(token) is None
     assert staff.principal("made-up") is None
+
+
+def test_guessing_from_elsewhere_never_keeps_staff_out_of_their_own_console(services: Services) -> None:
+    clock = Clock()
+    staff = accounts(
+        services, clock, StaffPolicy(lockout_after=2, lockout_minutes=15, attempts_per_client_per_minute=1000)
+    )
+    staff.add_user("sam", "staff", "correct horse battery")
+    console = staff.remember_device(staff.sign_in("sam", "correct horse battery", "10.0.0.5"))
+    assert console is not None
+    for _ in range(40):  # someone outside keeps trying passwords for sam
+        with contextlib.suppress(SignInRefused):
+            staff.sign_in("sam", "guess", "203.0.113.9")
+        clock.now += timedelta(seconds=1)
+    with pytest.raises(SignInRefused, match="Wait"):
+        staff.sign_in("sam", "correct horse battery", "10.0.0.6")  # a new browser waits like the attacker
+    token = staff.sign_in("sam", "correct horse battery", "10.0.0.5", console)  # the console's own device does not
+    assert staff.principal(token) == Principal(Role.STAFF, name="sam")
+    with pytest.raises(SignInRefused, match="wrong"):
+        staff.sign_in("sam", "guess", "10.0.0.5", "a-made-up-device-cookie")  # a forged cookie is no device
 
 
 def test_sign_in_tries_are_limited_per_client(services: Services) -> None:

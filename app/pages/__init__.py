@@ -8,7 +8,7 @@ from app.upload_route import register_upload_route
 
 
 def register_pages(services: Services) -> None:
-    from app.pages import kiosk, order, phone, staff
+    from app.pages import kiosk, kiosk_pairing, order, phone, staff
 
     handoffs = Handoffs()
     kiosk.register(services, handoffs)
@@ -17,3 +17,4 @@ def register_pages(services: Services) -> None:
     staff.register(services)
     settings = services.settings
     register_upload_route(handoffs, settings.uploads, settings.uploads_dir / "incoming")
+    kiosk_pairing.register(services)

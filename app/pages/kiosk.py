@@ -20,12 +20,13 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from nicegui import ui
 
-from app.access import Action, kiosk_customer
+from app.access import Action, Principal, kiosk_customer
 from app.designs.catalog import Template
 from app.handoff import Handoffs
 from app.i18n import Text, t
 from app.job_states import OUTCOMES, in_group
 from app.jobs import Actor, JobRefused, JobService
+from app.kiosks import LOCAL_KIOSK_ID, KioskDevice
 from app.machine_control import act, control
 from app.pages.common import KIND_WORDS, MACHINE_WORDS, TOUCH_CSS, language_switch, reader_language
 from app.pages.preparing import Preparation, toolpaths_view
@@ -73,10 +74,11 @@ class Visit:
 
 class Kiosk:
     idle_reset = True  # a kiosk left alone forgets its customer; a customer's own phone does not
-    beside_machines = True  # its customer stands beside the machines: its design work goes ahead of remote pages'
     compact = False  # laid out for the kiosk's landscape screen, without scrolling; a phone scrolls
 
-    def __init__(self, services: Services, handoffs: Handoffs, lang: str, base_url: str) -> None:
+    def __init__(
+        self, services: Services, handoffs: Handoffs, lang: str, base_url: str, device: KioskDevice | None = None
+    ) -> None:
         assert services.jobs is not None and services.fleet is not None, "the server runs the machines"
         self.services = services
         self.settings = services.settings
@@ -86,6 +88,7 @@ class Kiosk:
         self.handoffs = handoffs
         self.lang = lang
         self.base_url = base_url
+        self.device = device  # the kiosk this screen is; None for a browser elsewhere (it orders, never starts)
         self.visit = Visit()
         self.last_touch = time.monotonic()
         self.preparation: Preparation | None = None
@@ -108,6 +111,19 @@ class Kiosk:
 
     def touch(self) -> None:
         self.last_touch = time.monotonic()
+
+    def customer(self, job_id: str) -> Principal:
+        """Who this page acts as: the customer at the machines its kiosk stands beside, asked again at every action
+        (a kiosk staff revoked a moment ago stands beside nothing)."""
+        return kiosk_customer(job_id, self.beside())
+
+    def beside(self) -> frozenset[str]:
+        if self.device is None:
+            return frozenset()
+        if self.device.id == LOCAL_KIOSK_ID:
+            return self.device.machines
+        now = self.services.kiosks.get(self.device.id)
+        return now.machines if now is not None and now.active else frozenset()
 
     def go(self, step: Step) -> None:
         self.touch()
@@ -165,7 +181,9 @@ class Kiosk:
         candidates = [
             m
             for m in fleet.machines.values()
-            if m.profile.kind.value in kinds and not settings.get(m.profile.id).maintenance
+            if m.profile.kind.value in kinds
+            and not settings.get(m.profile.id).maintenance
+            and (self.device is None or m.profile.id in self.device.machines)  # a kiosk offers the machines beside it
         ]
         candidates.sort(key=lambda m: m.status.state not in READY_STATES)
         usable = [m for m in candidates if m.status.state not in (MachineState.OFFLINE, MachineState.CONNECTING)]
@@ -433,7 +451,7 @@ class Kiosk:
         assert job_id is not None
         message.set_text(self.tr(t("The machine shows the outline of your design…")))
         try:
-            await control(self.store.job_action, kiosk_customer(job_id), job_id, Action.FRAME)
+            await control(self.store.job_action, self.customer(job_id), job_id, Action.FRAME)
         except JobRefused as e:
             message.set_text(self.tr(e.message))
             return
@@ -450,7 +468,7 @@ class Kiosk:
     def _give_up_job(self) -> None:
         if self.visit.job_id is not None:
             with contextlib.suppress(JobRefused):
-                self.store.job_action(kiosk_customer(self.visit.job_id), self.visit.job_id, Action.CANCEL)
+                self.store.job_action(self.customer(self.visit.job_id), self.visit.job_id, Action.CANCEL)
         self.visit.job_id = self.visit.token = None
         self.visit.result = None  # its price was accepted for that job: a new one is made
 
@@ -461,7 +479,7 @@ class Kiosk:
         message.set_text(self.tr(t("Starting…")))
         try:
             # machine control's own path: never behind design work; the whole program's safety check off the loop
-            await control(self.store.job_action, kiosk_customer(job_id), job_id, Action.START)
+            await control(self.store.job_action, self.customer(job_id), job_id, Action.START)
         except JobRefused as e:
             message.set_text(self.tr(e.message))
             return
@@ -475,7 +493,7 @@ class Kiosk:
             return
         try:
             job_id = self.visit.job_id
-            await act(action, self.store.job_action, kiosk_customer(job_id), job_id, Action(action))
+            await act(action, self.store.job_action, self.customer(job_id), job_id, Action(action))
         except JobRefused as e:
             ui.notify(self.tr(e.message), type="warning", position="center")
 
@@ -566,7 +584,17 @@ class Kiosk:
 
 
 def register(services: Services, handoffs: Handoffs) -> None:
+    from app.pages.kiosk_pairing import kiosk_device, pair_button  # pairing builds on the staff pages' Origin check
+
     @ui.page("/")
     def kiosk_page(request: Request, lang: str | None = None) -> None:
         base = f"{request.url.scheme}://{request.url.netloc}"
-        Kiosk(services, handoffs, reader_language(services.settings, lang), base)
+        lang = reader_language(services.settings, lang)
+        device = kiosk_device(services, request)
+        if device is None:  # not a paired kiosk: the catalog, prices and ordering as from home; never a start
+            from app.pages.order import RemoteOrder  # order.py builds on this page
+
+            RemoteOrder(services, handoffs, lang, base)
+            pair_button(t("Pair this screen as a kiosk").render(lang))
+            return
+        Kiosk(services, handoffs, lang, base, device)

@@ -24,7 +24,6 @@ NAME_MAX = 40
 
 class RemoteOrder(Kiosk):
     idle_reset = False
-    beside_machines = False
     compact = True
 
     @ui.refreshable_method

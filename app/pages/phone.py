@@ -13,7 +13,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import Response
 from nicegui import app, ui
 
-from app.access import Action, phone_customer
+from app.access import Action, client_address, phone_customer
 from app.designs.customizer import TextParam
 from app.designs.pictures import share_card
 from app.handoff import Handoffs, TooManyAttempts
@@ -38,8 +38,9 @@ NOTIFY_JS = """
 """
 
 
-def _client_key(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _client_key(request: Request, trusted_proxies: tuple[str, ...]) -> str:
+    """The real peer: guessing is limited per address, and a proxy's header is believed only from the store's."""
+    return client_address(request.client.host if request.client else "unknown", request.headers, trusted_proxies)
 
 
 def register(services: Services, handoffs: Handoffs) -> None:
@@ -92,7 +93,7 @@ def register(services: Services, handoffs: Handoffs) -> None:
     @ui.page("/j", title=settings.store_name)
     def code_page(request: Request, lang: str | None = None) -> None:
         lang = reader_language(settings, lang, request)
-        client = _client_key(request)
+        client = _client_key(request, settings.trusted_proxies)
         ui.add_head_html(TOUCH_CSS)
 
         def open_job() -> None:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from nicegui import background_tasks, ui
 
-from app.design_queue import Client, DesignQueue, Ticket, TooManyRuns, WorkDropped, is_loopback
+from app.access import client_address
+from app.design_queue import Client, DesignQueue, Ticket, TooManyRuns, WorkDropped
 from app.designs.customizer import BoolParam, ChoiceParam, NumberParam, Parameter, TextParam
 from app.designs.problems import DesignRejected, Problem, Severity
 from app.designs.uploads import DRAWING_FORMATS
@@ -56,10 +57,11 @@ class Preparation:
         assert kiosk.services.design_queue is not None
         self.queue: DesignQueue = kiosk.services.design_queue
         page = ui.context.client
-        peer = page.request.client if page.request is not None else None
-        address = peer.host if peer else ""
-        # until kiosks are paired devices, only the kiosk page on the server's own screen stands beside the machines
-        self.client = Client(page.id, address, at_machine=kiosk.beside_machines and is_loopback(address))
+        request = page.request
+        peer = request.client.host if request is not None and request.client else ""
+        address = client_address(peer, request.headers, kiosk.settings.trusted_proxies) if request else peer
+        # a paired kiosk's customer stands beside the machines: their design work goes ahead of remote pages'
+        self.client = Client(page.id, address, at_machine=kiosk.device is not None)
         page.on_delete(lambda: self.queue.drop(self.client.page))  # a closed page's work is not done for nobody
         template = self.visit.template
         title = template.title_in(kiosk.lang) if template else kiosk.tr(t("Your own design"))

@@ -19,7 +19,7 @@ from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 from nicegui import app, ui
 
-from app.access import Action, Forbidden, Principal
+from app.access import Action, Forbidden, Principal, client_address
 from app.i18n import Text, t, translate
 from app.job_states import NOT_STARTED, QUEUE_STATES
 from app.jobs import Job, JobRefused, JobState
@@ -28,13 +28,14 @@ from app.pages.common import MACHINE_WORDS, language_switch, reader_language
 from app.production.quotes import format_money
 from app.services import Services
 from app.staff import COOKIE, SignInRefused
+from app.staff import DEVICE_COOKIE as STAFF_DEVICE_COOKIE
 from app.store import StoreOps
 from machine_adapters.base import NEEDS_STAFF_STATES, MachineState
 from ui_components.job_progress import STATE_WORDS
 
 SIGN_IN_ERRORS: dict[str, Text] = {
     "wrong": t("The name or the password is wrong."),
-    "locked": t("This account is locked after too many wrong passwords. Try again later."),
+    "locked": t("Too many wrong passwords for this name. Wait a moment, then try again."),
     "busy": t("Too many tries from this device. Wait a minute, then try again."),
     "origin": t("Sign in from this store's own page."),
 }
@@ -57,10 +58,23 @@ def register(services: Services) -> None:
         if not same_origin(request):
             return to_sign_in(lang, "origin")
         try:
-            token = accounts.sign_in(name.strip(), password, request.client.host if request.client else "?")
+            peer = request.client.host if request.client else "?"
+            peer = client_address(peer, request.headers, settings.trusted_proxies)
+            token = accounts.sign_in(name.strip(), password, peer, request.cookies.get(STAFF_DEVICE_COOKIE))
         except SignInRefused as e:
             return to_sign_in(lang, next((k for k, v in SIGN_IN_ERRORS.items() if v.msgid == e.message.msgid), "wrong"))
         response = RedirectResponse(f"/staff?lang={lang}" if lang in settings.languages else "/staff", 303)
+        device = accounts.remember_device(token)
+        if device is not None:  # this browser's own wrong tries slow it, nobody else's (app/staff.py)
+            response.set_cookie(
+                STAFF_DEVICE_COOKIE,
+                device,
+                max_age=365 * 86400,
+                path="/staff/session",
+                httponly=True,
+                samesite="strict",
+                secure=request.url.scheme == "https",
+            )
         response.set_cookie(
             COOKIE,
             token,
@@ -121,6 +135,16 @@ def register(services: Services) -> None:
             return to_sign_in(lang)
         lang = reader_language(settings, lang, request)
         StaffConsole(services, store, token, who, lang).audit_page(job)
+        return None
+
+    @ui.page("/staff/kiosks", title=settings.store_name)
+    def kiosks(request: Request, lang: str | None = None) -> RedirectResponse | None:
+        from app.pages.staff_kiosks import KioskList  # it builds on StaffConsole below
+
+        who, token = principal_of(request)
+        if who is None:
+            return to_sign_in(lang)
+        KioskList(services, store, token, who, reader_language(settings, lang, request)).kiosks_page()
         return None
 
     @ui.page("/staff/users", title=settings.store_name)
@@ -204,6 +228,7 @@ class StaffConsole:
             with ui.row().classes("items-center gap-4"):
                 ui.link(self.tr(t("Console")), f"/staff?lang={self.lang}").classes("text-white")
                 ui.link(self.tr(t("Audit log")), f"/staff/audit?lang={self.lang}").classes("text-white")
+                ui.link(self.tr(t("Kiosks")), f"/staff/kiosks?lang={self.lang}").classes("text-white")
                 language_switch(self.services.settings, self.lang, lambda code: ui.navigate.to(f"?lang={code}"))
                 ui.label(self.name).classes("text-lg")
                 ui.html(

@@ -12,13 +12,22 @@ from nicegui import core
 from nicegui.testing import User
 from nicegui.testing.user_simulation import user_simulation
 
+from app.kiosks import DEVICE_COOKIE
 from tests.conftest import machines_file
 
 MAIN = """
 from app.config import load_settings
 from app.server import serve
 
-serve(load_settings(None, data_dir={data!r}, machines_file={machines!r}, kiosk_idle_timeout_s={idle!r}))
+serve(
+    load_settings(
+        None,
+        data_dir={data!r},
+        machines_file={machines!r},
+        kiosk_idle_timeout_s={idle!r},
+        allowed_hosts=["test"],  # the simulated user's Host
+    )
+)
 """
 
 
@@ -39,7 +48,16 @@ async def user(tmp_path: Path, idle_timeout: float, speed: float) -> AsyncIterat
     machines = machines_file(tmp_path, speed)
     main.write_text(MAIN.format(data=str(tmp_path / "data"), machines=str(machines), idle=idle_timeout))
     async with user_simulation(main_file=main) as user:
+        pair_beside_every_machine(user)
         yield user
+
+
+def pair_beside_every_machine(user: User) -> None:
+    """The simulated user is the store's kiosk, paired by staff beside every machine (a phone is `another_user`)."""
+    kiosks = core.app.state.services.kiosks
+    claim, code = kiosks.request_pairing("127.0.0.1")
+    kiosks.confirm(code, "test kiosk", kiosks.machine_ids, "staff:test")
+    user.http_client.cookies.set(DEVICE_COOKIE, kiosks.claim(claim) or "")
 
 
 @pytest.fixture
