@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.fleet import Fleet
 from app.i18n import Text, t
-from app.machine_settings import MachineSettings
+from app.machine_settings import STAFF_READIES, MachineSettings
 from app.models import DesignRow, JobEventRow, JobRow, PartRow, PlanRow, QuoteRow
 from app.production.programs import RunnableProgram, load_program
 from app.tracking import LiveJob
@@ -270,6 +270,8 @@ class JobService:
             raise JobRefused(t("This machine is in maintenance. Ask the staff for help."))
         if setting.needs_clearing and actor is not Actor.KIOSK:  # the kiosk's checklist is the confirmation
             raise JobRefused(t("First confirm that the machine is clear and loaded with the right material."))
+        if setting.needs_clearing and self._machine(job).profile.kind.value in STAFF_READIES:
+            raise JobRefused(t("A staff member must prepare the machine first. Please ask at the counter."))
         runnable = self.prepare(job_id)
         machine = self._machine(job)
         with self._lock:

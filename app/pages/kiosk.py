@@ -26,6 +26,7 @@ from app.designs.catalog import Template
 from app.handoff import Handoffs
 from app.i18n import Text, t
 from app.jobs import Actor, JobRefused, JobService
+from app.pages.at_machine import AtMachine
 from app.pages.common import KIND_WORDS, MACHINE_WORDS, TOUCH_CSS, language_switch, reader_language
 from app.pages.preparing import Preparation, toolpaths_view
 from app.pages.steps import STEP_WORDS, Step, show_problems
@@ -370,55 +371,22 @@ class Kiosk:
         result = self.visit.result
         assert result is not None and self.services.fleet is not None
         machine = self.services.fleet.machines[result.plan.machine_id]
-        material = machine.profile.materials.get(result.plan.material)
-        ui.label(self.tr(t("At {machine}: please check", machine=machine.profile.name))).classes("text-4xl font-bold")
-        checks: list[ui.checkbox] = []
-        colour = material.colour if material and material.colour else ""
-        money = format_money(result.quote.total, result.quote.currency, self.lang)
-        price = t("I accept the price of {price}.", price=money)
-        kind = machine.profile.kind.value
-        sheet_name = self.sheet_name(result.plan.material)
-        checklists = {
-            "laser_engraver": [
-                t("The sheet on the bed is {material}.", material=sheet_name),
-                t("The lid is closed."),
-                t("The extraction is running."),
-                price,
-            ],
-            "cnc_router": [
-                t("The stock on the bed is {material}.", material=sheet_name),
-                t("The stock is clamped."),
-                t("Work zero was set by the staff."),
-                t("The door is closed."),
-                price,
-            ],
-        }
-        loaded = t("The loaded material is {colour} {material}.", colour=colour, material=result.plan.material)
-        items = checklists.get(kind, [t("The build plate is empty."), loaded, price])
-        with ui.column().classes("gap-4"):
-            for item in items:
-                with ui.row().classes("items-center gap-4"):
-                    box = ui.checkbox(self.tr(item), on_change=lambda: (self.touch(), update())).classes("text-3xl")
-                    box.props("size=xl")
-                    checks.append(box)
-                    if item is loaded and material and material.colour_hex:
-                        ui.element("div").classes("w-12 h-12 rounded-full border").style(
-                            f"background: {material.colour_hex}"
-                        )
-        message = ui.label().classes("text-2xl text-red-800")
-        with ui.row().classes("gap-4 mt-auto"):
-            self.back_button(Step.PERSONALISE, self._give_up_job)
-            if kind in ("laser_engraver", "cnc_router"):
-                ui.button(
-                    self.tr(t("Show where it goes")), on_click=lambda: self.frame_job(message), icon="crop_free"
-                ).props("size=xl outline").classes("min-h-[72px] text-2xl").mark("frame")
-            start = ui.button(self.tr(t("Start")), on_click=lambda: self.start_job(message), icon="play_arrow")
-            start.props("size=xl color=green").classes("min-h-[72px] text-3xl px-12")
 
-        def update() -> None:
-            start.set_enabled(all(c.value for c in checks))
+        def back() -> None:
+            self._give_up_job()
+            self.go(Step.PERSONALISE)
 
-        update()
+        AtMachine(
+            machine,
+            result,
+            self.jobs,
+            self.sheet_name(result.plan.material),
+            self.lang,
+            self.touch,
+            self.start_job,
+            self.frame_job,
+            back,
+        )
 
     def sheet_name(self, material: str) -> str:
         """A sheet material's name in the reader's language, from the engraver's or the router's table."""

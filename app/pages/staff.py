@@ -22,6 +22,7 @@ from nicegui import app, run, ui
 from app.access import Action, Forbidden, Principal
 from app.i18n import Text, t, translate
 from app.jobs import Job, JobRefused, JobState
+from app.machine_settings import STAFF_READIES
 from app.pages.common import MACHINE_WORDS, language_switch, reader_language
 from app.production.quotes import format_money
 from app.services import Services
@@ -272,8 +273,13 @@ class StaffConsole:
             if status.last_error:
                 ui.label(translate(status.last_error, self.lang)).classes("text-red-800")
             if setting.needs_clearing:
+                ready = (
+                    t("New stock clamped, work zero set")
+                    if profile.kind.value in STAFF_READIES
+                    else t("Bed is clear, material is right")
+                )
                 ui.button(
-                    self.tr(t("Bed is clear, material is right")),
+                    self.tr(ready),
                     on_click=lambda: self.do(lambda w: self.store.confirm_ready(w, machine_id), t("Ready again.")),
                     icon="task_alt",
                 ).mark(f"confirm-ready-{machine_id}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 
@@ -184,6 +185,7 @@ async def test_a_coaster_is_framed_and_routed_from_the_kiosk(user: User) -> None
     user.find(kind=ui.button, content="Go to CNC router 1").click()
     for words in ("The stock on the bed is Birch plywood 6 mm.", "The stock is clamped.", "Work zero was set by"):
         await user.should_see(words)
+    assert len(user.find(kind=ui.checkbox).elements) == 1  # what the customer sees, confirmed once
     user.find(marker="frame").click()  # the customer sees where it goes before anything is cut
     await user.should_see("The machine shows the outline of your design")
     await eventually(lambda: seen(user, "That is where your design will go."), timeout=30)
@@ -193,6 +195,40 @@ async def test_a_coaster_is_framed_and_routed_from_the_kiosk(user: User) -> None
     user.find(kind=ui.button, content="Start").click()
     await eventually(lambda: seen(user, marker="stop"), timeout=30)
     await eventually(lambda: seen(user, "Ready for pickup"), timeout=90)
+
+
+async def test_only_staff_ready_the_router_for_the_next_customer(user: User) -> None:
+    """The stock clamped and the work zero set are the staff's to confirm (on the machine's card), never asked of
+    the customer: after a routed job, the next customer's Start waits for the staff's handshake."""
+    from app.jobs import Actor, JobRefused
+    from tests.pages.test_staff import services, sign_in, staff_member
+
+    jobs = services().jobs
+    assert jobs is not None
+    jobs.machine_settings.needs_clearing("router-1")  # as after every job: the coaster is still on the bed
+    await user.open("/?lang=en")
+    await eventually(lambda: seen(user, "CNC router 1: Ready"), timeout=30)
+    user.find(marker="template-coaster").click()
+    await eventually(lambda: enabled(user, "See the price"))
+    user.find(kind=ui.button, content="See the price").click()
+    await user.should_see(marker="price")
+    user.find(kind=ui.button, content="Go to CNC router 1").click()
+    await user.should_see(marker="staff-prepares")
+    for box in user.find(kind=ui.checkbox).elements:
+        box.value = True
+    await asyncio.sleep(1.5)
+    assert not enabled(user, "Start")
+    (job,) = [j for j in jobs.queue() if j.machine_id == "router-1"]
+    with pytest.raises(JobRefused):  # the service refuses it too, whatever a page sends
+        jobs.start(job.id, Actor.KIOSK)
+
+    staff = staff_member()
+    await sign_in(staff)
+    await staff.open("/staff?lang=en")
+    staff.find(marker="confirm-ready-router-1").click()
+    await staff.should_see("Ready again.")
+    await eventually(lambda: enabled(user, "Start"), timeout=5)
+    await user.should_not_see(marker="staff-prepares")
 
 
 async def test_a_name_sign_is_engraved_from_the_kiosk(user: User) -> None:
