@@ -64,7 +64,7 @@ class AtMachine(ui.column):
         """
         super().__init__()
         self.classes("w-full gap-4 grow")
-        self._jobs, self._machine_id = jobs, machine.profile.id
+        self._jobs, self._machine_id, self._on_touch = jobs, machine.profile.id, on_touch
         kind = machine.profile.kind.value
         material = machine.profile.materials.get(result.plan.material)
         colour = material.colour if material and material.colour else ""
@@ -93,7 +93,7 @@ class AtMachine(ui.column):
             money = format_money(result.quote.total, result.quote.currency, lang)
             self.confirm = ui.checkbox(
                 tr(t("Yes, it is all as shown, and I accept the price of {price}.", price=money)),
-                on_change=lambda: (on_touch(), self._update()),
+                on_change=lambda: self._update(touched=True),
             ).classes("text-3xl font-bold")
             self.confirm.props("size=xl data-testid=confirm").mark("confirm")
             self.message = ui.label().classes("text-2xl text-red-800")
@@ -112,7 +112,9 @@ class AtMachine(ui.column):
             ui.timer(1.0, self._update)  # staff confirm on the console; a memory read, no query
         self._update()
 
-    def _update(self) -> None:
+    def _update(self, touched: bool = False) -> None:
+        if touched:
+            self._on_touch()
         waiting = self._staff_ready and self._jobs.machine_settings.get(self._machine_id).needs_clearing
         self.waiting.set_visibility(waiting)
         self.start.set_enabled(bool(self.confirm.value) and not waiting)
