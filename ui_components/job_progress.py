@@ -11,6 +11,7 @@ from nicegui import ui
 from app.i18n import Text, t, translate
 from app.tracking import LiveJob
 from ui_components.stop_button import StopButton
+from ui_components.watch import Watch
 
 STATE_WORDS: dict[str, Text] = {
     "submitted": t("In the queue"),
@@ -58,6 +59,7 @@ class JobProgress(ui.column):
         self.classes("w-full gap-3")
         self._on_action = on_action
         self._lang = lang
+        self._live = live
         with self:
             ui.label().bind_text_from(
                 live, "state", lambda s: STATE_WORDS.get(s, t("In the queue")).render(lang)
@@ -94,7 +96,9 @@ class JobProgress(ui.column):
 
     async def _confirm_cancel(self) -> None:
         lang = self._lang
-        with ui.dialog() as dialog, ui.card().classes("p-8 gap-6"):
+        with ui.dialog() as dialog, ui.card().classes("p-8 gap-6 mb-28"):
+            # the question is moot once the job left the machine (STOP, the end): the dialog goes with it
+            Watch(self._live, "state", lambda s: None if s in ("running", "paused") else dialog.submit(False))
             ui.label(t("Cancel this job? What is made so far cannot be finished later.").render(lang)).classes(
                 "text-2xl"
             )

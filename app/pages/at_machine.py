@@ -106,7 +106,9 @@ class AtMachine(ui.column):
                         tr(t("Show where it goes")), on_click=lambda: on_frame(self.message), icon="crop_free"
                     ).props("size=xl outline").classes("min-h-[72px] text-2xl").mark("frame")
                 self.start = ui.button(tr(t("Start")), on_click=lambda: on_start(self.message), icon="play_arrow")
-                self.start.props("size=xl color=green-9").classes("min-h-[72px] text-3xl px-12").mark("start")
+                self.start.props("size=xl color=green-9 data-testid=start").classes("min-h-[72px] text-3xl px-12").mark(
+                    "start"
+                )
         self._staff_ready = kind in STAFF_READIES
         if self._staff_ready:
             ui.timer(1.0, self._update)  # staff confirm on the console; a memory read, no query

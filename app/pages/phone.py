@@ -23,11 +23,13 @@ from app.jobs import Actor, JobRefused, JobService, JobState
 from app.pages.common import TOUCH_CSS, language_switch, not_found, reader_language
 from app.production.quotes import format_money
 from app.services import Services
-from ui_components.job_progress import JobProgress
+from ui_components.job_progress import ON_MACHINE, JobProgress
 from ui_components.part_viewer import PartViewer
 from ui_components.watch import Watch
 
 log = logging.getLogger(__name__)
+ENDED = ("ready_for_pickup", "collected", "held", "failed", "cancelled")  # nothing left to be told about
+STOP_BAR_SPACE_PX = 100  # the phone's STOP bar (72 px) and its margins
 
 NOTIFY_JS = """
 (async () => {
@@ -165,7 +167,17 @@ class JobFollower:
         live = jobs.live(job_id)
         summary = self.store.view_job(phone_customer(job_id), job_id)  # the link is the capability
         template = services.catalog.get(summary.template_id) if summary.template_id else None
-        with ui.column().classes("w-full max-w-md mx-auto p-4 gap-4 pb-32"):
+        # The page scrolls in a box that ends above the STOP bar, so no control can ever lie under STOP, at any
+        # scroll position (a tap meant for Pause must never stop the job for good).
+        # Not positioned itself, so STOP (fixed, above every dialog) is not trapped in its stacking context.
+        ui.query(".nicegui-content").classes("p-0")
+        scroller = ui.element("div").classes("w-full overflow-y-auto").mark("job-scroller")
+        Watch(
+            live,
+            "state",
+            lambda state: scroller.style(f"height: calc(100dvh - {STOP_BAR_SPACE_PX if state in ON_MACHINE else 0}px)"),
+        )
+        with scroller, ui.column().classes("w-full max-w-md mx-auto p-4 gap-4"):
             with ui.row().classes("w-full justify-between items-center"):
                 ui.label(settings.store_name).classes("text-lg font-bold")
                 language_switch(settings, lang, lambda code: ui.navigate.to(f"/job/{token}?lang={code}"))
@@ -195,7 +207,9 @@ class JobFollower:
             ui.label(
                 t("Price: {price}", price=format_money(summary.price, summary.currency, lang)).render(lang)
             ).classes("text-lg text-gray-700")
-            ui.button(t("Tell me when it is ready").render(lang), on_click=self.ask_notifications, icon="notifications")
+            ui.button(
+                t("Tell me when it is ready").render(lang), on_click=self.ask_notifications, icon="notifications"
+            ).bind_visibility_from(live, "state", lambda s: s not in ENDED).mark("notify-me")
             Watch(live, "state", self.state_changed)
 
     def act(self, action: str) -> None:

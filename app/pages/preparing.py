@@ -18,7 +18,7 @@ from app.i18n import Text, t
 from app.pages.steps import Step, show_problems
 from app.pipeline import Design, Part, QuoteResult
 from app.production.toolpaths import MARGIN_MM
-from ui_components.keyboard import Keyboard
+from ui_components.keyboard import CLEAR, DELETE, Keyboard
 from ui_components.part_viewer import PartViewer
 from ui_components.sheet_view import SheetView
 
@@ -88,7 +88,7 @@ class Preparation:
         with ui.column().classes("w-full gap-0" + (" col-span-2" if wide else "")):
             ui.label(label).classes("text-lg leading-tight")
             if isinstance(parameter, TextParam):
-                self.text_control(parameter, str(value))
+                self.text_control(parameter, str(value), label)
             elif isinstance(parameter, NumberParam) and parameter.is_slider:
                 ui.slider(
                     min=parameter.minimum or 0,
@@ -112,7 +112,7 @@ class Preparation:
                     f"size=xl data-testid=param-{parameter.name}"
                 ).mark(f"param-{parameter.name}")
 
-    def text_control(self, parameter: TextParam, value: str) -> None:
+    def text_control(self, parameter: TextParam, value: str, label: str) -> None:
         counter = ui.label().classes("order-last")
 
         def show(text: str) -> None:
@@ -123,24 +123,39 @@ class Preparation:
 
         field = ui.input(value=value, on_change=lambda e: (show(e.value or ""), self.changed(parameter.name, e.value)))
         field.props(f"outlined input-class=text-2xl data-testid=param-{parameter.name}").classes("w-full")
+        field.props["aria-label"] = label  # the designer's words, as a value (never parsed as props)
         field.mark(f"param-{parameter.name}")
-        field.on("click", lambda: self.open_keyboard(field))
+        if not self.kiosk.compact:  # the kiosk has no keyboard of its own; a phone brings its own
+            field.props("readonly")
+            field.on("click", lambda: self.open_keyboard(field))
         show(value)
 
     def open_keyboard(self, field: ui.input) -> None:
-        with ui.dialog().props("position=bottom") as dialog, ui.card().classes("w-full items-center p-4 gap-3"):
-            shown = ui.label(field.value or "").classes("text-4xl font-mono min-h-[48px]")
+        tr = self.kiosk.tr
+        with (
+            ui.dialog().props("position=bottom full-width") as dialog,
+            ui.card().classes("w-full items-center p-2 gap-2").mark("keyboard-dialog"),
+        ):
+            shown = (
+                ui.label(field.value or "")
+                .classes("text-4xl font-mono min-h-[48px]")
+                .props("data-testid=typed")
+                .mark("typed")
+            )
 
             def key(char: str) -> None:
                 text = field.value or ""
-                field.value = text[:-1] if char == "\b" else text + char
+                field.value = text[:-1] if char == DELETE else "" if char == CLEAR else text + char
                 shown.set_text(field.value)
+                keyboard.follow(field.value)
                 self.kiosk.touch()
 
-            Keyboard(self.kiosk.lang, key, self.kiosk.tr(t("Space")), self.kiosk.tr(t("Delete")))
-            ui.button(self.kiosk.tr(t("Done")), on_click=dialog.close, icon="check").props("size=xl").classes(
-                "min-h-[64px]"
+            keyboard = Keyboard(
+                self.kiosk.lang, key, tr(t("Space")), tr(t("Delete")), tr(t("Clear all")), field.value or ""
             )
+            ui.button(tr(t("Done")), on_click=dialog.close, icon="check").props("size=xl").classes(
+                "min-h-[64px] px-16"
+            ).mark("keyboard-done")
         dialog.open()
 
     def changed(self, name: str, value: Any) -> None:
