@@ -103,7 +103,7 @@ class JobProgress(ui.column):
                 "text-2xl"
             )
             with ui.row().classes("gap-4"):
-                ui.button(t("Yes, cancel").render(lang), on_click=lambda: dialog.submit(True), color="red").props(
+                ui.button(t("Yes, cancel").render(lang), on_click=lambda: dialog.submit(True), color="red-9").props(
                     "size=xl"
                 )
                 ui.button(t("No, go on").render(lang), on_click=lambda: dialog.submit(False)).props("size=xl")

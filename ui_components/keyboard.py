@@ -58,23 +58,25 @@ class Keyboard(ui.column):
             for row in LAYOUTS.get(lang, LAYOUTS["en"]):
                 with ui.element("div").classes("fk-row"):
                     for char in row:
-                        button = ui.button(char, on_click=lambda c=char: self._type(c)).props("unelevated no-caps")
-                        button.classes("fk-key bg-gray-200 text-black").mark("key")
+                        button = ui.button(char, on_click=lambda c=char: self._type(c)).props(
+                            "unelevated no-caps color=grey-3 text-color=black"
+                        )
+                        button.classes("fk-key").mark("key")
                         if char.isalpha():
                             self._letters.append((button, char))
             with ui.element("div").classes("fk-row"):
-                ui.button("⇧", on_click=self._shift).props("unelevated aria-label=Shift").classes(
-                    "fk-key fk-wide bg-gray-300 text-black"
-                ).mark("key")
-                ui.button(space, on_click=lambda: self._type(" ")).props("unelevated no-caps").classes(
-                    "fk-key fk-space bg-gray-200 text-black"
-                ).mark("key")
+                ui.button("⇧", on_click=self._shift).props(
+                    "unelevated aria-label=Shift color=grey-4 text-color=black"
+                ).classes("fk-key fk-wide").mark("key")
+                ui.button(space, on_click=lambda: self._type(" ")).props(
+                    "unelevated no-caps color=grey-3 text-color=black"
+                ).classes("fk-key fk-space").mark("key")
                 ui.button(delete, on_click=lambda: self._edit(DELETE), icon="backspace").props(
-                    "unelevated no-caps"
-                ).classes("fk-key fk-wide bg-gray-300 text-black").mark("key")
+                    "unelevated no-caps color=grey-4 text-color=black"
+                ).classes("fk-key fk-wide").mark("key")
                 ui.button(clear, on_click=lambda: self._edit(CLEAR), icon="clear_all").props(
-                    "unelevated no-caps"
-                ).classes("fk-key fk-wide bg-gray-300 text-black").mark("key")
+                    "unelevated no-caps color=grey-4 text-color=black"
+                ).classes("fk-key fk-wide").mark("key")
         self.follow(text)
 
     def follow(self, text: str) -> None:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,15 +27,16 @@ from app.designs.catalog import Template
 from app.handoff import Handoffs
 from app.i18n import Text, t
 from app.jobs import Actor, JobRefused, JobService
+from app.machine_settings import STAFF_READIES
 from app.pages.at_machine import AtMachine
-from app.pages.common import KIND_WORDS, MACHINE_WORDS, TOUCH_CSS, language_switch, reader_language
+from app.pages.common import KIND_WORDS, MACHINE_WORDS, customer_page, language_switch, reader_language, show_language
 from app.pages.preparing import Preparation, toolpaths_view
 from app.pages.steps import STEP_WORDS, Step, show_problems
 from app.pipeline import QuoteResult
 from app.production.quotes import format_money
 from app.services import Services
 from app.store import StoreOps
-from machine_adapters.base import READY_STATES, Machine, MachineState
+from machine_adapters.base import NEEDS_STAFF_STATES, READY_STATES, Machine, MachineState
 from ui_components.job_progress import JobProgress
 from ui_components.part_viewer import PartViewer
 from ui_components.qr_handoff import QrHandoff
@@ -70,6 +72,11 @@ class Visit:
     upload: tuple[bytes, str] | None = None  # the customer's file and its name, until it is checked
 
 
+def _attribute(text: str) -> str:
+    """Text for a props attribute value: Quasar props are split on spaces and quotes, so quotes go."""
+    return text.replace('"', "'")
+
+
 class Kiosk:
     idle_reset = True  # a kiosk left alone forgets its customer; a customer's own phone does not
     compact = False  # laid out for the kiosk's landscape screen, without scrolling; a phone scrolls
@@ -89,7 +96,7 @@ class Kiosk:
         self.preparation: Preparation | None = None
         self._pending_upload: tuple[bytes, str] | None = None  # a file a phone sent, for this page to take
         self._inbox: str | None = None
-        ui.add_head_html(TOUCH_CSS)
+        customer_page(lang)
         ui.add_body_html(ACTIVITY_JS)
         ui.on("kiosk_touch", self.touch)
         ui.query(".nicegui-content").classes("p-0")
@@ -131,6 +138,7 @@ class Kiosk:
 
     def _switch_language(self, lang: str) -> None:
         self.lang = lang
+        show_language(lang)
         self.go(self.visit.step)
 
     @ui.refreshable_method
@@ -208,28 +216,77 @@ class Kiosk:
             return f"{name}: {self.tr(t('In maintenance'))}"
         return f"{name}: {self.tr(MACHINE_WORDS[MachineState(state)])}"
 
+    def availability(self, machine_id: str | None) -> tuple[Text, bool]:
+        """What a customer may expect of this machine now, in words, and whether it can take a job at all (a
+        machine waiting for staff, offline or in maintenance cannot: no time is promised for it)."""
+        fleet = self.services.fleet
+        if machine_id is None or fleet is None or machine_id not in fleet.machines:
+            return t("Not available right now"), False
+        status = fleet.machines[machine_id].status
+        setting = self.jobs.machine_settings.get(machine_id)
+        if setting.maintenance:
+            return t("In maintenance"), False
+        if status.state in (MachineState.OFFLINE, MachineState.CONNECTING):
+            return t("Not available right now"), False
+        if status.needs_staff or status.state in NEEDS_STAFF_STATES:
+            return t("Waiting for staff"), False
+        if setting.needs_clearing and self.services.machines[machine_id].kind.value in STAFF_READIES:
+            return t("Ready once the staff prepared it"), True
+        if status.state in READY_STATES:
+            return t("Ready now"), True
+        free_at = self.jobs.machine_free_at(machine_id)
+        if free_at is None:
+            return t("Busy"), True
+        zone = ZoneInfo(self.settings.store_timezone)
+        return t("Free around {time}", time=free_at.astimezone(zone).strftime("%H:%M")), True
+
     def template_card(self, template: Template) -> None:
         machine_id = self.machine_for(template.machine_kinds)
-        card = ui.card().classes("w-52 h-72 p-0 gap-0" + (" cursor-pointer" if machine_id else " opacity-50"))
+        _, can_take = self.availability(machine_id)
+        card = ui.card().classes("w-52 h-72 p-0 gap-0" + (" cursor-pointer" if can_take else " opacity-60"))
         card.props(f"data-testid=template-{template.id}").mark(f"template-{template.id}")
+        title = template.title_in(self.lang)
         with card:
             picture = self.services.pictures.url_for_template(template.id) if self.services.pictures else None
             if picture:
-                ui.image(picture).classes("w-52 h-36").props("fit=contain")
+                ui.image(picture).classes("w-52 h-32").props(f'fit=contain alt="{_attribute(title)}"')
             else:
-                ui.icon("view_in_ar", size="96px").classes("w-52 h-36 text-gray-400 text-center pt-4")
-            with ui.column().classes("p-4 gap-1"):
-                ui.label(template.title_in(self.lang)).classes("text-xl font-bold leading-tight")
+                ui.icon("view_in_ar", size="96px").classes("w-52 h-32 text-gray-500 text-center pt-4")
+            with ui.column().classes("px-4 py-2 gap-1 grow w-full"):
+                ui.label(title).classes("text-xl font-bold leading-tight")
                 credit = t("by {name}, {city}", name=template.designer.name, city=template.designer.city)
                 ui.label(self.tr(credit)).classes("text-base italic")
-                if machine_id is None:
-                    ui.label(self.tr(t("Not available right now"))).classes("text-base text-red-800")
+                # kept current: a card says before the first tap whether (and when) its machine can take the job
+                state = ui.label().classes("text-base font-bold mt-auto").mark(f"availability-{template.id}")
+                state.props(f"data-testid=availability-{template.id}")
+                # any machine of the kinds changing state may change the answer (a printer coming online)
+                kinds = template.machine_kinds
+                lights = [
+                    light
+                    for m, light in (self.services.fleet.lights.items() if self.services.fleet else ())
+                    if self.services.machines[m].kind.value in kinds
+                ]
+                self._show_availability(state, kinds)
+                for light in lights:
+                    state.bind_text_from(light, "state", partial(self._availability_on_change, kinds, state))
         card.on("click", lambda: self.choose(template))
+
+    def _availability_text(self, kinds: tuple[str, ...], label: ui.label) -> str:
+        words, can_take = self.availability(self.machine_for(kinds))
+        label.classes(replace="text-base font-bold mt-auto " + ("text-green-900" if can_take else "text-red-900"))
+        return self.tr(words)
+
+    def _availability_on_change(self, kinds: tuple[str, ...], label: ui.label, _state: str) -> str:
+        return self._availability_text(kinds, label)
+
+    def _show_availability(self, label: ui.label, kinds: tuple[str, ...]) -> None:
+        label.set_text(self._availability_text(kinds, label))
 
     def choose(self, template: Template) -> None:
         machine_id = self.machine_for(template.machine_kinds)  # asked again: machines come and go
-        if machine_id is None:
-            ui.notify(self.tr(t("Not available right now")), type="warning", position="center")
+        words, can_take = self.availability(machine_id)
+        if machine_id is None or not can_take:
+            ui.notify(self.tr(words), type="warning", position="center")
             return
         self.visit = Visit(template=template, machine_id=machine_id)
         self.visit.values = {p.name: p.default for p in template.parameters}
@@ -302,9 +359,13 @@ class Kiosk:
                     ui.icon("check_circle", size="36px")
                     ui.label(self.tr(t("Checks passed")))
                 show_problems(warnings, self.lang)
-                ui.label(self.tr(t("Ready around {time}", time=ready.strftime("%H:%M")))).classes(
-                    "text-5xl font-bold"
-                ).props("data-testid=ready-time").mark("ready-time")
+                words, can_take = self.availability(machine.profile.id)
+                if can_take:
+                    ui.label(self.tr(t("Ready around {time}", time=ready.strftime("%H:%M")))).classes(
+                        "text-5xl font-bold"
+                    ).props("data-testid=ready-time").mark("ready-time")
+                else:  # never a time for a machine that cannot take the job
+                    ui.label(self.tr(words)).classes("text-4xl font-bold text-red-900").mark("no-ready-time")
                 minutes = max(1, round(seconds / 60))
                 ui.label(self.tr(t("About {minutes} min on {machine}", minutes=minutes, machine=machine.profile.name)))
                 with ui.row().classes("items-center gap-3"):

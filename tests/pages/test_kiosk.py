@@ -249,3 +249,22 @@ async def test_a_name_sign_is_engraved_from_the_kiosk(user: User) -> None:
     user.find(kind=ui.button, content="Start").click()
     await eventually(lambda: seen(user, marker="stop"), timeout=30)
     await eventually(lambda: seen(user, "Ready for pickup"), timeout=60)
+
+
+async def test_each_card_says_whether_its_machine_can_take_the_job_before_the_first_tap(user: User) -> None:
+    """A laser waiting for staff (after a stop) shows it on its card, cannot be chosen, and no time is promised."""
+    from machine_adapters.base import MachineAction
+    from tests.pages.test_staff import services
+
+    await user.open("/?lang=en")
+    await eventually(lambda: seen(user, "Laser engraver 1: Ready"), timeout=30)
+    await user.should_see(marker="availability-name_sign", content="Ready now")
+    await user.should_see(marker="availability-keychain", content="Ready now")
+    fleet = services().fleet
+    assert fleet is not None
+    fleet.machines["laser-1"].perform(MachineAction.STOP)  # stopped: only staff bring it back
+    await eventually(lambda: seen(user, marker="availability-name_sign", content="Waiting for staff"), timeout=10)
+    user.find(marker="template-name_sign").click()
+    await user.should_see("What would you like to make?")  # still choosing: nothing to personalise for nothing
+    await user.should_not_see("The name on the sign")
+    await user.should_see(marker="availability-keychain", content="Ready now")  # the printer is unaffected
