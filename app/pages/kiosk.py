@@ -38,12 +38,14 @@ from app.services import Services
 from app.store import StoreOps
 from machine_adapters.base import NEEDS_STAFF_STATES, READY_STATES, Machine, MachineState
 from ui_components.job_progress import JobProgress
+from ui_components.next_step import READY, STOPPED, NextStep
 from ui_components.part_viewer import PartViewer
 from ui_components.qr_handoff import QrHandoff
 from ui_components.watch import Watch
 
 log = logging.getLogger(__name__)
 
+IDLE_WARNING_S = 20.0  # how long before the idle reset the kiosk asks whether the customer is still there
 FRAME_WAIT_S = 120.0  # the longest an outline takes to trace before the kiosk stops waiting for it
 # every tap anywhere counts as activity, at most once every two seconds
 ACTIVITY_JS = """
@@ -96,6 +98,8 @@ class Kiosk:
         self.preparation: Preparation | None = None
         self._pending_upload: tuple[bytes, str] | None = None  # a file a phone sent, for this page to take
         self._inbox: str | None = None
+        self._idle_warning: ui.dialog | None = None
+        self._idle_countdown: ui.label | None = None
         customer_page(lang)
         ui.add_body_html(ACTIVITY_JS)
         ui.on("kiosk_touch", self.touch)
@@ -113,6 +117,9 @@ class Kiosk:
 
     def touch(self) -> None:
         self.last_touch = time.monotonic()
+        if self._idle_warning is not None:
+            self._idle_warning.delete()
+            self._idle_warning = None
 
     def go(self, step: Step) -> None:
         self.touch()
@@ -528,10 +535,21 @@ class Kiosk:
                 )
             with ui.column().classes("grow gap-6"):
                 JobProgress(live, self.lang, self.settings.store_timezone, "kiosk", self.act)
+                NextStep(live, self.lang, self.take_words(), self.reset)
                 ui.button(
                     self.tr(t("Follow it on your phone")), on_click=lambda: self.go(Step.HANDOFF), icon="smartphone"
-                ).props("size=xl").classes("min-h-[64px]")
+                ).props("size=xl").classes("min-h-[64px]").bind_visibility_from(
+                    live, "state", lambda s: s not in READY + STOPPED
+                )
                 Watch(live, "state", self._after_the_job)
+
+    def take_words(self) -> Text:
+        """What the customer takes from where, once it is made."""
+        result = self.visit.result
+        assert result is not None
+        machine = self.services.machines[result.plan.machine_id]
+        design = self.visit.template.title_in(self.lang) if self.visit.template else self.tr(t("your part"))
+        return t("Take your {design} from {machine}.", design=design, machine=machine.name)
 
     def _after_the_job(self, state: str) -> None:
         if state in ("ready_for_pickup", "cancelled", "held", "failed") and self.visit.step is Step.RUNNING:
@@ -583,11 +601,29 @@ class Kiosk:
             self._start_upload(*pending)
             return
         idle = time.monotonic() - self.last_touch
-        if self.idle_reset and self.visit.step is not Step.CATALOG and idle > self.settings.kiosk_idle_timeout_s:
-            if self.preparation is not None and self.preparation.working:
-                return  # the customer is waiting for us, not the other way round
+        if not self.idle_reset or self.visit.step is Step.CATALOG:
+            return
+        if self.preparation is not None and self.preparation.working and self.visit.step is Step.PERSONALISE:
+            return  # the customer is waiting for us, not the other way round
+        timeout = self.settings.kiosk_idle_timeout_s
+        if idle > timeout:
             log.info("kiosk idle for %.0f s: the visit is wiped", idle)
             self.reset()
+        elif idle > timeout - min(IDLE_WARNING_S, timeout / 2):
+            self._warn_idle(round(timeout - idle))
+
+    def _warn_idle(self, seconds: int) -> None:
+        """Before the visit is wiped: say so, with a countdown; any tap (anywhere) keeps the visit."""
+        if self._idle_warning is None:
+            with ui.dialog().props("persistent") as self._idle_warning, ui.card().classes("p-8 gap-6 items-center"):
+                ui.label(self.tr(t("Are you still there?"))).classes("text-4xl font-bold").mark("idle-warning")
+                self._idle_countdown = ui.label().classes("text-2xl")
+                ui.button(self.tr(t("I am still here")), on_click=self.touch, icon="touch_app").props(
+                    "size=xl"
+                ).classes("min-h-[72px]")
+            self._idle_warning.open()
+        assert self._idle_countdown is not None
+        self._idle_countdown.set_text(self.tr(t("The kiosk starts over in {seconds} s.", seconds=max(seconds, 0))))
 
 
 def register(services: Services, handoffs: Handoffs) -> None:

@@ -107,6 +107,9 @@ async def test_stop_from_the_kiosk_is_one_tap_and_calls_the_staff(user: User) ->
     user.find(marker="stop").click()
     await eventually(lambda: seen(user, "Cancelled"), timeout=10)
     await user.should_not_see(marker="stop")
+    await user.should_see("A staff member is coming. Please wait by the machine.")  # what to do now
+    user.find(marker="done").click()
+    await user.should_see("What would you like to make?")
     await printer_ready_not(user)
 
 
@@ -158,8 +161,22 @@ async def test_german_is_one_tap_away_on_every_step(user: User) -> None:
 async def test_an_idle_kiosk_forgets_the_customer_and_leaves_a_running_job_alone(user: User) -> None:
     await personalise_keychain(user, "Idle")
     await start_at_the_machine(user)
+    await eventually(lambda: seen(user, "Are you still there?"), timeout=10)  # warned before it starts over
     await eventually(lambda: seen(user, "What would you like to make?"), timeout=10)
+    await user.should_not_see("Are you still there?")
     await user.should_see("Printer 1: Busy")
+
+
+@pytest.mark.parametrize("idle_timeout", [4.0])
+async def test_a_tap_on_the_idle_warning_keeps_the_visit(user: User) -> None:
+    await printer_ready(user)
+    user.find(marker="template-keychain").click()
+    await eventually(lambda: enabled(user, "See the price"))
+    await eventually(lambda: seen(user, "Are you still there?"), timeout=10)
+    user.find(kind=ui.button, content="I am still here").click()
+    await user.should_not_see("Are you still there?")
+    await asyncio.sleep(1.0)
+    await user.should_see("The name on the tag")  # still personalising
 
 
 @pytest.mark.parametrize("idle_timeout", [3.0])
@@ -249,6 +266,9 @@ async def test_a_name_sign_is_engraved_from_the_kiosk(user: User) -> None:
     user.find(kind=ui.button, content="Start").click()
     await eventually(lambda: seen(user, marker="stop"), timeout=30)
     await eventually(lambda: seen(user, "Ready for pickup"), timeout=60)
+    await user.should_see("Take your Name sign from Laser engraver 1.")  # what to do now, and Done
+    user.find(marker="done").click()
+    await user.should_see("What would you like to make?")
 
 
 async def test_each_card_says_whether_its_machine_can_take_the_job_before_the_first_tap(user: User) -> None:
