@@ -14,6 +14,7 @@ from nicegui import ui
 from app.i18n import Text, t
 from app.jobs import JobService
 from app.machine_settings import STAFF_READIES
+from app.pages.common import store_text
 from app.pipeline import QuoteResult
 from app.production.quotes import format_money
 from machine_adapters.base import Machine
@@ -67,11 +68,11 @@ class AtMachine(ui.column):
         self._jobs, self._machine_id, self._on_touch = jobs, machine.profile.id, on_touch
         kind = machine.profile.kind.value
         material = machine.profile.materials.get(result.plan.material)
-        colour = material.colour if material and material.colour else ""
+        colour = store_text(material.colour) if material and material.colour else ""
         fields = {"material": sheet_name if kind != "fdm_printer" else result.plan.material, "colour": colour}
         tr: Callable[[Text], str] = lambda text: text.render(lang)  # noqa: E731
         with self:
-            ui.label(tr(t("At {machine}: please check", machine=machine.profile.name))).classes(
+            ui.label(tr(t("At {machine}: please check", machine=store_text(machine.profile.name)))).classes(
                 "text-4xl font-bold"
             ).props("role=heading aria-level=1")
             with ui.column().classes("gap-3 text-3xl"):
@@ -87,7 +88,7 @@ class AtMachine(ui.column):
                     with ui.row().classes("items-center gap-4 no-wrap text-gray-700 text-2xl"):
                         ui.icon("verified_user", size="36px")
                         ui.label(tr(item))
-            name = machine.profile.name
+            name = store_text(machine.profile.name)
             preparing = t("A staff member is preparing {machine} for your job. Please wait.", machine=name)
             self.waiting = ui.label(tr(preparing)).classes("text-2xl text-orange-900").mark("staff-prepares")
             money = format_money(result.quote.total, result.quote.currency, lang)

@@ -33,6 +33,32 @@ MACHINE_WORDS: dict[MachineState, Text] = {
     MachineState.LINK_LOST: t("Waiting for staff"),
 }
 
+# Words a store or a designer writes in English (machine names, material colours, a template's option labels) are
+# looked up in the translations like the product's own; a word nobody translated is shown as written. The demo
+# store's and catalog's words are listed here so that their translations are kept with the others.
+STORE_WORDS = (
+    t("Printer 1"),
+    t("Laser engraver 1"),
+    t("CNC router 1"),
+    t("orange"),
+    t("black"),
+    t("birch plywood"),
+    t("clear acrylic"),
+    t("Sans"),
+    t("Serif"),
+    t("Sans bold"),
+    t("Serif bold"),
+    t("Typewriter"),
+    t("Round"),
+    t("Square"),
+)
+
+
+def store_text(words: str) -> Text:
+    """A store's or designer's own words, translated where the catalog knows them."""
+    return Text(words)
+
+
 LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
 
 TOUCH_CSS = """

@@ -29,7 +29,15 @@ from app.i18n import Text, t
 from app.jobs import Actor, JobRefused, JobService
 from app.machine_settings import STAFF_READIES
 from app.pages.at_machine import AtMachine
-from app.pages.common import KIND_WORDS, MACHINE_WORDS, customer_page, language_switch, reader_language, show_language
+from app.pages.common import (
+    KIND_WORDS,
+    MACHINE_WORDS,
+    customer_page,
+    language_switch,
+    reader_language,
+    show_language,
+    store_text,
+)
 from app.pages.preparing import Preparation, toolpaths_view
 from app.pages.steps import STEP_WORDS, Step, show_problems
 from app.pipeline import QuoteResult
@@ -214,11 +222,14 @@ class Kiosk:
                 light = fleet.lights.get(profile.id)
                 label = ui.label().mark(f"machine-{profile.id}")
                 if light is None:
-                    label.set_text(f"{profile.name}: {self.tr(MACHINE_WORDS[MachineState.OFFLINE])}")
+                    label.set_text(
+                        f"{self.tr(store_text(profile.name))}: {self.tr(MACHINE_WORDS[MachineState.OFFLINE])}"
+                    )
                 else:
                     label.bind_text_from(light, "state", lambda s, p=profile: self.machine_words(p.id, p.name, s))
 
     def machine_words(self, machine_id: str, name: str, state: str) -> str:
+        name = self.tr(store_text(name))
         if self.jobs.machine_settings.get(machine_id).maintenance:
             return f"{name}: {self.tr(t('In maintenance'))}"
         return f"{name}: {self.tr(MACHINE_WORDS[MachineState(state)])}"
@@ -374,12 +385,15 @@ class Kiosk:
                 else:  # never a time for a machine that cannot take the job
                     ui.label(self.tr(words)).classes("text-4xl font-bold text-red-900").mark("no-ready-time")
                 minutes = max(1, round(seconds / 60))
-                ui.label(self.tr(t("About {minutes} min on {machine}", minutes=minutes, machine=machine.profile.name)))
+                ui.label(
+                    self.tr(
+                        t("About {minutes} min on {machine}", minutes=minutes, machine=store_text(machine.profile.name))
+                    )
+                )
                 with ui.row().classes("items-center gap-3"):
                     colour = material.colour_hex if material and material.colour_hex else "#999"
                     ui.element("div").classes("w-10 h-10 rounded-full border").style(f"background: {colour}")
-                    colour_name = material.colour if material and material.colour else ""
-                    ui.label(f"{colour_name} {result.plan.material}".strip())
+                    ui.label(self.material_words(machine, result.plan.material)).mark("material")
                 if result.plan.material_grams:
                     ui.label(self.tr(t("{grams} g of material", grams=f"{result.plan.material_grams:.0f}")))
             with ui.column().classes("gap-2 items-end"):
@@ -396,7 +410,12 @@ class Kiosk:
         can_start = state in READY_STATES
         if state in (MachineState.OFFLINE, MachineState.CONNECTING) or machine.status.needs_staff:
             ui.label(
-                self.tr(t("{machine} is not available right now. Please ask the staff.", machine=machine.profile.name))
+                self.tr(
+                    t(
+                        "{machine} is not available right now. Please ask the staff.",
+                        machine=store_text(machine.profile.name),
+                    )
+                )
             ).classes("text-2xl text-red-800")
         elif not can_start:
             until = free_at.astimezone(zone).strftime("%H:%M") if free_at else "?"
@@ -404,7 +423,7 @@ class Kiosk:
                 self.tr(
                     t(
                         "{machine} is busy until about {time}. You can start when it is free.",
-                        machine=machine.profile.name,
+                        machine=store_text(machine.profile.name),
                         time=until,
                     )
                 )
@@ -413,7 +432,7 @@ class Kiosk:
             self.back_button(Step.PERSONALISE)
             go = (
                 ui.button(
-                    self.tr(t("Go to {machine}", machine=machine.profile.name)),
+                    self.tr(t("Go to {machine}", machine=store_text(machine.profile.name))),
                     on_click=self.create_job,
                     icon="arrow_forward",
                 )
@@ -455,6 +474,15 @@ class Kiosk:
             self.frame_job,
             back,
         )
+
+    def material_words(self, machine: Machine, material: str) -> str:
+        """The material as a customer says it: a sheet by its name ("Birch plywood 3 mm"), a filament by colour and
+        kind ("orange PLA"), in the reader's language; never the machine file's key ("plywood_3mm")."""
+        if machine.profile.kind.value != "fdm_printer":
+            return self.sheet_name(material)
+        limits = machine.profile.materials.get(material)
+        colour = self.tr(store_text(limits.colour)) if limits and limits.colour else ""
+        return f"{colour} {material}".strip()
 
     def sheet_name(self, material: str) -> str:
         """A sheet material's name in the reader's language, from the engraver's or the router's table."""
@@ -549,7 +577,7 @@ class Kiosk:
         assert result is not None
         machine = self.services.machines[result.plan.machine_id]
         design = self.visit.template.title_in(self.lang) if self.visit.template else self.tr(t("your part"))
-        return t("Take your {design} from {machine}.", design=design, machine=machine.name)
+        return t("Take your {design} from {machine}.", design=design, machine=store_text(machine.name))
 
     def _after_the_job(self, state: str) -> None:
         if state in ("ready_for_pickup", "cancelled", "held", "failed") and self.visit.step is Step.RUNNING:

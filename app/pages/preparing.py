@@ -15,6 +15,7 @@ from app.designs.customizer import BoolParam, ChoiceParam, NumberParam, Paramete
 from app.designs.problems import DesignRejected, Problem, Severity
 from app.designs.uploads import DRAWING_FORMATS
 from app.i18n import Text, t
+from app.pages.common import store_text
 from app.pages.steps import Step, show_problems
 from app.pipeline import Design, Part, QuoteResult
 from app.production.toolpaths import MARGIN_MM
@@ -102,10 +103,10 @@ class Preparation:
             elif isinstance(parameter, NumberParam):
                 ui.number(value=value, on_change=lambda e, p=parameter: self.changed(p.name, e.value)).classes("w-40")
             elif isinstance(parameter, ChoiceParam):
-                options = {v: text for v, text in parameter.options}
+                options = {v: self.kiosk.tr(store_text(text)) for v, text in parameter.options}
                 widget = ui.toggle if len(options) <= TOGGLE_MAX_OPTIONS else ui.select
                 widget(options, value=value, on_change=lambda e, p=parameter: self.changed(p.name, e.value)).props(
-                    f"size=lg data-testid=param-{parameter.name}"
+                    f"size=lg no-caps data-testid=param-{parameter.name}"
                 ).mark(f"param-{parameter.name}")
             elif isinstance(parameter, BoolParam):
                 ui.switch(value=bool(value), on_change=lambda e, p=parameter: self.changed(p.name, e.value)).props(

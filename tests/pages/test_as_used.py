@@ -146,6 +146,7 @@ def assert_stop_reachable(person: Person, where: str) -> None:
 def test_a_keychain_from_the_idle_kiosk_within_8_taps(browser: webdriver.Chrome, shipped: str) -> None:
     browser.get(shipped + "/?lang=en")
     person = Person(browser)
+    until(lambda: browser.execute_script("return document.documentElement.lang") == "en", 10, "<html lang=en>")
     make_keychain_with_keyboard_checks(person)
     assert_stop_reachable(person, "the kiosk's running screen")
     shoot(browser, "used-keychain-5-running")

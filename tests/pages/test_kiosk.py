@@ -151,8 +151,10 @@ async def test_german_is_one_tap_away_on_every_step(user: User) -> None:
     await printer_ready(user)
     user.find(kind=ui.button, content="Deutsch").click()
     await user.should_see("Was möchtest du herstellen?")
+    await user.should_see("Drucker 1: Bereit")  # the machines' names too
     user.find(marker="template-keychain").click()
     await user.should_see("Der Name auf dem Anhänger")
+    await user.should_see("Schreibmaschine")  # and the template's option labels
     user.find(kind=ui.button, content="English").click()
     await user.should_see("The name on the tag")
 
@@ -257,6 +259,8 @@ async def test_a_name_sign_is_engraved_from_the_kiosk(user: User) -> None:
     await user.should_see(marker="toolpaths")  # where the laser goes, drawn over the sheet
     user.find(kind=ui.button, content="See the price").click()
     await user.should_see(marker="price")
+    await user.should_see(marker="material", content="Birch plywood 3 mm")  # as a customer says it
+    await user.should_not_see(content="plywood_3mm")
     user.find(kind=ui.button, content="Go to Laser engraver 1").click()
     await user.should_see("The sheet on the bed is Birch plywood 3 mm.")
     await user.should_see("The lid is closed.")
