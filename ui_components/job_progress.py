@@ -67,7 +67,9 @@ class JobProgress(ui.column):
             ui.label().bind_text_from(live, "reason", lambda r: translate(r, lang) if r else "").bind_visibility_from(
                 live, "reason", bool
             ).classes("text-xl text-red-800")
-            ui.linear_progress(show_value=False, size="28px").bind_value_from(live, "percent", lambda p: p / 100)
+            ui.linear_progress(show_value=False, size="28px").bind_value_from(live, "percent", lambda p: p / 100).props(
+                f'aria-label="{t("Progress").render(lang)}"'
+            )
             with ui.row().classes("w-full justify-between text-2xl"):
                 ui.label().bind_text_from(live, "percent", lambda p: f"{p:.0f} %").props("data-testid=percent").mark(
                     "percent"

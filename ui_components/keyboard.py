@@ -19,7 +19,7 @@ KEYBOARD_CSS = """
 <style>
   .fk-keyboard { width: 100%; max-width: 1100px; }
   .fk-keyboard .fk-row { display: flex; width: 100%; gap: 4px; }
-  .fk-keyboard .fk-key { flex: 1 1 0; min-width: 0; padding: 0; height: clamp(48px, 8.5vh, 76px);
+  .fk-keyboard .fk-key { flex: 1 1 0; min-width: 0; padding: 0; height: clamp(48px, 7.5vh, 72px);
                          font-size: clamp(18px, 3.2vh, 30px); }
   .fk-keyboard .fk-key.fk-wide { flex-grow: 2; font-size: clamp(14px, 2.4vh, 22px); }
   .fk-keyboard .fk-key.fk-space { flex-grow: 5; }

@@ -67,6 +67,8 @@ TOUCH_CSS = """
   .q-btn { min-height: 48px; }
   .q-btn:hover .q-focus-helper { opacity: 0 !important; }
   body { font-size: 18px; }
+  /* Quasar's loading line at the top: an unnamed progress bar that tells a customer nothing */
+  .q-loading-bar { display: none !important; }
   /* a visible focus for anyone moving with a keyboard or a switch */
   :focus-visible, .q-btn:focus-visible, .q-field--focused .q-field__control { outline: 3px solid #b45309;
                                                                               outline-offset: 2px; }
@@ -76,7 +78,7 @@ TOUCH_CSS = """
 PRIMARY = "#1d4ed8"
 
 
-def customer_page(lang: str) -> None:
+def touch_page(lang: str) -> None:
     """What every customer page sets up: touch-friendly styles, readable colours, and the page's language."""
     ui.add_head_html(TOUCH_CSS)
     ui.colors(primary=PRIMARY)
@@ -105,7 +107,10 @@ def language_switch(settings: Settings, current: str, on_pick: Callable[[str], o
     with ui.row().classes("gap-2"):
         for code in settings.languages:
             button = ui.button(LANGUAGE_NAMES.get(code, code), on_click=lambda c=code: on_pick(c))
-            button.props("flat no-caps size=lg" if code != current else "unelevated no-caps size=lg")
+            # readable on the dark kiosk header and on a white phone page alike
+            other = "unelevated no-caps size=lg color=grey-2 text-color=grey-10"
+            button.props(other if code != current else "unelevated no-caps size=lg")
+            button.props(f"lang={code}")
 
 
 def not_found(settings: Settings, lang: str) -> None:

@@ -32,11 +32,11 @@ from app.pages.at_machine import AtMachine
 from app.pages.common import (
     KIND_WORDS,
     MACHINE_WORDS,
-    customer_page,
     language_switch,
     reader_language,
     show_language,
     store_text,
+    touch_page,
 )
 from app.pages.preparing import Preparation, toolpaths_view
 from app.pages.steps import STEP_WORDS, Step, show_problems
@@ -108,7 +108,7 @@ class Kiosk:
         self._inbox: str | None = None
         self._idle_warning: ui.dialog | None = None
         self._idle_countdown: ui.label | None = None
-        customer_page(lang)
+        touch_page(lang)
         ui.add_body_html(ACTIVITY_JS)
         ui.on("kiosk_touch", self.touch)
         ui.query(".nicegui-content").classes("p-0")
@@ -119,6 +119,11 @@ class Kiosk:
             with ui.column().classes("w-full grow gap-4 " + ("p-3" if self.compact else "p-6 overflow-hidden")):
                 self.body()
         ui.timer(1.0, self._check_idle)
+
+    @property
+    def card_size(self) -> str:
+        """A catalog card's size: two abreast on a phone, larger on a 1920 px screen than on a 1280 px one."""
+        return "w-[160px] h-72" if self.compact else "w-52 h-72 2xl:w-72 2xl:h-[26rem]"
 
     def tr(self, text: Text) -> str:
         return text.render(self.lang)
@@ -193,20 +198,23 @@ class Kiosk:
         return usable[0].profile.id if usable else None
 
     def catalog(self) -> None:
-        ui.label(self.tr(t("What would you like to make?"))).classes("text-4xl font-bold")
+        ui.label(self.tr(t("What would you like to make?"))).classes("text-4xl font-bold").props(
+            "role=heading aria-level=1"
+        )
         by_kind: dict[str, list[Template]] = {}
         for template in self.services.catalog.values():
             by_kind.setdefault(template.machine_kinds[0], []).append(template)
-        with ui.row().classes("w-full gap-8 no-wrap"):
+        # a phone stacks the kinds and wraps the cards: nothing wider than its screen
+        with ui.row().classes("w-full gap-8 " + ("flex-col" if self.compact else "no-wrap")):
             for kind, templates in by_kind.items():
-                with ui.column().classes("gap-3"):
+                with ui.column().classes("gap-3" + (" w-full" if self.compact else "")):
                     ui.label(self.tr(KIND_WORDS.get(kind, t("Machine")))).classes("text-2xl text-gray-700")
                     with ui.row().classes("gap-4"):
                         for template in templates:
                             self.template_card(template)
             with ui.column().classes("gap-3"):
                 ui.label(self.tr(t("Your own design"))).classes("text-2xl text-gray-700")
-                own = ui.card().classes("w-52 h-72 p-4 items-center justify-center cursor-pointer")
+                own = ui.card().classes(self.card_size + " p-4 items-center justify-center cursor-pointer")
                 with own.props("data-testid=own-file").mark("own-file").on("click", lambda: self.go(Step.UPLOAD)):
                     ui.icon("upload_file", size="64px")
                     ui.label(self.tr(t("My own file"))).classes("text-2xl font-bold text-center")
@@ -261,15 +269,15 @@ class Kiosk:
     def template_card(self, template: Template) -> None:
         machine_id = self.machine_for(template.machine_kinds)
         _, can_take = self.availability(machine_id)
-        card = ui.card().classes("w-52 h-72 p-0 gap-0" + (" cursor-pointer" if can_take else " opacity-60"))
+        card = ui.card().classes(self.card_size + " p-0 gap-0" + (" cursor-pointer" if can_take else " opacity-60"))
         card.props(f"data-testid=template-{template.id}").mark(f"template-{template.id}")
         title = template.title_in(self.lang)
         with card:
             picture = self.services.pictures.url_for_template(template.id) if self.services.pictures else None
             if picture:
-                ui.image(picture).classes("w-52 h-32").props(f'fit=contain alt="{_attribute(title)}"')
+                ui.image(picture).classes("w-full h-32 2xl:h-56").props(f'fit=contain alt="{_attribute(title)}"')
             else:
-                ui.icon("view_in_ar", size="96px").classes("w-52 h-32 text-gray-500 text-center pt-4")
+                ui.icon("view_in_ar", size="96px").classes("w-full h-32 2xl:h-56 text-gray-500 text-center pt-4")
             with ui.column().classes("px-4 py-2 gap-1 grow w-full"):
                 ui.label(title).classes("text-xl font-bold leading-tight")
                 credit = t("by {name}, {city}", name=template.designer.name, city=template.designer.city)

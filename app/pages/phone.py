@@ -20,7 +20,7 @@ from app.designs.pictures import share_card
 from app.handoff import Handoffs, TooManyAttempts
 from app.i18n import t
 from app.jobs import Actor, JobRefused, JobService, JobState
-from app.pages.common import customer_page, language_switch, not_found, reader_language
+from app.pages.common import language_switch, not_found, reader_language, touch_page
 from app.production.quotes import format_money
 from app.services import Services
 from ui_components.job_progress import ON_MACHINE, JobProgress
@@ -83,7 +83,7 @@ def register(services: Services, handoffs: Handoffs) -> None:
     @ui.page("/job/{token}", title=settings.store_name)
     def job_page(token: str, request: Request, lang: str | None = None) -> None:
         lang = reader_language(settings, lang, request)
-        customer_page(lang)
+        touch_page(lang)
         ui.add_head_html('<meta name="robots" content="noindex">')
         job = jobs.find(token)
         if job is None:
@@ -95,7 +95,7 @@ def register(services: Services, handoffs: Handoffs) -> None:
     def code_page(request: Request, lang: str | None = None) -> None:
         lang = reader_language(settings, lang, request)
         client = _client_key(request)
-        customer_page(lang)
+        touch_page(lang)
 
         def open_job() -> None:
             try:
@@ -124,7 +124,7 @@ def register(services: Services, handoffs: Handoffs) -> None:
     @ui.page("/send/{inbox}", title=settings.store_name)
     def send_page(inbox: str, request: Request, lang: str | None = None) -> None:
         lang = reader_language(settings, lang, request)
-        customer_page(lang)
+        touch_page(lang)
         if not handoffs.inbox_open(inbox):
             not_found(settings, lang)
             return

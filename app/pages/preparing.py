@@ -86,7 +86,7 @@ class Preparation:
         label = labels.get(self.kiosk.lang) or labels.get("en") or parameter.description or parameter.name
         value = self.visit.values.get(parameter.name, parameter.default)
         wide = isinstance(parameter, TextParam) or (isinstance(parameter, ChoiceParam) and len(parameter.options) > 2)
-        with ui.column().classes("w-full gap-0" + (" col-span-2" if wide else "")):
+        with ui.column().classes("w-full gap-0" + (" col-span-2" if wide else "")) as box:
             ui.label(label).classes("text-lg leading-tight")
             if isinstance(parameter, TextParam):
                 self.text_control(parameter, str(value), label)
@@ -112,6 +112,8 @@ class Preparation:
                 ui.switch(value=bool(value), on_change=lambda e, p=parameter: self.changed(p.name, e.value)).props(
                     f"size=xl data-testid=param-{parameter.name}"
                 ).mark(f"param-{parameter.name}")
+        for control in box.default_slot.children[1:]:  # each control is named by its label, for screen readers
+            control.props["aria-label"] = label
 
     def text_control(self, parameter: TextParam, value: str, label: str) -> None:
         counter = ui.label().classes("order-last")
@@ -128,21 +130,27 @@ class Preparation:
         field.mark(f"param-{parameter.name}")
         if not self.kiosk.compact:  # the kiosk has no keyboard of its own; a phone brings its own
             field.props("readonly")
-            field.on("click", lambda: self.open_keyboard(field))
+            field.on("click", lambda: self.open_keyboard(field, label))
         show(value)
 
-    def open_keyboard(self, field: ui.input) -> None:
+    def open_keyboard(self, field: ui.input, label: str) -> None:
         tr = self.kiosk.tr
         with (
             ui.dialog().props("position=bottom full-width") as dialog,
             ui.card().classes("w-full items-center p-2 gap-2").mark("keyboard-dialog"),
         ):
-            shown = (
-                ui.label(field.value or "")
-                .classes("text-4xl font-mono min-h-[48px]")
-                .props("data-testid=typed")
-                .mark("typed")
-            )
+            dialog.props["aria-label"] = label  # a dialog is named for screen readers: the field it types into
+            # Done beside the typed text, not under the keys: the whole keyboard fits a 800 px tall screen
+            with ui.row().classes("fk-keyboard w-full items-center no-wrap gap-4"):
+                shown = (
+                    ui.label(field.value or "")
+                    .classes("grow text-4xl font-mono min-h-[48px] text-center")
+                    .props("data-testid=typed")
+                    .mark("typed")
+                )
+                ui.button(tr(t("Done")), on_click=dialog.close, icon="check").props("size=xl").classes("px-12").mark(
+                    "keyboard-done"
+                )
 
             def key(char: str) -> None:
                 text = field.value or ""
@@ -154,9 +162,6 @@ class Preparation:
             keyboard = Keyboard(
                 self.kiosk.lang, key, tr(t("Space")), tr(t("Delete")), tr(t("Clear all")), field.value or ""
             )
-            ui.button(tr(t("Done")), on_click=dialog.close, icon="check").props("size=xl").classes(
-                "min-h-[64px] px-16"
-            ).mark("keyboard-done")
         dialog.open()
 
     def changed(self, name: str, value: Any) -> None:

@@ -23,7 +23,7 @@ from app.access import Action, Forbidden, Principal
 from app.i18n import Text, t, translate
 from app.jobs import Job, JobRefused, JobState
 from app.machine_settings import STAFF_READIES
-from app.pages.common import MACHINE_WORDS, language_switch, reader_language
+from app.pages.common import MACHINE_WORDS, language_switch, reader_language, touch_page
 from app.production.quotes import format_money
 from app.services import Services
 from app.staff import COOKIE, SignInRefused
@@ -38,6 +38,12 @@ SIGN_IN_ERRORS: dict[str, Text] = {
     "origin": t("Sign in from this store's own page."),
 }
 REFRESH_S = 1.5
+TOUCH_LINK = "inline-block py-3 px-1 min-w-[48px]"  # a link is a touch target too: 48 px tall at least
+
+
+def _quoteless(text: str) -> str:
+    """Text for a props attribute value: Quasar props are split on spaces and quotes, so quotes go."""
+    return text.replace('"', "'")
 
 
 def register(services: Services) -> None:
@@ -82,19 +88,21 @@ def register(services: Services) -> None:
     @ui.page("/staff/login", title=settings.store_name)
     def login_page(request: Request, lang: str | None = None, error: str = "") -> None:
         lang = reader_language(settings, lang, request)
+        touch_page(lang)
         with ui.column().classes("w-full max-w-md mx-auto mt-16 gap-6"):
-            ui.label(t("Staff sign-in").render(lang)).classes("text-3xl font-bold")
+            ui.label(t("Staff sign-in").render(lang)).classes("text-3xl font-bold").props("role=heading aria-level=1")
             if error in SIGN_IN_ERRORS:
                 ui.label(SIGN_IN_ERRORS[error].render(lang)).classes("text-lg text-red-800").mark("sign-in-error")
             ui.html(
                 '<form method="post" action="/staff/session" class="flex flex-col gap-4">'
                 f'<input type="hidden" name="lang" value="{html.escape(lang)}">'
                 f"<label>{html.escape(t('Name').render(lang))}<br>"
-                '<input name="name" autocomplete="username" required class="border rounded p-2 w-full"></label>'
+                '<input name="name" autocomplete="username" required'
+                ' class="border rounded p-3 w-full min-h-[48px]"></label>'
                 f"<label>{html.escape(t('Password').render(lang))}<br>"
                 '<input name="password" type="password" autocomplete="current-password" required'
-                ' class="border rounded p-2 w-full"></label>'
-                f'<button type="submit" class="bg-blue-700 text-white rounded p-3">'
+                ' class="border rounded p-3 w-full min-h-[48px]"></label>'
+                f'<button type="submit" class="bg-blue-700 text-white rounded p-3 min-h-[48px]">'
                 f"{html.escape(t('Sign in').render(lang))}</button>"
                 "</form>",
                 sanitize=False,
@@ -110,6 +118,7 @@ def register(services: Services) -> None:
         if who is None:
             return to_sign_in(lang)
         lang = reader_language(settings, lang, request)
+        touch_page(lang)
         StaffConsole(services, store, token, who, lang).build()
         return None
 
@@ -119,6 +128,7 @@ def register(services: Services) -> None:
         if who is None:
             return to_sign_in(lang)
         lang = reader_language(settings, lang, request)
+        touch_page(lang)
         StaffConsole(services, store, token, who, lang).audit_page(job)
         return None
 
@@ -199,13 +209,14 @@ class StaffConsole:
         with ui.header().classes("items-center justify-between bg-slate-900 px-6"):
             ui.label(f"{self.services.settings.store_name}: {self.tr(t('Staff'))}").classes("text-2xl font-bold")
             with ui.row().classes("items-center gap-4"):
-                ui.link(self.tr(t("Console")), f"/staff?lang={self.lang}").classes("text-white")
-                ui.link(self.tr(t("Audit log")), f"/staff/audit?lang={self.lang}").classes("text-white")
+                ui.link(self.tr(t("Console")), f"/staff?lang={self.lang}").classes(TOUCH_LINK + " text-white")
+                ui.link(self.tr(t("Audit log")), f"/staff/audit?lang={self.lang}").classes(TOUCH_LINK + " text-white")
                 language_switch(self.services.settings, self.lang, lambda code: ui.navigate.to(f"?lang={code}"))
                 ui.label(self.name).classes("text-lg")
                 ui.html(
                     '<form method="post" action="/staff/session/end" style="display:inline">'
-                    f'<button type="submit" class="underline">{html.escape(self.tr(t("Sign out")))}</button></form>',
+                    '<button type="submit" class="underline min-h-[48px] px-2">'
+                    f"{html.escape(self.tr(t('Sign out')))}</button></form>",
                     sanitize=False,
                 )
 
@@ -217,7 +228,7 @@ class StaffConsole:
                 ui.button(
                     self.tr(t("Stop all machines")),
                     on_click=lambda: self.do(self.store.stop_all, t("Every machine was stopped.")),
-                    color="red",
+                    color="red-9",
                     icon="dangerous",
                 ).props("size=lg").mark("stop-all")
             self.board()
@@ -257,7 +268,7 @@ class StaffConsole:
                     ui.label(self.tr(t("Job: {name}", name=job.customer_name or job.display_name)))
                 except JobRefused:
                     pass
-                ui.linear_progress(status.progress, show_value=False)
+                ui.linear_progress(status.progress, show_value=False).props(f'aria-label="{_quoteless(profile.name)}"')
             if status.hotend is not None and status.bed is not None:
                 ui.label(
                     self.tr(
@@ -293,7 +304,7 @@ class StaffConsole:
                 self.tr(t("Maintenance")),
                 value=setting.maintenance,
                 on_change=lambda e: self.do(lambda w: self.store.set_maintenance(w, machine_id, e.value)),
-            ).mark(f"maintenance-{machine_id}")
+            ).classes("min-h-[48px]").mark(f"maintenance-{machine_id}")
             with ui.row().classes("gap-2"):
                 if status.state in NEEDS_STAFF_STATES or status.state is MachineState.OFFLINE:
                     ui.button(
@@ -302,8 +313,8 @@ class StaffConsole:
                 ui.button(
                     self.tr(t("STOP")),
                     on_click=lambda: self.do(lambda w: self.store.stop_machine(w, machine_id)),
-                    color="red",
-                ).mark(f"stop-{machine_id}")
+                    color="red-9",
+                ).props("size=lg").mark(f"stop-{machine_id}")
 
     async def bring_back(self, machine_id: str) -> None:
         """Rehome or reconnect takes seconds: done off the event loop, so other pages keep moving."""
@@ -403,7 +414,9 @@ class StaffConsole:
                     self.tr(t("Collected")),
                     on_click=lambda: self.do(lambda w: self.store.mark_collected(w, job.id)),
                 ).mark(f"collected-{job.id}")
-            ui.link(self.tr(t("History")), f"/staff/audit?job={job.id}&lang={self.lang}").classes("text-sm")
+            ui.link(self.tr(t("History")), f"/staff/audit?job={job.id}&lang={self.lang}").classes(
+                TOUCH_LINK + " text-blue-800"
+            )
 
     def deny_dialog(self, job_id: str) -> None:
         with ui.dialog() as dialog, ui.card().classes("gap-4 p-6"):
