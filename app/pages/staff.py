@@ -38,6 +38,7 @@ SIGN_IN_ERRORS: dict[str, Text] = {
     "origin": t("Sign in from this store's own page."),
 }
 REFRESH_S = 1.5
+NEEDS_YOU_JOBS = (JobState.HELD, JobState.AWAITING_APPROVAL)
 TOUCH_LINK = "inline-block py-3 px-1 min-w-[48px]"  # a link is a touch target too: 48 px tall at least
 
 
@@ -174,6 +175,10 @@ class StaffConsole:
         self.name = who.name
         self.lang = lang
         self.zone = ZoneInfo(services.settings.store_timezone)
+        self._queue: list[Job] = []  # read once per tick for every section
+        self._shown: dict[str, object] = {}  # what each section shows now, to redraw it only when that changes
+        self._progress: dict[str, ui.linear_progress] = {}
+        self._temperatures: dict[str, ui.label] = {}
 
     def tr(self, text: Text) -> str:
         return text.render(self.lang)
@@ -199,9 +204,8 @@ class StaffConsole:
             return
         if done is not None:
             ui.notify(self.tr(done), type="positive")
-        self.board.refresh()
-        self.queue.refresh()
-        self.incidents.refresh()
+        self._queue = self.jobs.queue()
+        self.show_changes(everything=True)
 
     # --- layout ---------------------------------------------------------------------------------------
 
@@ -222,6 +226,9 @@ class StaffConsole:
 
     def build(self) -> None:
         self.header()
+        # dialogs live here, outside the refreshed sections: an update never closes one while staff type in it
+        self.dialogs = ui.element("div")
+        self._queue = self.jobs.queue()
         with ui.column().classes("w-full p-4 gap-6"):
             with ui.row().classes("items-center gap-4"):
                 ui.label(self.tr(t("Machines"))).classes("text-2xl font-bold")
@@ -238,13 +245,50 @@ class StaffConsole:
             self.queue()
         ui.timer(REFRESH_S, self.refresh_live)
 
-    def refresh_live(self) -> None:
+    async def refresh_live(self) -> None:
+        """Redraw a section only when what it shows has changed; progress and temperatures change in place. The
+        queue is read once per tick for all sections, off the event loop."""
         if self.accounts.principal(self.token) is None:
             ui.navigate.to("/staff/login")
             return
-        self.board.refresh()
-        self.queue.refresh()
-        self.incidents.refresh()
+        queue = await run.io_bound(self.jobs.queue)
+        if queue is None:  # the page was closed meanwhile
+            return
+        self._queue = queue
+        self.show_changes()
+
+    def show_changes(self, everything: bool = False) -> None:
+        sections = (
+            ("board", self.board_snapshot(), self.board),
+            ("incidents", self.incidents_snapshot(), self.incidents),
+            ("queue", [(j.id, j.state, j.machine_id) for j in self._queue if j.state is not JobState.HELD], self.queue),
+        )
+        for name, snapshot, section in sections:
+            if everything or self._shown.get(name) != snapshot:
+                self._shown[name] = snapshot
+                section.refresh()
+        self.show_live_values()
+
+    def board_snapshot(self) -> list[object]:
+        """What the machine cards are made of (not the values that move: progress, temperatures)."""
+        rows: list[object] = []
+        for machine_id, machine in self.fleet.machines.items():
+            status = machine.status
+            rows.append((machine_id, status.state, status.job_id, status.last_error, status.hotend is not None))
+            rows.append(self.jobs.machine_settings.get(machine_id))
+        return rows
+
+    def incidents_snapshot(self) -> list[object]:
+        machines = [(m.profile.id, m.status.state, m.status.last_error) for m in self.fleet.machines.values()]
+        clearing = [m_id for m_id in self.fleet.machines if self.jobs.machine_settings.get(m_id).needs_clearing]
+        jobs = [(j.id, j.state, j.reason) for j in self._queue if j.state in NEEDS_YOU_JOBS]
+        return [machines, clearing, jobs]
+
+    def show_live_values(self) -> None:
+        for machine_id, bar in self._progress.items():
+            bar.set_value(self.fleet.machines[machine_id].status.progress)
+        for machine_id, label in self._temperatures.items():
+            label.set_text(self.temperatures(machine_id))
 
     # --- the machine board ---------------------------------------------------------------------------------
 
@@ -268,19 +312,13 @@ class StaffConsole:
                     ui.label(self.tr(t("Job: {name}", name=job.customer_name or job.display_name)))
                 except JobRefused:
                     pass
-                ui.linear_progress(status.progress, show_value=False).props(f'aria-label="{_quoteless(profile.name)}"')
-            if status.hotend is not None and status.bed is not None:
-                ui.label(
-                    self.tr(
-                        t(
-                            "Nozzle {h:.0f}/{ht:.0f} °C, bed {b:.0f}/{bt:.0f} °C",
-                            h=status.hotend.current,
-                            ht=status.hotend.target,
-                            b=status.bed.current,
-                            bt=status.bed.target,
-                        )
-                    )
+                self._progress[machine_id] = ui.linear_progress(status.progress, show_value=False).props(
+                    f'aria-label="{_quoteless(profile.name)}"'
                 )
+            else:
+                self._progress.pop(machine_id, None)
+            if status.hotend is not None and status.bed is not None:
+                self._temperatures[machine_id] = ui.label(self.temperatures(machine_id))
             if status.last_error:
                 ui.label(translate(status.last_error, self.lang)).classes("text-red-800")
             if setting.needs_clearing:
@@ -316,6 +354,20 @@ class StaffConsole:
                     color="red-9",
                 ).props("size=lg").mark(f"stop-{machine_id}")
 
+    def temperatures(self, machine_id: str) -> str:
+        status = self.fleet.machines[machine_id].status
+        if status.hotend is None or status.bed is None:
+            return ""
+        return self.tr(
+            t(
+                "Nozzle {h:.0f}/{ht:.0f} °C, bed {b:.0f}/{bt:.0f} °C",
+                h=status.hotend.current,
+                ht=status.hotend.target,
+                b=status.bed.current,
+                bt=status.bed.target,
+            )
+        )
+
     async def bring_back(self, machine_id: str) -> None:
         """Rehome or reconnect takes seconds: done off the event loop, so other pages keep moving."""
         who = self.who()
@@ -326,8 +378,7 @@ class StaffConsole:
             await run.io_bound(self.store.bring_back, who, machine_id)
         except JobRefused as e:
             ui.notify(self.tr(e.message), type="warning")
-        self.board.refresh()
-        self.incidents.refresh()
+        self.show_changes(everything=True)
 
     # --- incidents --------------------------------------------------------------------------------------------
 
@@ -343,7 +394,35 @@ class StaffConsole:
                     ui.label(f"{machine.profile.name}: {self.tr(MACHINE_WORDS[status.state])}. {reason}").mark(
                         "incident"
                     )
-            for job in self.jobs.queue():
+            for machine_id, machine in self.fleet.machines.items():
+                if self.jobs.machine_settings.get(machine_id).needs_clearing:
+                    rows += 1
+                    ready = (
+                        t("{machine}: clamp new stock and set work zero, then confirm on its card.")
+                        if machine.profile.kind.value in STAFF_READIES
+                        else t("{machine}: clear the bed, check the material, then confirm on its card.")
+                    )
+                    ui.label(self.tr(Text(ready.msgid, {"machine": machine.profile.name}))).mark("incident")
+            for job in self._queue:
+                if job.state is JobState.AWAITING_APPROVAL:
+                    rows += 1
+                    with ui.row().classes("items-center gap-4"):
+                        ui.label(
+                            self.tr(
+                                t(
+                                    "{name} waits for approval: {design}",
+                                    name=job.customer_name or "—",
+                                    design=job.display_name,
+                                )
+                            )
+                        ).mark("incident")
+                        ui.button(
+                            self.tr(t("Approve")),
+                            on_click=lambda j=job.id: self.do(lambda w: self.store.approve(w, j), t("Approved.")),
+                        ).mark(f"needs-approve-{job.id}")
+                        ui.button(self.tr(t("Refuse")), on_click=lambda j=job.id: self.deny_dialog(j)).props(
+                            "outline"
+                        ).mark(f"needs-deny-{job.id}")
                 if job.state is JobState.HELD:
                     rows += 1
                     with ui.row().classes("items-center gap-4"):
@@ -361,7 +440,7 @@ class StaffConsole:
 
     @ui.refreshable_method
     def queue(self) -> None:
-        jobs = [j for j in self.jobs.queue() if j.state is not JobState.HELD]
+        jobs = [j for j in self._queue if j.state is not JobState.HELD]
         if not jobs:
             ui.label(self.tr(t("No jobs waiting."))).classes("text-gray-600")
             return
@@ -419,7 +498,7 @@ class StaffConsole:
             )
 
     def deny_dialog(self, job_id: str) -> None:
-        with ui.dialog() as dialog, ui.card().classes("gap-4 p-6"):
+        with self.dialogs, ui.dialog() as dialog, ui.card().classes("gap-4 p-6"):
             ui.label(self.tr(t("Why is this job refused? The customer sees this."))).classes("text-lg")
             reason = ui.input(self.tr(t("Reason"))).props("maxlength=200").classes("w-96").mark("deny-reason")
 
