@@ -409,7 +409,20 @@ class Kiosk:
                     "text-7xl font-bold"
                 ).props("data-testid=price").mark("price")
                 ui.label(self.tr(t("including everything"))).classes("text-xl text-gray-600")
+                self.part_beside_the_price(result)
         self.price_actions(machine, free_at)
+
+    def part_beside_the_price(self, result: QuoteResult) -> None:
+        """The customer's own part next to its price: what they pay for, as they made it."""
+        width, height = (320, 220) if self.compact else (380, 260)
+        with ui.element("div").mark("price-part"):
+            if result.part.preview_path is not None:
+                material = self.services.machines[result.plan.machine_id].materials.get(result.plan.material)
+                colour = material.colour_hex if material and material.colour_hex else "#f28c28"
+                preview = f"/media/previews/{result.part.preview_path.stem}.glb"
+                PartViewer(preview, result.part.size, colour, width=width, height=height)
+            elif result.plan.program_path is not None:
+                toolpaths_view(result, self.services, width, height)
 
     def price_actions(self, machine: Machine, free_at: datetime | None) -> None:
         """At the kiosk: on to the machine, when it is free."""

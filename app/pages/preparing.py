@@ -97,7 +97,7 @@ class Preparation:
                     step=parameter.step or (1 if parameter.integer else 0.1),
                     value=value,
                     on_change=lambda e, p=parameter: self.changed(p.name, e.value),
-                ).props("label-always snap").classes("w-full px-4 pt-8").props(
+                ).props("label-always snap thumb-size=48px track-size=8px").classes("w-full px-6 pt-10").props(
                     f"data-testid=param-{parameter.name}"
                 ).mark(f"param-{parameter.name}")
             elif isinstance(parameter, NumberParam):

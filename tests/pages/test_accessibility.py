@@ -43,8 +43,9 @@ for (const el of document.querySelectorAll(
   if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility === 'hidden') continue;
   const box = el.closest('.q-field, .q-checkbox, .q-toggle, .q-slider, .q-btn') || el;
   const b = box.getBoundingClientRect();
-  const w = el.matches('.q-slider__thumb') ? b.height : Math.max(r.width, b.width);
-  const h = Math.max(r.height, b.height);
+  const thumb = el.matches('.q-slider__thumb');  // a slider's handle is its own target, not the slider's row
+  const w = thumb ? r.width : Math.max(r.width, b.width);
+  const h = thumb ? r.height : Math.max(r.height, b.height);
   if (w < min || h < min) found.push((el.innerText || el.getAttribute('aria-label') || el.className).slice(0, 40)
                                      + ' ' + Math.round(w) + 'x' + Math.round(h));
 }
