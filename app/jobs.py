@@ -595,7 +595,9 @@ class JobService:
     def _check_resume(self, job: Job, machine: Machine, actor: Actor) -> None:
         if job.state is not JobState.PAUSED:
             raise JobRefused(t("Only a paused job can be resumed."))
-        if job.paused_by != actor.value and actor is not Actor.STAFF:
+        # the customer standing at the machine may resume a pause made from the phone: they see the machine, as at
+        # the start; a phone resumes only its own pause
+        if job.paused_by != actor.value and actor not in (Actor.STAFF, Actor.KIOSK):
             raise JobRefused(t("Only whoever paused this job, or the staff, can resume it."))
         status = machine.status
         if (

@@ -292,3 +292,27 @@ async def test_each_card_says_whether_its_machine_can_take_the_job_before_the_fi
     await user.should_see("What would you like to make?")  # still choosing: nothing to personalise for nothing
     await user.should_not_see("The name on the sign")
     await user.should_see(marker="availability-keychain", content="Ready now")  # the printer is unaffected
+
+
+async def test_a_pause_from_the_phone_is_explained_at_the_kiosk_which_may_resume_it(
+    user: User, another_user: User
+) -> None:
+    await personalise_keychain(user, "Ida")
+    await start_at_the_machine(user)
+    user.find(kind=ui.button, content="Follow it on your phone").click()
+    await user.should_see(marker="short-code")
+    code = next(iter(user.find(marker="short-code").elements)).text
+    phone = another_user
+    await phone.open("/j?lang=en")
+    phone.find(marker="code-input").type(code)
+    phone.find(kind=ui.button, content="Open my job").click()
+    await eventually(lambda: seen(phone, "Being made"), timeout=10)
+    await eventually(lambda: seen(phone, kind=ui.button, content="Pause"), timeout=30)  # once it is running
+    phone.find(kind=ui.button, content="Pause").click()
+    await eventually(lambda: seen(phone, "Paused: the ready time moves on"), timeout=20)  # no stale time
+    await eventually(lambda: seen(user, marker="paused-from-phone"), timeout=10)
+    await user.should_see("Paused from the customer's phone")
+    user.find(kind=ui.button, content="Resume").click()  # the customer beside the machine carries on
+    await eventually(lambda: seen(user, "Being made"), timeout=20)
+    await eventually(lambda: seen(phone, "Being made"), timeout=20)
+    await phone.should_not_see("Paused: the ready time moves on")
