@@ -31,6 +31,36 @@ log = logging.getLogger(__name__)
 ENDED = ("ready_for_pickup", "collected", "held", "failed", "cancelled")  # nothing left to be told about
 STOP_BAR_SPACE_PX = 100  # the phone's STOP bar (72 px) and its margins
 
+# The share card as a PNG, made in the phone's own browser from the card's SVG: handed to the system share sheet
+# where the Web Share API takes files (a phone saves it to its photos from there), else downloaded.
+SHARE_JS = """
+<script>
+async function fabkioskCardPng(url) {
+  const svg = await (await fetch(url)).text();
+  const picture = new Image();
+  picture.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(svg);
+  await picture.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = (picture.naturalWidth || 600) * 2;
+  canvas.height = (picture.naturalHeight || 800) * 2;
+  canvas.getContext('2d').drawImage(picture, 0, 0, canvas.width, canvas.height);
+  return await new Promise(done => canvas.toBlob(done, 'image/png'));
+}
+async function fabkioskShareCard(url) {
+  const file = new File([await fabkioskCardPng(url)], 'fabkiosk-card.png', {type: 'image/png'});
+  if (navigator.canShare && navigator.canShare({files: [file]})) {
+    await navigator.share({files: [file]});
+    return 'shared';
+  }
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(file);
+  link.download = file.name;
+  link.click();
+  return 'saved';
+}
+</script>
+"""
+
 NOTIFY_JS = """
 (async () => {
   if (!('Notification' in window)) return 'unsupported';
@@ -84,7 +114,7 @@ def register(services: Services, handoffs: Handoffs) -> None:
     def job_page(token: str, request: Request, lang: str | None = None) -> None:
         lang = reader_language(settings, lang, request)
         touch_page(lang)
-        ui.add_head_html('<meta name="robots" content="noindex">')
+        ui.add_head_html('<meta name="robots" content="noindex">' + SHARE_JS)
         job = jobs.find(token)
         if job is None:
             not_found(settings, lang)
@@ -201,9 +231,13 @@ class JobFollower:
                 ui.label(t("Ready for pickup {place}", place=settings.pickup_place).render(lang)).classes(
                     "text-2xl font-bold text-green-900"
                 ).props("data-testid=ready").mark("ready")
-                ui.link(
-                    t("Save the share card").render(lang), f"/job/{token}/card.svg?lang={lang}", new_tab=True
-                ).classes("text-xl")
+                card = f"/job/{token}/card.svg?lang={lang}"
+                ui.button(
+                    t("Share the picture").render(lang),
+                    on_click=lambda: ui.run_javascript(f"fabkioskShareCard({json.dumps(card)})"),
+                    icon="share",
+                ).props("size=lg data-testid=share-card").mark("share-card")
+                ui.link(t("Save the share card").render(lang), card, new_tab=True).classes("text-xl py-3")
             ready.bind_visibility_from(live, "state", lambda s: s == "ready_for_pickup")
             ui.label(
                 t("Price: {price}", price=format_money(summary.price, summary.currency, lang)).render(lang)
