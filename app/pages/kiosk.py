@@ -3,6 +3,9 @@
 One decision per step, each with a way back: choose -> personalise (or bring a file) -> price -> at the machine
 (presence checklist) -> running -> hand-off to the phone. Idle too long, and the visit is wiped; a job already
 running is not touched.
+
+Longer than our 400 lines because the visit's steps still share this one class (and /order subclasses it); the
+machine step is already its own component (app/pages/at_machine.py), and the catalog and price steps are next.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ path /staff); the kiosk and the phone pages never see it. Every staff page is bu
 every button checks the session again on the server before it acts (StoreOps checks the role), so a page left
 open after sign-out or expiry can do nothing. Page events arrive over the page's own socket, which only pages of
 this server's origin may open (see app/server.py); the sign-in and sign-out forms check the Origin header.
+
+Longer than our 400 lines: the console's three sections, its change-driven updates and the audit and accounts
+pages share one session check; the machine card is the next to become a component of its own.
 """
 
 from __future__ import annotations
