@@ -82,12 +82,22 @@ def touch_page(lang: str) -> None:
     """What every customer page sets up: touch-friendly styles, readable colours, and the page's language."""
     ui.add_head_html(TOUCH_CSS)
     ui.colors(primary=PRIMARY)
-    ui.add_head_html(f"<script>document.documentElement.lang = {json.dumps(lang)};</script>")
+    # Quasar's language pack sets <html lang> to its own (en-US) once the app mounts: keep ours
+    ui.add_head_html(
+        "<script>"
+        f"window.fabkioskLang = {json.dumps(lang)};"
+        "const fabkioskKeepLang = () => { if (document.documentElement.lang !== window.fabkioskLang) "
+        "document.documentElement.lang = window.fabkioskLang; };"
+        "fabkioskKeepLang();"
+        "new MutationObserver(fabkioskKeepLang).observe(document.documentElement, "
+        "{attributes: true, attributeFilter: ['lang']});"
+        "</script>"
+    )
 
 
 def show_language(lang: str) -> None:
     """After switching language without reloading: screen readers and hyphenation follow `<html lang>`."""
-    ui.run_javascript(f"document.documentElement.lang = {json.dumps(lang)};")
+    ui.run_javascript(f"window.fabkioskLang = {json.dumps(lang)}; document.documentElement.lang = window.fabkioskLang;")
 
 
 def reader_language(settings: Settings, asked: str | None, request: Request | None = None) -> str:

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from nicegui import run, ui
-from nicegui.events import UploadEventArguments
+from nicegui.events import GenericEventArguments, UploadEventArguments
 
 from app.access import Action, kiosk_customer
 from app.designs.catalog import Template
@@ -56,6 +56,7 @@ from ui_components.watch import Watch
 
 log = logging.getLogger(__name__)
 
+WIDE_SCREEN_PX = 1600  # from here on the kiosk's screen is a wide one (1920 x 1080)
 IDLE_WARNING_S = 20.0  # how long before the idle reset the kiosk asks whether the customer is still there
 FRAME_WAIT_S = 120.0  # the longest an outline takes to trace before the kiosk stops waiting for it
 # every tap anywhere counts as activity, at most once every two seconds
@@ -64,7 +65,7 @@ ACTIVITY_JS = """
   let fabkioskLastTouch = 0;
   document.addEventListener('pointerdown', () => {
     const now = Date.now();
-    if (now - fabkioskLastTouch > 2000) { fabkioskLastTouch = now; emitEvent('kiosk_touch'); }
+    if (now - fabkioskLastTouch > 2000) { fabkioskLastTouch = now; emitEvent('kiosk_touch', window.innerWidth); }
   }, {passive: true});
 </script>
 """
@@ -110,10 +111,11 @@ class Kiosk:
         self._pending_upload: tuple[bytes, str] | None = None  # a file a phone sent, for this page to take
         self._inbox: str | None = None
         self._idle_warning: ui.dialog | None = None
+        self.screen_width = 1280
         self._idle_countdown: ui.label | None = None
         touch_page(lang)
         ui.add_body_html(ACTIVITY_JS)
-        ui.on("kiosk_touch", self.touch)
+        ui.on("kiosk_touch", self._touched)
         ui.query(".nicegui-content").classes("p-0")
         with ui.column().classes(
             "w-full gap-0 " + ("min-h-screen" if self.compact else "h-screen no-wrap overflow-hidden")
@@ -130,6 +132,16 @@ class Kiosk:
 
     def tr(self, text: Text) -> str:
         return text.render(self.lang)
+
+    @property
+    def wide(self) -> bool:
+        """A 1920 px kiosk screen: previews are drawn larger there, so the layout uses the screen."""
+        return self.screen_width >= WIDE_SCREEN_PX
+
+    def _touched(self, event: GenericEventArguments) -> None:
+        if isinstance(event.args, int | float):  # the screen's width comes with each tap: the first one sets it
+            self.screen_width = int(event.args)
+        self.touch()
 
     def touch(self) -> None:
         self.last_touch = time.monotonic()
@@ -417,7 +429,7 @@ class Kiosk:
 
     def part_beside_the_price(self, result: QuoteResult) -> None:
         """The customer's own part next to its price: what they pay for, as they made it."""
-        width, height = (320, 220) if self.compact else (380, 260)
+        width, height = (320, 220) if self.compact else (560, 380) if self.wide else (380, 260)
         with ui.element("div").mark("price-part"):
             if result.part.preview_path is not None:
                 material = self.services.machines[result.plan.machine_id].materials.get(result.plan.material)
@@ -572,10 +584,13 @@ class Kiosk:
         live = self.jobs.live(job_id)
         with ui.row().classes("w-full gap-8 no-wrap"):
             if result.part.preview_path is None and result.plan.program_path is not None:
-                toolpaths_view(result, self.services, 560, 400)
+                toolpaths_view(result, self.services, *((960, 680) if self.wide else (560, 400)))
             if result.part.preview_path is not None:
                 viewer = PartViewer(
-                    f"/media/previews/{result.part.preview_path.stem}.glb", result.part.size, width=560, height=460
+                    f"/media/previews/{result.part.preview_path.stem}.glb",
+                    result.part.size,
+                    width=960 if self.wide else 560,
+                    height=760 if self.wide else 460,
                 )
                 machine = self.services.machines[result.plan.machine_id]
                 centre = (machine.envelope.x / 2, machine.envelope.y / 2)

@@ -54,7 +54,7 @@ class Preparation:
         title = template.title_in(kiosk.lang) if template else kiosk.tr(t("Your own design"))
         ui.label(title).classes("text-4xl font-bold")
         compact = kiosk.compact  # a phone: controls above the preview instead of beside it
-        self.view_width = 340 if compact else 560
+        self.view_width = 340 if compact else 820 if kiosk.wide else 560
         with ui.row().classes("w-full gap-8 grow " + ("flex-col" if compact else "no-wrap")):
             with ui.column().classes(("w-full" if compact else "w-1/2") + " gap-3"):
                 if template is not None:

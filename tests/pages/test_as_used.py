@@ -190,6 +190,8 @@ def test_a_name_sign_on_the_wide_screen_within_8_taps(browser: webdriver.Chrome,
     browser.get(shipped + "/?lang=en")
     person = Person(browser)
     make(person, "name_sign", "Laser engraver 1", "Ben Ott", WIDE)
+    scene = person.find(".nicegui-scene canvas", "the running screen's preview")
+    assert scene.rect["width"] >= 900, "the wide screen's running preview uses the screen"
     assert_stop_reachable(person, "the laser's running screen")
     shoot(browser, "used-name_sign-5-running")
 
