@@ -430,7 +430,7 @@ class Kiosk:
     def part_beside_the_price(self, result: QuoteResult) -> None:
         """The customer's own part next to its price: what they pay for, as they made it."""
         width, height = (320, 220) if self.compact else (560, 380) if self.wide else (380, 260)
-        with ui.element("div").mark("price-part"):
+        with ui.element("div").props("data-testid=price-part").mark("price-part"):
             if result.part.preview_path is not None:
                 material = self.services.machines[result.plan.machine_id].materials.get(result.plan.material)
                 colour = material.colour_hex if material and material.colour_hex else "#f28c28"

@@ -190,6 +190,8 @@ def test_kiosk_and_phone_in_chromium(browser: webdriver.Chrome, base_url: str) -
 
     button(driver, "See the price").click()
     wait(lambda: by_test_id(driver, "price"), 10, "the price")
+    beside = driver.find_element(By.CSS_SELECTOR, "[data-testid=price-part] canvas")
+    wait(lambda: part_pixels(beside.screenshot_as_png) > 500, 30, "the part beside the price")
     assert fits_without_scrolling(driver)
     shoot(driver, "kiosk-3-price")
 
