@@ -41,7 +41,7 @@ def enabled(user: User, text: str) -> bool:
 
 async def printer_ready(user: User, lang: str = "en") -> None:
     await user.open(f"/?lang={lang}")
-    await eventually(lambda: seen(user, "Printer 1: Ready" if lang == "en" else "Printer 1: Bereit"), timeout=30)
+    await eventually(lambda: seen(user, "Printer 1: Ready" if lang == "en" else "Drucker 1: Bereit"), timeout=30)
 
 
 async def personalise_keychain(user: User, name: str) -> None:
