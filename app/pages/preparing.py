@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from nicegui import background_tasks, run, ui
+from nicegui.events import ValueChangeEventArguments
 
 from app.designs.customizer import BoolParam, ChoiceParam, NumberParam, Parameter, TextParam
 from app.designs.problems import DesignRejected, Problem, Severity
@@ -124,7 +125,11 @@ class Preparation:
                 replace="text-base " + ("text-red-800" if len(text) > parameter.max_length else "text-gray-600")
             )
 
-        field = ui.input(value=value, on_change=lambda e: (show(e.value or ""), self.changed(parameter.name, e.value)))
+        def edited(event: ValueChangeEventArguments[str | None]) -> None:
+            show(event.value or "")
+            self.changed(parameter.name, event.value)
+
+        field = ui.input(value=value, on_change=edited)
         field.props(f"outlined input-class=text-2xl data-testid=param-{parameter.name}").classes("w-full")
         field.props["aria-label"] = label  # the designer's words, as a value (never parsed as props)
         field.mark(f"param-{parameter.name}")
@@ -191,7 +196,7 @@ class Preparation:
         try:
             self.stage(t("Shaping your design…"))
             design = await run.io_bound(self.pipeline.design_from_template, template.id, values, machine_id)
-            if generation != self.generation:
+            if design is None or generation != self.generation:  # None: the page is gone
                 return
             await self._finish(design, machine_id, generation)
         except DesignRejected as e:
@@ -208,7 +213,7 @@ class Preparation:
     async def _finish(self, design: Design, machine_id: str, generation: int) -> None:
         self.stage(t("Checking the part…"))
         part = await run.io_bound(self.pipeline.part_for, design, machine_id, self.scale)
-        if generation != self.generation:
+        if part is None or generation != self.generation:  # None from run.io_bound: the page is gone
             return
         self.show_part(part)
         self.show_problems(list(part.problems))
@@ -216,8 +221,10 @@ class Preparation:
             return
         self.stage(t("Preparing the machine program…"))
         plan = await run.io_bound(self.pipeline.plan_for, part, machine_id)
+        if plan is None:
+            return
         result = await run.io_bound(self.pipeline.quote, design, part, plan)
-        if generation == self.generation:
+        if result is not None and generation == self.generation:
             self.visit.result = result
             self.show_toolpaths(result)
             self.next.set_enabled(True)
@@ -229,6 +236,8 @@ class Preparation:
             try:
                 self.stage(t("Reading your file…"))
                 design = await run.io_bound(self.pipeline.design_from_upload, data, filename)
+                if design is None:  # the page is gone
+                    return
                 kinds = (
                     ("laser_engraver", "cnc_router") if design.geometry_format in DRAWING_FORMATS else ("fdm_printer",)
                 )
