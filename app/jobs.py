@@ -442,14 +442,15 @@ class JobService:
                 raise JobRefused(t("This job does not exist."))
             return Job.of(row)
 
-    def find(self, token: str) -> Job | None:
-        """The job this link opens, or None for an unknown, mistyped or expired link (and nothing more is said)."""
+    def find(self, token: str, collected: bool = False) -> Job | None:
+        """The job this link opens, or None for an unknown, mistyped or expired link (and nothing more is said).
+        A collected job's link opens only its share card (`collected`), for the rest of the link's lifetime."""
         if not 16 <= len(token) <= 64:
             return None
         with self.sessions() as session:
             row = session.scalars(select(JobRow).where(JobRow.token_hash == token_hash(token))).first()
             job = Job.of(row) if row is not None else None
-        if job is None or job.state is JobState.COLLECTED:
+        if job is None or (job.state is JobState.COLLECTED and not collected):
             return None
         ended = job.ended_at
         if ended is not None and self.clock() - ended > timedelta(hours=self.settings.link_hours_after_end):

@@ -81,8 +81,8 @@ def register(services: Services, handoffs: Handoffs) -> None:
     @app.get("/job/{token}/card.svg")
     def share_card_route(token: str, lang: str | None = None) -> Response:
         """The share card of a finished job: the part, its designer, the store. Same key as the job page."""
-        job = jobs.find(token)
-        if job is None or job.state is not JobState.READY_FOR_PICKUP or services.pictures is None:
+        job = jobs.find(token, collected=True)  # the card stays the customer's after pickup, for the link's lifetime
+        if job is None or job.state not in (JobState.READY_FOR_PICKUP, JobState.COLLECTED) or services.pictures is None:
             raise HTTPException(status_code=404)
         summary = jobs.summary(job.id)
         if summary.geometry_path is None:

@@ -96,6 +96,15 @@ async def test_a_keychain_is_made_from_the_kiosk_and_followed_on_a_phone(user: U
     picture = re.search(rb"base64,([A-Za-z0-9+/=]+)", card.content)
     assert picture is not None and b"<polygon" in base64.b64decode(picture.group(1))  # the part, drawn
     assert (await phone.http_client.get("/job/" + "x" * 32 + "/card.svg")).status_code == 404
+    from tests.pages.test_staff import services
+
+    jobs = services().jobs
+    assert jobs is not None
+    (job,) = [j for j in jobs.queue() if j.state.value == "ready_for_pickup"]
+    jobs.mark_collected(job.id)  # picked up: the job's page closes, its share card stays
+    assert (await phone.http_client.get(f"{job_path}/card.svg?lang=en")).status_code == 200
+    await phone.open(f"{job_path}?lang=en")
+    await phone.should_see("This link does not open anything (any more).")
 
     user.find(kind=ui.button, content="Done: next customer").click()
     await user.should_see("What would you like to make?")
