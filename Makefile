@@ -15,14 +15,16 @@ OCTOPRINT_VENV := .venv-octoprint
 OCTOPRINT_VERSION := 1.11.8
 
 SYSTEM_PACKAGES := python3-venv prusa-slicer openscad fonts-liberation fontconfig socat
-TEST_SYSTEM_PACKAGES := postgresql chromium chromium-driver
+TEST_SYSTEM_PACKAGES := postgresql chromium chromium-driver npm
+# the browser tests inject axe-core (accessibility checks) into every page
+AXE_CORE_VERSION := 4.11.0
 
 .PHONY: run test lint format bench system-packages test-system-packages
 
 run: system-packages $(VENV)/.installed-run
 	$(VENV)/bin/fabkiosk serve --host $(HOST) --port $(PORT)
 
-test: system-packages test-system-packages $(VENV)/.installed-test $(OCTOPRINT_VENV)/.installed
+test: system-packages test-system-packages $(VENV)/.installed-test $(OCTOPRINT_VENV)/.installed node_modules/axe-core/axe.min.js
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy machine_adapters
@@ -58,6 +60,10 @@ $(OCTOPRINT_VENV)/.installed: Makefile
 	$(PYTHON) -m venv $(OCTOPRINT_VENV)
 	$(OCTOPRINT_VENV)/bin/pip install -q --upgrade pip
 	$(OCTOPRINT_VENV)/bin/pip install -q octoprint==$(OCTOPRINT_VERSION)
+	touch $@
+
+node_modules/axe-core/axe.min.js: Makefile
+	npm install --no-save --no-package-lock --no-audit --no-fund axe-core@$(AXE_CORE_VERSION)
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python

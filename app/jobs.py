@@ -34,7 +34,7 @@ from app.job_states import (
     allowed,
     approved_by_policy,
 )
-from app.machine_settings import MachineSetting, MachineSettings
+from app.machine_settings import STAFF_READIES, MachineSetting, MachineSettings
 from app.models import DesignRow, JobEventRow, JobRow, PartRow, PlanRow, QuoteRow
 from app.production.programs import RunnableProgram, load_program
 from app.tracking import LiveJob
@@ -182,6 +182,8 @@ class JobService:
             if self._machine(job).status.needs_staff:  # the first thing staff must do there: say that
                 raise JobRefused(_machine_refusal(self._machine(job)))
             raise JobRefused(t("First confirm that the machine is clear and loaded with the right material."))
+        if setting.needs_clearing and self._machine(job).profile.kind.value in STAFF_READIES:
+            raise JobRefused(t("A staff member must prepare the machine first. Please ask at the counter."))
         runnable = self.prepare(job_id)
         machine = self._machine(job)
         with self._lock:
@@ -386,14 +388,15 @@ class JobService:
                 raise JobRefused(t("This job does not exist."))
             return Job.of(row)
 
-    def find(self, token: str) -> Job | None:
-        """The job this link opens, or None for an unknown, mistyped or expired link (and nothing more is said)."""
+    def find(self, token: str, collected: bool = False) -> Job | None:
+        """The job this link opens, or None for an unknown, mistyped or expired link (and nothing more is said).
+        A collected job's link opens only its share card (`collected`), for the rest of the link's lifetime."""
         if not 16 <= len(token) <= 64:
             return None
         with self.sessions() as session:
             row = session.scalars(select(JobRow).where(JobRow.token_hash == token_hash(token))).first()
             job = Job.of(row) if row is not None else None
-        if job is None or job.state is JobState.COLLECTED:
+        if job is None or (job.state is JobState.COLLECTED and not collected):
             return None
         ended = job.ended_at
         if ended is not None and self.clock() - ended > timedelta(hours=self.settings.link_hours_after_end):
@@ -536,7 +539,9 @@ class JobService:
     def _check_resume(self, job: Job, machine: Machine, actor: Actor) -> None:
         if job.state is not JobState.PAUSED:
             raise JobRefused(t("Only a paused job can be resumed."))
-        if job.paused_by != actor.value and actor is not Actor.STAFF:
+        # the customer standing at the machine may resume a pause made from the phone: they see the machine, as at
+        # the start; a phone resumes only its own pause
+        if job.paused_by != actor.value and actor not in (Actor.STAFF, Actor.KIOSK):
             raise JobRefused(t("Only whoever paused this job, or the staff, can resume it."))
         status = machine.status
         if (

@@ -15,6 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.models import MachineSettingsRow
 from machine_adapters.profiles import MachineProfile
 
+# Kinds whose ready handshake only staff can give: a router's stock clamped and work zero set cannot be seen by a
+# customer, so the kiosk's checklist never stands in for it.
+STAFF_READIES: frozenset[str] = frozenset({"cnc_router"})
+
 
 @dataclass(frozen=True)
 class MachineSetting:

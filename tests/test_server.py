@@ -36,7 +36,7 @@ def test_the_simulated_printer_and_laser_connect_and_show_as_ready(server: tuple
     deadline = time.monotonic() + 20
     while True:
         body = get(base + "/?lang=de")[2]
-        if b"Printer 1: Bereit" in body and b"Laser engraver 1: Bereit" in body:
+        if b"Drucker 1: Bereit" in body and b"Lasergravierer 1: Bereit" in body:  # names translated too
             break
         assert time.monotonic() < deadline, "the simulated machines never became ready"
         time.sleep(0.3)

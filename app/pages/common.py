@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from fastapi import Request
@@ -32,6 +33,32 @@ MACHINE_WORDS: dict[MachineState, Text] = {
     MachineState.LINK_LOST: t("Waiting for staff"),
 }
 
+# Words a store or a designer writes in English (machine names, material colours, a template's option labels) are
+# looked up in the translations like the product's own; a word nobody translated is shown as written. The demo
+# store's and catalog's words are listed here so that their translations are kept with the others.
+STORE_WORDS = (
+    t("Printer 1"),
+    t("Laser engraver 1"),
+    t("CNC router 1"),
+    t("orange"),
+    t("black"),
+    t("birch plywood"),
+    t("clear acrylic"),
+    t("Sans"),
+    t("Serif"),
+    t("Sans bold"),
+    t("Serif bold"),
+    t("Typewriter"),
+    t("Round"),
+    t("Square"),
+)
+
+
+def store_text(words: str) -> Text:
+    """A store's or designer's own words, translated where the catalog knows them."""
+    return Text(words)
+
+
 LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}
 
 TOUCH_CSS = """
@@ -40,8 +67,37 @@ TOUCH_CSS = """
   .q-btn { min-height: 48px; }
   .q-btn:hover .q-focus-helper { opacity: 0 !important; }
   body { font-size: 18px; }
+  /* Quasar's loading line at the top: an unnamed progress bar that tells a customer nothing */
+  .q-loading-bar { display: none !important; }
+  /* a visible focus for anyone moving with a keyboard or a switch */
+  :focus-visible, .q-btn:focus-visible, .q-field--focused .q-field__control { outline: 3px solid #b45309;
+                                                                              outline-offset: 2px; }
 </style>
 """
+# Quasar's default blue gives white button text 3.1:1; this one gives 6.7:1 (at least 4.5:1 is readable)
+PRIMARY = "#1d4ed8"
+
+
+def touch_page(lang: str) -> None:
+    """What every customer page sets up: touch-friendly styles, readable colours, and the page's language."""
+    ui.add_head_html(TOUCH_CSS)
+    ui.colors(primary=PRIMARY)
+    # Quasar's language pack sets <html lang> to its own (en-US) once the app mounts: keep ours
+    ui.add_head_html(
+        "<script>"
+        f"window.fabkioskLang = {json.dumps(lang)};"
+        "const fabkioskKeepLang = () => { if (document.documentElement.lang !== window.fabkioskLang) "
+        "document.documentElement.lang = window.fabkioskLang; };"
+        "fabkioskKeepLang();"
+        "new MutationObserver(fabkioskKeepLang).observe(document.documentElement, "
+        "{attributes: true, attributeFilter: ['lang']});"
+        "</script>"
+    )
+
+
+def show_language(lang: str) -> None:
+    """After switching language without reloading: screen readers and hyphenation follow `<html lang>`."""
+    ui.run_javascript(f"window.fabkioskLang = {json.dumps(lang)}; document.documentElement.lang = window.fabkioskLang;")
 
 
 def reader_language(settings: Settings, asked: str | None, request: Request | None = None) -> str:
@@ -61,7 +117,10 @@ def language_switch(settings: Settings, current: str, on_pick: Callable[[str], o
     with ui.row().classes("gap-2"):
         for code in settings.languages:
             button = ui.button(LANGUAGE_NAMES.get(code, code), on_click=lambda c=code: on_pick(c))
-            button.props("flat no-caps size=lg" if code != current else "unelevated no-caps size=lg")
+            # readable on the dark kiosk header and on a white phone page alike
+            other = "unelevated no-caps size=lg color=grey-2 text-color=grey-10"
+            button.props(other if code != current else "unelevated no-caps size=lg")
+            button.props(f"lang={code}")
 
 
 def not_found(settings: Settings, lang: str) -> None:

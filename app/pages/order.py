@@ -13,7 +13,7 @@ from nicegui import ui
 from app.handoff import Handoffs
 from app.i18n import t
 from app.jobs import Actor, JobRefused
-from app.pages.common import language_switch, reader_language
+from app.pages.common import language_switch, reader_language, store_text
 from app.pages.kiosk import Kiosk
 from app.pages.steps import Step
 from app.services import Services
@@ -36,7 +36,10 @@ class RemoteOrder(Kiosk):
         if machine.status.state in (MachineState.OFFLINE, MachineState.CONNECTING):
             ui.label(
                 self.tr(
-                    t("{machine} is not available right now. Please try again later.", machine=machine.profile.name)
+                    t(
+                        "{machine} is not available right now. Please try again later.",
+                        machine=store_text(machine.profile.name),
+                    )
                 )
             ).classes("text-2xl text-red-800")
         ui.label(self.tr(t("The store checks every order before it is made; the time above is an estimate.")))

@@ -20,15 +20,47 @@ from app.handoff import Handoffs, TooManyAttempts
 from app.i18n import t
 from app.jobs import Actor, JobRefused, JobService, JobState
 from app.machine_control import act
-from app.pages.common import TOUCH_CSS, language_switch, not_found, reader_language
+from app.pages.common import language_switch, not_found, reader_language, touch_page
 from app.production.quotes import format_money
 from app.services import Services
 from ui_components.file_sender import FileSender
-from ui_components.job_progress import JobProgress
+from ui_components.job_progress import ON_MACHINE, JobProgress
 from ui_components.part_viewer import PartViewer
 from ui_components.watch import Watch
 
 log = logging.getLogger(__name__)
+ENDED = ("ready_for_pickup", "collected", "held", "failed", "cancelled")  # nothing left to be told about
+STOP_BAR_SPACE_PX = 100  # the phone's STOP bar (72 px) and its margins
+
+# The share card as a PNG, made in the phone's own browser from the card's SVG: handed to the system share sheet
+# where the Web Share API takes files (a phone saves it to its photos from there), else downloaded.
+SHARE_JS = """
+<script>
+async function fabkioskCardPng(url) {
+  const svg = await (await fetch(url)).text();
+  const picture = new Image();
+  picture.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(svg);
+  await picture.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = (picture.naturalWidth || 600) * 2;
+  canvas.height = (picture.naturalHeight || 800) * 2;
+  canvas.getContext('2d').drawImage(picture, 0, 0, canvas.width, canvas.height);
+  return await new Promise(done => canvas.toBlob(done, 'image/png'));
+}
+async function fabkioskShareCard(url) {
+  const file = new File([await fabkioskCardPng(url)], 'fabkiosk-card.png', {type: 'image/png'});
+  if (navigator.canShare && navigator.canShare({files: [file]})) {
+    await navigator.share({files: [file]});
+    return 'shared';
+  }
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(file);
+  link.download = file.name;
+  link.click();
+  return 'saved';
+}
+</script>
+"""
 
 NOTIFY_JS = """
 (async () => {
@@ -51,8 +83,8 @@ def register(services: Services, handoffs: Handoffs) -> None:
     @app.get("/job/{token}/card.svg")
     def share_card_route(token: str, lang: str | None = None) -> Response:
         """The share card of a finished job: the part, its designer, the store. Same key as the job page."""
-        job = jobs.find(token)
-        if job is None or job.state is not JobState.READY_FOR_PICKUP or services.pictures is None:
+        job = jobs.find(token, collected=True)  # the card stays the customer's after pickup, for the link's lifetime
+        if job is None or job.state not in (JobState.READY_FOR_PICKUP, JobState.COLLECTED) or services.pictures is None:
             raise HTTPException(status_code=404)
         summary = jobs.summary(job.id)
         if summary.geometry_path is None:
@@ -83,7 +115,8 @@ def register(services: Services, handoffs: Handoffs) -> None:
     @ui.page("/job/{token}", title=settings.store_name)
     def job_page(token: str, request: Request, lang: str | None = None) -> None:
         lang = reader_language(settings, lang, request)
-        ui.add_head_html(TOUCH_CSS + '<meta name="robots" content="noindex">')
+        touch_page(lang)
+        ui.add_head_html('<meta name="robots" content="noindex">' + SHARE_JS)
         job = jobs.find(token)
         if job is None:
             not_found(settings, lang)
@@ -94,7 +127,7 @@ def register(services: Services, handoffs: Handoffs) -> None:
     def code_page(request: Request, lang: str | None = None) -> None:
         lang = reader_language(settings, lang, request)
         client = _client_key(request, settings.trusted_proxies)
-        ui.add_head_html(TOUCH_CSS)
+        touch_page(lang)
 
         def open_job() -> None:
             try:
@@ -123,7 +156,7 @@ def register(services: Services, handoffs: Handoffs) -> None:
     @ui.page("/send/{inbox}", title=settings.store_name)
     def send_page(inbox: str, request: Request, lang: str | None = None) -> None:
         lang = reader_language(settings, lang, request)
-        ui.add_head_html(TOUCH_CSS)
+        touch_page(lang)
         if not handoffs.inbox_open(inbox):
             not_found(settings, lang)
             return
@@ -167,7 +200,17 @@ class JobFollower:
         live = jobs.live(job_id)
         summary = self.store.view_job(phone_customer(job_id), job_id)  # the link is the capability
         template = services.catalog.get(summary.template_id) if summary.template_id else None
-        with ui.column().classes("w-full max-w-md mx-auto p-4 gap-4 pb-32"):
+        # The page scrolls in a box that ends above the STOP bar, so no control can ever lie under STOP, at any
+        # scroll position (a tap meant for Pause must never stop the job for good).
+        # Not positioned itself, so STOP (fixed, above every dialog) is not trapped in its stacking context.
+        ui.query(".nicegui-content").classes("p-0")
+        scroller = ui.element("div").classes("w-full overflow-y-auto").mark("job-scroller")
+        Watch(
+            live,
+            "state",
+            lambda state: scroller.style(f"height: calc(100dvh - {STOP_BAR_SPACE_PX if state in ON_MACHINE else 0}px)"),
+        )
+        with scroller, ui.column().classes("w-full max-w-md mx-auto p-4 gap-4"):
             with ui.row().classes("w-full justify-between items-center"):
                 ui.label(settings.store_name).classes("text-lg font-bold")
                 language_switch(settings, lang, lambda code: ui.navigate.to(f"/job/{token}?lang={code}"))
@@ -190,14 +233,20 @@ class JobFollower:
                 ui.label(t("Ready for pickup {place}", place=settings.pickup_place).render(lang)).classes(
                     "text-2xl font-bold text-green-900"
                 ).props("data-testid=ready").mark("ready")
-                ui.link(
-                    t("Save the share card").render(lang), f"/job/{token}/card.svg?lang={lang}", new_tab=True
-                ).classes("text-xl")
+                card = f"/job/{token}/card.svg?lang={lang}"
+                ui.button(
+                    t("Share the picture").render(lang),
+                    on_click=lambda: ui.run_javascript(f"fabkioskShareCard({json.dumps(card)})"),
+                    icon="share",
+                ).props("size=lg data-testid=share-card").mark("share-card")
+                ui.link(t("Save the share card").render(lang), card, new_tab=True).classes("text-xl py-3")
             ready.bind_visibility_from(live, "state", lambda s: s == JobState.READY_FOR_PICKUP)
             ui.label(
                 t("Price: {price}", price=format_money(summary.price, summary.currency, lang)).render(lang)
             ).classes("text-lg text-gray-700")
-            ui.button(t("Tell me when it is ready").render(lang), on_click=self.ask_notifications, icon="notifications")
+            ui.button(
+                t("Tell me when it is ready").render(lang), on_click=self.ask_notifications, icon="notifications"
+            ).bind_visibility_from(live, "state", lambda s: s not in ENDED).mark("notify-me")
             Watch(live, "state", self.state_changed)
 
     async def act(self, action: str) -> None:

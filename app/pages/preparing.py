@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nicegui import background_tasks, ui
+from nicegui.events import ValueChangeEventArguments
 
 from app.access import client_address
 from app.design_queue import Client, DesignQueue, Ticket, TooManyRuns, WorkDropped
@@ -19,10 +20,11 @@ from app.designs.customizer import BoolParam, ChoiceParam, NumberParam, Paramete
 from app.designs.problems import DesignRejected, Problem, Severity
 from app.designs.uploads import DRAWING_FORMATS
 from app.i18n import Text, t
+from app.pages.common import store_text
 from app.pages.steps import Step, show_problems
 from app.pipeline import Design, Part, QuoteResult
 from app.production.toolpaths import MARGIN_MM
-from ui_components.keyboard import Keyboard
+from ui_components.keyboard import CLEAR, DELETE, Keyboard
 from ui_components.part_viewer import PartViewer
 from ui_components.sheet_view import SheetView
 
@@ -67,7 +69,7 @@ class Preparation:
         title = template.title_in(kiosk.lang) if template else kiosk.tr(t("Your own design"))
         ui.label(title).classes("text-4xl font-bold")
         compact = kiosk.compact  # a phone: controls above the preview instead of beside it
-        self.view_width = 340 if compact else 560
+        self.view_width = 340 if compact else 820 if kiosk.wide else 560
         with ui.row().classes("w-full gap-8 grow " + ("flex-col" if compact else "no-wrap")):
             with ui.column().classes(("w-full" if compact else "w-1/2") + " gap-3"):
                 if template is not None:
@@ -99,10 +101,10 @@ class Preparation:
         label = labels.get(self.kiosk.lang) or labels.get("en") or parameter.description or parameter.name
         value = self.visit.values.get(parameter.name, parameter.default)
         wide = isinstance(parameter, TextParam) or (isinstance(parameter, ChoiceParam) and len(parameter.options) > 2)
-        with ui.column().classes("w-full gap-0" + (" col-span-2" if wide else "")):
+        with ui.column().classes("w-full gap-0" + (" col-span-2" if wide else "")) as box:
             ui.label(label).classes("text-lg leading-tight")
             if isinstance(parameter, TextParam):
-                self.text_control(parameter, str(value))
+                self.text_control(parameter, str(value), label)
             elif isinstance(parameter, NumberParam) and parameter.is_slider:
                 ui.slider(
                     min=parameter.minimum or 0,
@@ -110,23 +112,25 @@ class Preparation:
                     step=parameter.step or (1 if parameter.integer else 0.1),
                     value=value,
                     on_change=lambda e, p=parameter: self.changed(p.name, e.value),
-                ).props("label-always snap").classes("w-full px-4 pt-8").props(
+                ).props("label-always snap thumb-size=48px track-size=8px").classes("w-full px-6 pt-10").props(
                     f"data-testid=param-{parameter.name}"
                 ).mark(f"param-{parameter.name}")
             elif isinstance(parameter, NumberParam):
                 ui.number(value=value, on_change=lambda e, p=parameter: self.changed(p.name, e.value)).classes("w-40")
             elif isinstance(parameter, ChoiceParam):
-                options = {v: text for v, text in parameter.options}
+                options = {v: self.kiosk.tr(store_text(text)) for v, text in parameter.options}
                 widget = ui.toggle if len(options) <= TOGGLE_MAX_OPTIONS else ui.select
                 widget(options, value=value, on_change=lambda e, p=parameter: self.changed(p.name, e.value)).props(
-                    f"size=lg data-testid=param-{parameter.name}"
+                    f"size=lg no-caps data-testid=param-{parameter.name}"
                 ).mark(f"param-{parameter.name}")
             elif isinstance(parameter, BoolParam):
                 ui.switch(value=bool(value), on_change=lambda e, p=parameter: self.changed(p.name, e.value)).props(
                     f"size=xl data-testid=param-{parameter.name}"
                 ).mark(f"param-{parameter.name}")
+        for control in box.default_slot.children[1:]:  # each control is named by its label, for screen readers
+            control.props["aria-label"] = label
 
-    def text_control(self, parameter: TextParam, value: str) -> None:
+    def text_control(self, parameter: TextParam, value: str, label: str) -> None:
         counter = ui.label().classes("order-last")
 
         def show(text: str) -> None:
@@ -135,25 +139,47 @@ class Preparation:
                 replace="text-base " + ("text-red-800" if len(text) > parameter.max_length else "text-gray-600")
             )
 
-        field = ui.input(value=value, on_change=lambda e: (show(e.value or ""), self.changed(parameter.name, e.value)))
+        def edited(event: ValueChangeEventArguments[str | None]) -> None:
+            show(event.value or "")
+            self.changed(parameter.name, event.value)
+
+        field = ui.input(value=value, on_change=edited)
         field.props(f"outlined input-class=text-2xl data-testid=param-{parameter.name}").classes("w-full")
+        field.props["aria-label"] = label  # the designer's words, as a value (never parsed as props)
         field.mark(f"param-{parameter.name}")
-        field.on("click", lambda: self.open_keyboard(field))
+        if not self.kiosk.compact:  # the kiosk has no keyboard of its own; a phone brings its own
+            field.props("readonly")
+            field.on("click", lambda: self.open_keyboard(field, label))
         show(value)
 
-    def open_keyboard(self, field: ui.input) -> None:
-        with ui.dialog().props("position=bottom") as dialog, ui.card().classes("w-full items-center p-4 gap-3"):
-            shown = ui.label(field.value or "").classes("text-4xl font-mono min-h-[48px]")
+    def open_keyboard(self, field: ui.input, label: str) -> None:
+        tr = self.kiosk.tr
+        with (
+            ui.dialog().props("position=bottom full-width") as dialog,
+            ui.card().classes("w-full items-center p-2 gap-2").mark("keyboard-dialog"),
+        ):
+            dialog.props["aria-label"] = label  # a dialog is named for screen readers: the field it types into
+            # Done beside the typed text, not under the keys: the whole keyboard fits a 800 px tall screen
+            with ui.row().classes("fk-keyboard w-full items-center no-wrap gap-4"):
+                shown = (
+                    ui.label(field.value or "")
+                    .classes("grow text-4xl font-mono min-h-[48px] text-center")
+                    .props("data-testid=typed")
+                    .mark("typed")
+                )
+                ui.button(tr(t("Done")), on_click=dialog.close, icon="check").props("size=xl").classes("px-12").mark(
+                    "keyboard-done"
+                )
 
             def key(char: str) -> None:
                 text = field.value or ""
-                field.value = text[:-1] if char == "\b" else text + char
+                field.value = text[:-1] if char == DELETE else "" if char == CLEAR else text + char
                 shown.set_text(field.value)
+                keyboard.follow(field.value)
                 self.kiosk.touch()
 
-            Keyboard(self.kiosk.lang, key, self.kiosk.tr(t("Space")), self.kiosk.tr(t("Delete")))
-            ui.button(self.kiosk.tr(t("Done")), on_click=dialog.close, icon="check").props("size=xl").classes(
-                "min-h-[64px]"
+            keyboard = Keyboard(
+                self.kiosk.lang, key, tr(t("Space")), tr(t("Delete")), tr(t("Clear all")), field.value or ""
             )
         dialog.open()
 

@@ -5,6 +5,9 @@ path /staff); the kiosk and the phone pages never see it. Every staff page is bu
 every button checks the session again on the server before it acts (StoreOps checks the role), so a page left
 open after sign-out or expiry can do nothing. Page events arrive over the page's own socket, which only pages of
 this server's origin may open (see app/server.py); the sign-in and sign-out forms check the Origin header.
+
+Longer than our 400 lines: the console's three sections, its change-driven updates and the audit and accounts
+pages share one session check; the machine card is the next to become a component of its own.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from app.i18n import Text, t, translate
 from app.job_states import NOT_STARTED, QUEUE_STATES
 from app.jobs import Job, JobRefused, JobState
 from app.machine_control import control, stop
-from app.pages.common import MACHINE_WORDS, language_switch, reader_language
+from app.machine_settings import STAFF_READIES
+from app.pages.common import MACHINE_WORDS, language_switch, reader_language, touch_page
 from app.production.quotes import format_money
 from app.services import Services
 from app.staff import COOKIE, SignInRefused
@@ -40,6 +44,13 @@ SIGN_IN_ERRORS: dict[str, Text] = {
     "origin": t("Sign in from this store's own page."),
 }
 REFRESH_S = 1.5
+NEEDS_YOU_JOBS = (JobState.HELD, JobState.AWAITING_APPROVAL)
+TOUCH_LINK = "inline-block py-3 px-1 min-w-[48px]"  # a link is a touch target too: 48 px tall at least
+
+
+def _quoteless(text: str) -> str:
+    """Text for a props attribute value: Quasar props are split on spaces and quotes, so quotes go."""
+    return text.replace('"', "'")
 
 
 def register(services: Services) -> None:
@@ -97,19 +108,21 @@ def register(services: Services) -> None:
     @ui.page("/staff/login", title=settings.store_name)
     def login_page(request: Request, lang: str | None = None, error: str = "") -> None:
         lang = reader_language(settings, lang, request)
+        touch_page(lang)
         with ui.column().classes("w-full max-w-md mx-auto mt-16 gap-6"):
-            ui.label(t("Staff sign-in").render(lang)).classes("text-3xl font-bold")
+            ui.label(t("Staff sign-in").render(lang)).classes("text-3xl font-bold").props("role=heading aria-level=1")
             if error in SIGN_IN_ERRORS:
                 ui.label(SIGN_IN_ERRORS[error].render(lang)).classes("text-lg text-red-800").mark("sign-in-error")
             ui.html(
                 '<form method="post" action="/staff/session" class="flex flex-col gap-4">'
                 f'<input type="hidden" name="lang" value="{html.escape(lang)}">'
                 f"<label>{html.escape(t('Name').render(lang))}<br>"
-                '<input name="name" autocomplete="username" required class="border rounded p-2 w-full"></label>'
+                '<input name="name" autocomplete="username" required'
+                ' class="border rounded p-3 w-full min-h-[48px]"></label>'
                 f"<label>{html.escape(t('Password').render(lang))}<br>"
                 '<input name="password" type="password" autocomplete="current-password" required'
-                ' class="border rounded p-2 w-full"></label>'
-                f'<button type="submit" class="bg-blue-700 text-white rounded p-3">'
+                ' class="border rounded p-3 w-full min-h-[48px]"></label>'
+                f'<button type="submit" class="bg-blue-700 text-white rounded p-3 min-h-[48px]">'
                 f"{html.escape(t('Sign in').render(lang))}</button>"
                 "</form>",
                 sanitize=False,
@@ -125,6 +138,7 @@ def register(services: Services) -> None:
         if who is None:
             return to_sign_in(lang)
         lang = reader_language(settings, lang, request)
+        touch_page(lang)
         StaffConsole(services, store, token, who, lang).build()
         return None
 
@@ -134,6 +148,7 @@ def register(services: Services) -> None:
         if who is None:
             return to_sign_in(lang)
         lang = reader_language(settings, lang, request)
+        touch_page(lang)
         StaffConsole(services, store, token, who, lang).audit_page(job)
         return None
 
@@ -189,6 +204,10 @@ class StaffConsole:
         self.name = who.name
         self.lang = lang
         self.zone = ZoneInfo(services.settings.store_timezone)
+        self._queue: list[Job] = []  # read once per tick for every section
+        self._shown: dict[str, object] = {}  # what each section shows now, to redraw it only when that changes
+        self._progress: dict[str, ui.linear_progress] = {}
+        self._temperatures: dict[str, ui.label] = {}
 
     def tr(self, text: Text) -> str:
         return text.render(self.lang)
@@ -216,9 +235,8 @@ class StaffConsole:
             return
         if done is not None:
             ui.notify(self.tr(done), type="positive")
-        self.board.refresh()
-        self.queue.refresh()
-        self.incidents.refresh()
+        self._queue = await control(self.jobs.queue)
+        self.show_changes(everything=True)
 
     # --- layout ---------------------------------------------------------------------------------------
 
@@ -226,26 +244,30 @@ class StaffConsole:
         with ui.header().classes("items-center justify-between bg-slate-900 px-6"):
             ui.label(f"{self.services.settings.store_name}: {self.tr(t('Staff'))}").classes("text-2xl font-bold")
             with ui.row().classes("items-center gap-4"):
-                ui.link(self.tr(t("Console")), f"/staff?lang={self.lang}").classes("text-white")
-                ui.link(self.tr(t("Audit log")), f"/staff/audit?lang={self.lang}").classes("text-white")
-                ui.link(self.tr(t("Kiosks")), f"/staff/kiosks?lang={self.lang}").classes("text-white")
+                ui.link(self.tr(t("Console")), f"/staff?lang={self.lang}").classes(TOUCH_LINK + " text-white")
+                ui.link(self.tr(t("Audit log")), f"/staff/audit?lang={self.lang}").classes(TOUCH_LINK + " text-white")
+                ui.link(self.tr(t("Kiosks")), f"/staff/kiosks?lang={self.lang}").classes(TOUCH_LINK + " text-white")
                 language_switch(self.services.settings, self.lang, lambda code: ui.navigate.to(f"?lang={code}"))
                 ui.label(self.name).classes("text-lg")
                 ui.html(
                     '<form method="post" action="/staff/session/end" style="display:inline">'
-                    f'<button type="submit" class="underline">{html.escape(self.tr(t("Sign out")))}</button></form>',
+                    '<button type="submit" class="underline min-h-[48px] px-2">'
+                    f"{html.escape(self.tr(t('Sign out')))}</button></form>",
                     sanitize=False,
                 )
 
     def build(self) -> None:
         self.header()
+        # dialogs live here, outside the refreshed sections: an update never closes one while staff type in it
+        self.dialogs = ui.element("div")
+        self._queue = self.jobs.queue()
         with ui.column().classes("w-full p-4 gap-6"):
             with ui.row().classes("items-center gap-4"):
                 ui.label(self.tr(t("Machines"))).classes("text-2xl font-bold")
                 ui.button(
                     self.tr(t("Stop all machines")),
                     on_click=lambda: self.do(self.store.stop_all, t("Every machine was stopped."), urgent=True),
-                    color="red",
+                    color="red-9",
                     icon="dangerous",
                 ).props("size=lg").mark("stop-all")
             self.board()
@@ -255,13 +277,47 @@ class StaffConsole:
             self.queue()
         ui.timer(REFRESH_S, self.refresh_live)
 
-    def refresh_live(self) -> None:
+    async def refresh_live(self) -> None:
+        """Redraw a section only when what it shows has changed; progress and temperatures change in place. The
+        queue is read once per tick for all sections, off the event loop."""
         if self.accounts.principal(self.token) is None:
             ui.navigate.to("/staff/login")
             return
-        self.board.refresh()
-        self.queue.refresh()
-        self.incidents.refresh()
+        self._queue = await control(self.jobs.queue)  # staff's own path: one query, off the event loop
+        self.show_changes()
+
+    def show_changes(self, everything: bool = False) -> None:
+        sections = (
+            ("board", self.board_snapshot(), self.board),
+            ("incidents", self.incidents_snapshot(), self.incidents),
+            ("queue", [(j.id, j.state, j.machine_id) for j in self._queue if j.state is not JobState.HELD], self.queue),
+        )
+        for name, snapshot, section in sections:
+            if everything or self._shown.get(name) != snapshot:
+                self._shown[name] = snapshot
+                section.refresh()
+        self.show_live_values()
+
+    def board_snapshot(self) -> list[object]:
+        """What the machine cards are made of (not the values that move: progress, temperatures)."""
+        rows: list[object] = []
+        for machine_id, machine in self.fleet.machines.items():
+            status = machine.status
+            rows.append((machine_id, status.state, status.job_id, status.last_error, status.hotend is not None))
+            rows.append(self.jobs.machine_settings.get(machine_id))
+        return rows
+
+    def incidents_snapshot(self) -> list[object]:
+        machines = [(m.profile.id, m.status.state, m.status.last_error) for m in self.fleet.machines.values()]
+        clearing = [m_id for m_id in self.fleet.machines if self.jobs.machine_settings.get(m_id).needs_clearing]
+        jobs = [(j.id, j.state, j.reason) for j in self._queue if j.state in NEEDS_YOU_JOBS]
+        return [machines, clearing, jobs]
+
+    def show_live_values(self) -> None:
+        for machine_id, bar in self._progress.items():
+            bar.set_value(self.fleet.machines[machine_id].status.progress)
+        for machine_id, label in self._temperatures.items():
+            label.set_text(self.temperatures(machine_id))
 
     # --- the machine board ---------------------------------------------------------------------------------
 
@@ -285,24 +341,23 @@ class StaffConsole:
                     ui.label(self.tr(t("Job: {name}", name=job.customer_name or job.display_name)))
                 except JobRefused:
                     pass
-                ui.linear_progress(status.progress, show_value=False)
-            if status.hotend is not None and status.bed is not None:
-                ui.label(
-                    self.tr(
-                        t(
-                            "Nozzle {h:.0f}/{ht:.0f} °C, bed {b:.0f}/{bt:.0f} °C",
-                            h=status.hotend.current,
-                            ht=status.hotend.target,
-                            b=status.bed.current,
-                            bt=status.bed.target,
-                        )
-                    )
+                self._progress[machine_id] = ui.linear_progress(status.progress, show_value=False).props(
+                    f'aria-label="{_quoteless(profile.name)}"'
                 )
+            else:
+                self._progress.pop(machine_id, None)
+            if status.hotend is not None and status.bed is not None:
+                self._temperatures[machine_id] = ui.label(self.temperatures(machine_id))
             if status.last_error:
                 ui.label(translate(status.last_error, self.lang)).classes("text-red-800")
             if setting.needs_clearing:
+                ready = (
+                    t("New stock clamped, work zero set")
+                    if profile.kind.value in STAFF_READIES
+                    else t("Bed is clear, material is right")
+                )
                 ui.button(
-                    self.tr(t("Bed is clear, material is right")),
+                    self.tr(ready),
                     on_click=lambda: self.do(lambda w: self.store.confirm_ready(w, machine_id), t("Ready again.")),
                     icon="task_alt",
                 ).mark(f"confirm-ready-{machine_id}")
@@ -316,7 +371,7 @@ class StaffConsole:
                 self.tr(t("Maintenance")),
                 value=setting.maintenance,
                 on_change=lambda e: self.do(lambda w: self.store.set_maintenance(w, machine_id, e.value)),
-            ).mark(f"maintenance-{machine_id}")
+            ).classes("min-h-[48px]").mark(f"maintenance-{machine_id}")
             with ui.row().classes("gap-2"):
                 if status.state in NEEDS_STAFF_STATES or status.state is MachineState.OFFLINE:
                     ui.button(
@@ -325,8 +380,22 @@ class StaffConsole:
                 ui.button(
                     self.tr(t("STOP")),
                     on_click=lambda: self.do(lambda w: self.store.stop_machine(w, machine_id), urgent=True),
-                    color="red",
-                ).mark(f"stop-{machine_id}")
+                    color="red-9",
+                ).props("size=lg").mark(f"stop-{machine_id}")
+
+    def temperatures(self, machine_id: str) -> str:
+        status = self.fleet.machines[machine_id].status
+        if status.hotend is None or status.bed is None:
+            return ""
+        return self.tr(
+            t(
+                "Nozzle {h:.0f}/{ht:.0f} °C, bed {b:.0f}/{bt:.0f} °C",
+                h=status.hotend.current,
+                ht=status.hotend.target,
+                b=status.bed.current,
+                bt=status.bed.target,
+            )
+        )
 
     async def bring_back(self, machine_id: str) -> None:
         """Rehome or reconnect takes seconds: done off the event loop, so other pages keep moving."""
@@ -338,8 +407,7 @@ class StaffConsole:
             await control(self.store.bring_back, who, machine_id)
         except JobRefused as e:
             ui.notify(self.tr(e.message), type="warning")
-        self.board.refresh()
-        self.incidents.refresh()
+        self.show_changes(everything=True)
 
     # --- incidents --------------------------------------------------------------------------------------------
 
@@ -355,7 +423,35 @@ class StaffConsole:
                     ui.label(f"{machine.profile.name}: {self.tr(MACHINE_WORDS[status.state])}. {reason}").mark(
                         "incident"
                     )
-            for job in self.jobs.queue():
+            for machine_id, machine in self.fleet.machines.items():
+                if self.jobs.machine_settings.get(machine_id).needs_clearing:
+                    rows += 1
+                    ready = (
+                        t("{machine}: clamp new stock and set work zero, then confirm on its card.")
+                        if machine.profile.kind.value in STAFF_READIES
+                        else t("{machine}: clear the bed, check the material, then confirm on its card.")
+                    )
+                    ui.label(self.tr(Text(ready.msgid, {"machine": machine.profile.name}))).mark("incident")
+            for job in self._queue:
+                if job.state is JobState.AWAITING_APPROVAL:
+                    rows += 1
+                    with ui.row().classes("items-center gap-4"):
+                        ui.label(
+                            self.tr(
+                                t(
+                                    "{name} waits for approval: {design}",
+                                    name=job.customer_name or "—",
+                                    design=job.display_name,
+                                )
+                            )
+                        ).mark("incident")
+                        ui.button(
+                            self.tr(t("Approve")),
+                            on_click=lambda j=job.id: self.do(lambda w: self.store.approve(w, j), t("Approved.")),
+                        ).mark(f"needs-approve-{job.id}")
+                        ui.button(self.tr(t("Refuse")), on_click=lambda j=job.id: self.deny_dialog(j)).props(
+                            "outline"
+                        ).mark(f"needs-deny-{job.id}")
                 if job.state is JobState.HELD:
                     rows += 1
                     with ui.row().classes("items-center gap-4"):
@@ -373,7 +469,7 @@ class StaffConsole:
 
     @ui.refreshable_method
     def queue(self) -> None:
-        jobs = [j for j in self.jobs.queue() if j.state is not JobState.HELD]
+        jobs = [j for j in self._queue if j.state is not JobState.HELD]
         if not jobs:
             ui.label(self.tr(t("No jobs waiting."))).classes("text-gray-600")
             return
@@ -433,10 +529,12 @@ class StaffConsole:
                     self.tr(t("Collected")),
                     on_click=lambda: self.do(lambda w: self.store.mark_collected(w, job.id)),
                 ).mark(f"collected-{job.id}")
-            ui.link(self.tr(t("History")), f"/staff/audit?job={job.id}&lang={self.lang}").classes("text-sm")
+            ui.link(self.tr(t("History")), f"/staff/audit?job={job.id}&lang={self.lang}").classes(
+                TOUCH_LINK + " text-blue-800"
+            )
 
     def deny_dialog(self, job_id: str) -> None:
-        with ui.dialog() as dialog, ui.card().classes("gap-4 p-6"):
+        with self.dialogs, ui.dialog() as dialog, ui.card().classes("gap-4 p-6"):
             ui.label(self.tr(t("Why is this job refused? The customer sees this."))).classes("text-lg")
             reason = ui.input(self.tr(t("Reason"))).props("maxlength=200").classes("w-96").mark("deny-reason")
 

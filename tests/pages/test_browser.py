@@ -20,6 +20,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 
 from tests.conftest import machines_file
+from tests.pages.person import Person
 from tests.server_process import running_server
 
 SCREENSHOTS = Path(__file__).parent.parent.parent / "screenshots"
@@ -189,6 +190,8 @@ def test_kiosk_and_phone_in_chromium(browser: webdriver.Chrome, base_url: str) -
 
     button(driver, "See the price").click()
     wait(lambda: by_test_id(driver, "price"), 10, "the price")
+    beside = driver.find_element(By.CSS_SELECTOR, "[data-testid=price-part] canvas")
+    wait(lambda: part_pixels(beside.screenshot_as_png) > 500, 30, "the part beside the price")
     assert fits_without_scrolling(driver)
     shoot(driver, "kiosk-3-price")
 
@@ -230,6 +233,18 @@ def test_kiosk_and_phone_in_chromium(browser: webdriver.Chrome, base_url: str) -
         not driver.find_elements(By.CSS_SELECTOR, "[data-testid=stop]") or not by_test_id(driver, "stop").is_displayed()
     )
     shoot(driver, "phone-2-ready")
+    reminder = driver.find_elements(By.XPATH, "//button[.//span[text()='Tell me when it is ready']]")
+    assert not any(r.is_displayed() for r in reminder)  # nothing left to be told
+    # the share card as a PNG, made in the phone's browser for its share sheet (or a download)
+    png = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fabkioskCardPng(location.pathname + '/card.svg?lang=en').then(b => b.arrayBuffer())"
+        ".then(a => done(Array.from(new Uint8Array(a.slice(0, 24))))).catch(e => done(String(e)));"
+    )
+    assert isinstance(png, list) and bytes(png[:8]) == b"\x89PNG\r\n\x1a\n", png
+    width, height = struct.unpack(">II", bytes(png[16:24]))
+    assert width >= 600 and height >= 600
+    Person(driver).tap(by_test_id(driver, "share-card"), "Share the picture")
 
 
 def red_pixels(png: bytes) -> int:

@@ -4,6 +4,8 @@ phone with its reason; staff pages need a session; sign-in posts from another si
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from nicegui import app, core, ui
 from nicegui.testing import User
@@ -88,8 +90,15 @@ async def test_a_refusal_reaches_the_customers_phone_with_the_reason(user: User)
     (job,) = [j for j in jobs.queue() if j.customer_name == "Tom"]
     await sign_in(staff)
     await staff.open("/staff?lang=en")
+    await staff.should_see(f"Tom waits for approval: {job.display_name}")  # under "Needs you", not only the queue
+    await staff.should_not_see("Nothing needs you right now.")
     staff.find(marker=f"deny-{job.id}").click()
     staff.find(marker="deny-reason").type("We cannot print this colour today.")
+    services().jobs.machine_settings.set_maintenance("laser-1", True)  # the board changes while staff type
+    await asyncio.sleep(4)  # a few of the console's update ticks
+    await staff.should_see(marker="deny-reason")  # the dialog and what was typed survive the updates
+    assert next(iter(staff.find(marker="deny-reason").elements)).value == "We cannot print this colour today."
+    await staff.should_see(marker="machine-state-laser-1", content="In maintenance")
     staff.find(marker="deny-confirm").click()
     await eventually(lambda: seen(user, "We cannot print this colour today."), timeout=10)
     await user.should_see("Cancelled")
