@@ -1,6 +1,7 @@
 """From design source to price: Design -> Part -> Plan -> Quote, each step stored.
 
-Blocking and CPU-heavy (OpenSCAD, trimesh, PrusaSlicer): pages call it through `run.io_bound`.
+Blocking and CPU-heavy (OpenSCAD, trimesh, PrusaSlicer): pages call it through the design-work queue
+(`app/design_queue.py`).
 """
 
 from __future__ import annotations
