@@ -142,12 +142,14 @@ async def start_and_stop(services: Services, port: WatchedPort, ready: QuoteResu
     job_id = (await asyncio.to_thread(jobs.create, quote.quote_id)).job.id
     await asyncio.to_thread(jobs.prepare, job_id)  # checked at the checklist, before the customer taps Start
     started = time.perf_counter()
-    await control(store.job_action, kiosk_customer(job_id), job_id, Action.START)
+    await control(store.job_action, kiosk_customer(job_id, frozenset({"printer-1"})), job_id, Action.START)
     start_s = time.perf_counter() - started
     await wait_until(lambda: machine.status.lines_done > 5)
     port.stop_arrived.clear()
     tapped = time.perf_counter()
-    await act("stop", store.job_action, kiosk_customer(job_id), job_id, Action.STOP)  # as the kiosk's STOP does
+    await act(
+        "stop", store.job_action, kiosk_customer(job_id, frozenset({"printer-1"})), job_id, Action.STOP
+    )  # as the kiosk's STOP does
     await asyncio.to_thread(port.stop_arrived.wait, 10)
     stop_s = port.stop_at - tapped
     await wait_until(lambda: jobs.get(job_id).state is JobState.CANCELLED)

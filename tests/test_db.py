@@ -24,4 +24,4 @@ def test_migrating_twice_changes_nothing_and_sqlite_uses_wal(tmp_path: Path) -> 
     migrate(engine)
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"

@@ -51,14 +51,18 @@ async def test_start_and_stop_complete_while_every_design_thread_is_busy(running
     await asyncio.sleep(0.2)
     try:
         started = time.monotonic()
-        await asyncio.wait_for(control(store.job_action, kiosk_customer(job_id), job_id, Action.START), 5)
+        await asyncio.wait_for(
+            control(store.job_action, kiosk_customer(job_id, frozenset({"printer-1"})), job_id, Action.START), 5
+        )
         start_s = time.monotonic() - started
         assert jobs.get(job_id).state is JobState.RUNNING
         # and STOP has its own lane: it does not wait even when every machine-control thread is taken
         busy += [asyncio.ensure_future(control(release.wait, 60)) for _ in range(CONTROL_THREADS + 2)]
         await asyncio.sleep(0.2)
         started = time.monotonic()
-        await asyncio.wait_for(stop(store.job_action, kiosk_customer(job_id), job_id, Action.STOP), 5)
+        await asyncio.wait_for(
+            stop(store.job_action, kiosk_customer(job_id, frozenset({"printer-1"})), job_id, Action.STOP), 5
+        )
         stop_s = time.monotonic() - started
         assert queue.waiting() > 0, "design work was still queued the whole time"
     finally:

@@ -30,10 +30,10 @@ class KioskList(StaffConsole):
                 for machine_id, machine in self.fleet.machines.items()
             }
 
-            def pair() -> None:
+            async def pair() -> None:
                 machines = [machine_id for machine_id, box in beside.items() if box.value]
                 try:
-                    self.do(lambda w: self.store.pair_kiosk(w, code.value or "", name.value or "", machines))
+                    await self.do(lambda w: self.store.pair_kiosk(w, code.value or "", name.value or "", machines))
                 except KioskError as e:
                     ui.notify(str(e), type="warning")
                     return
@@ -68,6 +68,6 @@ class KioskList(StaffConsole):
                         color="red",
                     ).props("outline").mark(f"revoke-{device.id}")
 
-    def revoke(self, kiosk_id: str) -> None:
-        self.do(lambda w: self.store.revoke_kiosk(w, kiosk_id), t("The kiosk can no longer start machines."))
+    async def revoke(self, kiosk_id: str) -> None:
+        await self.do(lambda w: self.store.revoke_kiosk(w, kiosk_id), t("The kiosk can no longer start machines."))
         self.kiosk_list.refresh()

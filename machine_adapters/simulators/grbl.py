@@ -105,6 +105,7 @@ class GrblSimulator:
         self._out: queue.SimpleQueue[tuple[float, bytes]] = queue.SimpleQueue()  # (when it may be read, line)
         self._wire = bytearray()  # sent by the host, not yet arrived at the serial rate
         self._wire_credit = 0.0
+        self._wire_since = 0.0  # when the bytes now on the wire began to travel
         self._rx = bytearray()
         self._planner: list[tuple[Block, float]] = []  # block, simulated seconds still to run
         self._lock = threading.Lock()
@@ -136,6 +137,8 @@ class GrblSimulator:
             if self.baud is None or self.time_factor <= 0:
                 self._arrive(data)
             else:
+                if not self._wire:  # an idle line: the first byte starts now, not at the thread's last tick
+                    self._wire_since = time.monotonic()
                 self._wire += data
 
     def readline(self, timeout: float) -> bytes:
@@ -373,7 +376,8 @@ class GrblSimulator:
             simulated = elapsed / self.time_factor if self.time_factor > 0 else math.inf
             with self._lock:
                 if self._wire:
-                    self._wire_credit += min(simulated, 1.0) * (self.baud or 0) / 10  # 8N1: ten bits a byte
+                    travelling = min(now - self._wire_since, elapsed) / self.time_factor
+                    self._wire_credit += min(travelling, 1.0) * (self.baud or 0) / 10  # 8N1: ten bits a byte
                     arrived = int(self._wire_credit)
                     self._wire_credit -= arrived
                     chunk = bytes(self._wire[:arrived])

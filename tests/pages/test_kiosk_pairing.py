@@ -36,7 +36,7 @@ async def test_staff_pair_a_screen_beside_the_laser_and_revoke_it(user: User) ->
     staff.find(marker="kiosk-name").type("Laser corner")
     next(iter(staff.find(marker="kiosk-machine-laser-1").elements)).value = True
     staff.find(kind=ui.button, content="Pair").click()
-    await staff.should_see("Laser corner")
+    await staff.should_see(kind=ui.label, content="Laser corner")  # the paired list, not the typed name
     finished = await screen.http_client.post("/kiosk/pair/finish", headers={"origin": "http://test"})
     assert finished.status_code == 303 and finished.headers["location"] == "/"
     assert DEVICE_COOKIE in screen.http_client.cookies

@@ -121,10 +121,10 @@ async def test_a_file_sent_from_the_phone_is_checked_and_priced_on_the_kiosk(use
     await another_user.should_see("This link does not open anything (any more).")
 
 
-async def test_a_part_the_slicer_cannot_prepare_is_explained_with_a_way_forward(user: User, another_user: User) -> None:
+async def test_a_part_too_thin_to_print_is_explained_with_a_way_forward(user: User, another_user: User) -> None:
     paper_thin = trimesh.creation.box((20, 20, 0.05))
     await send_from_phone(user, another_user, bytes(paper_thin.export(file_type="stl")), "thin.stl")
-    await eventually(lambda: seen(user, content="could not be prepared"), timeout=60)
-    await user.should_see(content="ask the staff")
+    await eventually(lambda: seen(user, content="too thin to print"), timeout=60)
+    await user.should_see(content="Give it a thickness of at least")
     assert not enabled(user, "See the price")
     await user.should_see(kind=ui.button, content="Back")

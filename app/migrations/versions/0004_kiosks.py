@@ -8,7 +8,7 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
-revision = "kiosks"
+revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
