@@ -8,6 +8,9 @@ Cases are not random bytes only: each starts from a well-formed file and mutates
 counts, indices, numbers, nesting, references, namespaces, compression), so the readers get past their first
 check and the deeper code is reached. Every case goes the way an upload goes: the checking process with its
 memory limit and deadline, then, for a drawing that is accepted, the laser's toolpaths.
+
+Longer than 400 lines on purpose: the four formats' mutations are one table each, and the tests import the same
+generator, so it stays in one file rather than spread over a package.
 """
 
 # ruff: noqa: E501  (the generator's SVG and XML snippets read best on one line each)
