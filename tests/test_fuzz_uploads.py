@@ -2,7 +2,7 @@
 in the pipeline's own refusal, within its time and memory budget, never in an error of ours."""
 
 from app.config import UploadLimits
-from bench.fuzz import cases, demo_laser, run_case
+from bench.fuzz import cases, demo_laser, run_case, warm_up
 
 CASES = 200  # about a minute on the 2-core reference machine; bench/fuzz.py runs 10,000
 SEED = 20261201
@@ -11,6 +11,7 @@ SEED = 20261201
 def test_structured_hostile_uploads_are_accepted_or_refused_within_budget() -> None:
     limits = UploadLimits()
     laser = demo_laser()
+    warm_up()
     outcomes = [run_case(case, laser, limits) for case in cases(CASES, SEED)]
     errors = [
         f"{o.case.number} {o.case.fmt} {o.case.mutation}: {o.detail}" for o in outcomes if o.kind == "internal error"

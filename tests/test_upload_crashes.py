@@ -46,6 +46,13 @@ def test_3mf_whose_directory_points_before_the_archive() -> None:
     assert refusal("3mf", bytes(data)) == "3mf.not_zip"
 
 
+def test_3mf_whose_directory_asks_for_a_newer_zip_version() -> None:
+    data = bytearray(GOOD_3MF)
+    directory = data.index(b"PK\x01\x02")
+    struct.pack_into("<H", data, directory + 6, 209)  # "version needed to extract": 20.9, found by the fuzzer
+    assert refusal("3mf", bytes(data)) == "3mf.not_zip"
+
+
 def test_3mf_with_a_twenty_digit_triangle_index() -> None:
     xml = model_xml(CUBE).replace('v1="0"', 'v1="99999999999999999999"', 1)
     assert refusal("3mf", threemf_bytes(xml)) == "3mf.bad_index"

@@ -192,7 +192,8 @@ _MODEL_REL = "http://schemas.microsoft.com/3dmanufacturing/2013/01/3dmodel"
 def read_3mf(data: bytes, limits: UploadLimits, budget: Budget | None = None) -> RawMesh:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OverflowError, OSError, EOFError) as e:
+    # a newer format version in the directory: NotImplementedError; other damage: the rest
+    except (zipfile.BadZipFile, ValueError, OverflowError, OSError, EOFError, NotImplementedError) as e:
         raise reject("3mf.not_zip", t("This 3MF file is damaged (it is not a valid archive)."), _BROKEN_ACTION) from e
     with archive:
         _check_archive(archive, limits)
