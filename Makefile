@@ -27,12 +27,12 @@ run: system-packages $(VENV)/.installed-run
 test: system-packages test-system-packages $(VENV)/.installed-test $(OCTOPRINT_VENV)/.installed node_modules/axe-core/axe.min.js
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy machine_adapters
+	$(VENV)/bin/mypy machine_adapters app ui_components
 	$(VENV)/bin/pytest -n $(TEST_WORKERS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy machine_adapters
+	$(VENV)/bin/mypy machine_adapters app ui_components
 
 format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import ipaddress
 import os
 import re
@@ -333,27 +334,27 @@ def _uploads_from(reader: _Reader, d: UploadLimits) -> UploadLimits:
 class _Reader:
     """Reads typed values from a TOML table, remembering which keys it used."""
 
-    def __init__(self, raw: dict[str, Any], prefix: str) -> None:
+    def __init__(self, raw: dict[builtins.str, Any], prefix: builtins.str) -> None:
         self.raw = raw
         self.prefix = prefix
-        self.used: set[str] = set()
+        self.used: set[builtins.str] = set()
 
-    def _key(self, key: str) -> str:
+    def _key(self, key: builtins.str) -> builtins.str:
         return f"{self.prefix}{key}"
 
-    def _get(self, key: str) -> Any:
+    def _get(self, key: builtins.str) -> Any:
         self.used.add(key)
         return self.raw.get(key)
 
-    def str(self, key: str, default: str, max_len: int = 1000) -> str:
+    def str(self, key: builtins.str, default: builtins.str, max_len: int = 1000) -> builtins.str:
         value = self._get(key)
         if value is None:
             return default
-        if not isinstance(value, str) or len(value) > max_len:
+        if not isinstance(value, builtins.str) or len(value) > max_len:
             raise ConfigError(f"{self._key(key)}: give text of at most {max_len} characters")
         return value
 
-    def bool(self, key: str, default: bool) -> bool:
+    def bool(self, key: builtins.str, default: bool) -> bool:
         value = self._get(key)
         if value is None:
             return default
@@ -361,7 +362,7 @@ class _Reader:
             raise ConfigError(f"{self._key(key)}: give true or false")
         return value
 
-    def choice(self, key: str, default: str, allowed: tuple[str, ...]) -> str:
+    def choice(self, key: builtins.str, default: builtins.str, allowed: tuple[builtins.str, ...]) -> builtins.str:
         value = self._get(key)
         if value is None:
             return default
@@ -369,7 +370,7 @@ class _Reader:
             raise ConfigError(f"{self._key(key)}: '{value}' is not allowed; allowed: {', '.join(allowed)}")
         return str(value)
 
-    def int(self, key: str, default: int, low: int, high: int) -> int:
+    def int(self, key: builtins.str, default: int, low: int, high: int) -> int:
         value = self._get(key)
         if value is None:
             return default
@@ -377,7 +378,7 @@ class _Reader:
             raise ConfigError(f"{self._key(key)}: give a whole number from {low} to {high}")
         return value
 
-    def float(self, key: str, default: float, low: float, high: float) -> float:
+    def float(self, key: builtins.str, default: float, low: float, high: float) -> float:
         value = self._get(key)
         if value is None:
             return default
@@ -385,15 +386,15 @@ class _Reader:
             raise ConfigError(f"{self._key(key)}: give a number from {low:g} to {high:g}")
         return float(value)
 
-    def decimal(self, key: str, default: Decimal, minimum: Decimal = Decimal(0)) -> Decimal:
+    def decimal(self, key: builtins.str, default: Decimal, minimum: Decimal = Decimal(0)) -> Decimal:
         value = self._get(key)
         if value is None:
             return default
         return self._to_decimal(self._key(key), value, minimum)
 
     @staticmethod
-    def _to_decimal(name: str, value: Any, minimum: Decimal) -> Decimal:
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
+    def _to_decimal(name: builtins.str, value: Any, minimum: Decimal) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, int | float | builtins.str):
             raise ConfigError(f"{name}: give an amount such as 2.50")
         try:
             amount = Decimal(str(value))
@@ -403,7 +404,7 @@ class _Reader:
             raise ConfigError(f"{name}: give an amount from {minimum} to 1000000")
         return amount
 
-    def decimal_table(self, key: str, default: dict[str, Decimal]) -> dict[str, Decimal]:
+    def decimal_table(self, key: builtins.str, default: dict[builtins.str, Decimal]) -> dict[builtins.str, Decimal]:
         value = self._get(key)
         if value is None:
             return dict(default)
@@ -411,15 +412,15 @@ class _Reader:
             raise ConfigError(f"{self._key(key)}: give a table of name = amount")
         return {name: self._to_decimal(f"{self._key(key)}.{name}", v, Decimal(0)) for name, v in value.items()}
 
-    def list_of_str(self, key: str, default: list[str]) -> list[str]:
+    def list_of_str(self, key: builtins.str, default: list[builtins.str]) -> list[builtins.str]:
         value = self._get(key)
         if value is None:
             return default
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        if not isinstance(value, list) or not all(isinstance(v, builtins.str) for v in value):
             raise ConfigError(f"{self._key(key)}: give a list of text values")
         return value
 
-    def path(self, key: str, default: Path, base_dir: Path) -> Path:
+    def path(self, key: builtins.str, default: Path, base_dir: Path) -> Path:
         """An absolute path: relative ones (given or default) are read from `base_dir`.
 
         Absolute because external tools (PrusaSlicer, OpenSCAD) run in folders of their own, where a relative
@@ -428,12 +429,12 @@ class _Reader:
         value = self._get(key)
         if value is None:
             value = default
-        if not isinstance(value, str | Path) or not str(value):
+        if not isinstance(value, builtins.str | Path) or not str(value):
             raise ConfigError(f"{self._key(key)}: give a file or folder path")
         path = Path(value).expanduser()
         return (path if path.is_absolute() else base_dir / path).resolve()
 
-    def table(self, key: str) -> _Reader:
+    def table(self, key: builtins.str) -> _Reader:
         value = self._get(key)
         if value is None:
             value = {}

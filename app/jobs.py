@@ -8,6 +8,7 @@ Longer than 400 lines because every writer of job state is here on purpose: one 
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import threading
@@ -86,7 +87,7 @@ class JobService:
         self._stopped_by: dict[str, str] = {}
         self._seen: dict[str, float] = {}  # kiosk jobs at the machine: when a page last showed one (monotonic)
         for machine in fleet.machines.values():
-            machine.status_changed.subscribe(lambda status, m=machine: self._machine_status(m, status))
+            machine.status_changed.subscribe(functools.partial(self._machine_status, machine))
             machine.job_ended.subscribe(self._machine_job_ended)
 
     # --- customers and staff ---------------------------------------------------------------------

@@ -275,6 +275,7 @@ class Pipeline:
 
     def _mesh_part(self, design: Design, machine: MachineProfile, check: PartCheck) -> tuple[Part, Future[Path]]:
         stl = check.mesh.export(file_type="stl")
+        assert isinstance(stl, bytes)  # trimesh types every export alike; binary STL is bytes
         digest = hashlib.sha256(stl).hexdigest()
         parts_dir = self.settings.cache_dir / "parts"
         parts_dir.mkdir(parents=True, exist_ok=True)

@@ -35,11 +35,11 @@ class LiveJob:
         self.machine_id = ""
         self.state = ""
         self.reason = ""
-        self.paused_by: str | None = None
+        self.paused_by = None  # who paused it: "kiosk", "phone" or "staff"
         self.percent = 0.0
         self.layer = 0
         self.layers = 0
-        self.eta: float | None = None
+        self.eta = None
         self.program: RunnableProgram | None = None
         self._expected_s = 0.0
         self._started = 0.0

@@ -161,7 +161,7 @@ def _repaired(raw: RawMesh) -> tuple[trimesh.Trimesh, list[Problem]]:
         if mesh.is_watertight:
             problems.append(Problem("repair.holes_filled", Severity.INFO, t("Small holes in the surface were closed.")))
     if not mesh.is_winding_consistent:
-        trimesh.repair.fix_winding(mesh)
+        trimesh.repair.fix_winding(mesh)  # type: ignore[no-untyped-call]  # trimesh is untyped
         problems.append(Problem("repair.winding", Severity.INFO, t("Triangles facing the wrong way were turned.")))
     if mesh.is_watertight and mesh.volume < 0:
         mesh.invert()
@@ -180,7 +180,9 @@ def _repaired(raw: RawMesh) -> tuple[trimesh.Trimesh, list[Problem]]:
 
 def _refuse_triangle_soup(mesh: trimesh.Trimesh) -> None:
     """Refuse triangles that do not form a surface: most of them share no edge with any other triangle."""
-    labels = trimesh.graph.connected_component_labels(mesh.face_adjacency, node_count=len(mesh.faces))
+    labels = trimesh.graph.connected_component_labels(  # type: ignore[no-untyped-call]  # trimesh is untyped
+        mesh.face_adjacency, node_count=len(mesh.faces)
+    )
     piece_size = np.bincount(labels)[labels]
     if np.count_nonzero(piece_size == 1) > LOOSE_SHARE * len(mesh.faces):
         raise DesignRejected(
@@ -278,7 +280,10 @@ def _candidate_rotations(hull: ConvexHull) -> list[np.ndarray]:
     face_normal[face_of] = normals
     # largest faces first; among (nearly) equal ones, the one already facing down, so nothing turns needlessly
     order = np.lexsort((face_normal[:, 2], -np.round(face_area / face_area.max(), 2)))[:6]
-    rotations = [trimesh.geometry.align_vectors(face_normal[i], [0, 0, -1])[:3, :3] for i in order]
+    rotations = [
+        trimesh.geometry.align_vectors(face_normal[i], [0, 0, -1])[:3, :3]  # type: ignore[no-untyped-call]
+        for i in order
+    ]
     return rotations if any(np.allclose(r, np.eye(3)) for r in rotations) else [*rotations, np.eye(3)]
 
 

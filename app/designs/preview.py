@@ -25,6 +25,7 @@ def write_preview(mesh: trimesh.Trimesh, destination: Path, max_faces: int = PRE
     preview.apply_translation([-(low[0] + high[0]) / 2, -(low[1] + high[1]) / 2, -low[2]])
     destination.parent.mkdir(parents=True, exist_ok=True)
     data = preview.export(file_type="glb")
+    assert isinstance(data, bytes)  # trimesh types every export alike; binary formats are bytes
     with tempfile.NamedTemporaryFile(dir=destination.parent, delete=False, suffix=".part") as f:
         f.write(data)
     os.replace(f.name, destination)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -271,7 +272,9 @@ class Kiosk:
                         f"{self.tr(store_text(profile.name))}: {self.tr(MACHINE_WORDS[MachineState.OFFLINE])}"
                     )
                 else:
-                    label.bind_text_from(light, "state", lambda s, p=profile: self.machine_words(p.id, p.name, s))
+                    label.bind_text_from(
+                        light, "state", functools.partial(self.machine_words, profile.id, profile.name)
+                    )
 
     def machine_words(self, machine_id: str, name: str, state: str) -> str:
         name = self.tr(store_text(name))

@@ -27,7 +27,7 @@ class RemoteOrder(Kiosk):
     compact = True
 
     @ui.refreshable_method
-    def header(self) -> None:
+    def header(self) -> None:  # type: ignore[override]  # refreshable_method is generic in the class it is on
         with ui.row().classes("w-full items-center justify-between px-3 py-2 bg-gray-900 text-white no-wrap"):
             ui.label(self.settings.store_name).classes("text-lg font-bold")
             language_switch(self.settings, self.lang, self._switch_language)

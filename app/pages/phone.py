@@ -18,13 +18,14 @@ from app.designs.customizer import TextParam
 from app.designs.pictures import share_card
 from app.handoff import Handoffs, TooManyAttempts
 from app.i18n import t
+from app.job_states import ON_MACHINE
 from app.jobs import Actor, JobRefused, JobService, JobState
 from app.machine_control import act
 from app.pages.common import language_switch, not_found, reader_language, touch_page
 from app.production.quotes import format_money
 from app.services import Services
 from ui_components.file_sender import FileSender
-from ui_components.job_progress import ON_MACHINE, JobProgress
+from ui_components.job_progress import JobProgress
 from ui_components.part_viewer import PartViewer
 from ui_components.watch import Watch
 
