@@ -156,6 +156,7 @@ async def test_an_incident_is_handled_from_the_console(user: User) -> None:
     staff.find(marker="stop-printer-1").click()  # one tap
     await eventually(lambda: jobs.get(job.id).state.value == "cancelled", timeout=20)
     await eventually(lambda: seen(staff, "Printer 1: Waiting for staff"), timeout=10)  # listed under "Needs you"
+    await eventually(lambda: seen(staff, marker="bring-back-printer-1"), timeout=10)  # the board catches up
     staff.find(marker="bring-back-printer-1").click()
     await eventually(lambda: services().fleet.machines["printer-1"].status.state.value == "idle", timeout=30)  # type: ignore[union-attr]
     await eventually(lambda: seen(staff, marker="confirm-ready-printer-1"), timeout=10)
