@@ -15,7 +15,7 @@ OCTOPRINT_VENV := .venv-octoprint
 OCTOPRINT_VERSION := 1.11.8
 
 SYSTEM_PACKAGES := python3-venv prusa-slicer openscad fonts-liberation fontconfig socat
-TEST_SYSTEM_PACKAGES := postgresql chromium chromium-driver npm
+TEST_SYSTEM_PACKAGES := postgresql chromium chromium-driver
 # the browser tests inject axe-core (accessibility checks) into every page
 AXE_CORE_VERSION := 4.11.0
 
@@ -63,6 +63,8 @@ $(OCTOPRINT_VENV)/.installed: Makefile
 	touch $@
 
 node_modules/axe-core/axe.min.js: Makefile
+	@# Debian's npm only where no npm is there: it conflicts with Node.js packages that bring their own
+	@command -v npm >/dev/null || scripts/system-packages.sh npm
 	npm install --no-save --no-package-lock --no-audit --no-fund axe-core@$(AXE_CORE_VERSION)
 	touch $@
 
