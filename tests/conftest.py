@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import time
 import zipfile
@@ -13,7 +14,7 @@ import trimesh
 
 from app.config import Settings, load_settings
 from app.fleet import Fleet
-from app.jobs import Actor, JobState
+from app.jobs import Actor, JobService, JobState
 from app.pipeline import QuoteResult
 from app.services import Services, build_services
 from bench.octoprint_host import OctoPrintServer
@@ -33,6 +34,36 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def services(settings: Settings) -> Services:
     return build_services(settings)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[tuple[Services, JobService]]:
+    """The demo store with its simulated machines connected and running 200 times faster than real time."""
+    with running_store(tmp_path, 200) as services:
+        assert services.jobs is not None
+        yield services, services.jobs
+
+
+@contextlib.contextmanager
+def running_store(folder: Path, speed: float) -> Iterator[Services]:
+    """The demo store's services with its simulated machines connected, `speed` times faster than real time."""
+    settings = load_settings(None, data_dir=str(folder / "data"), machines_file=str(machines_file(folder, speed)))
+    services = build_services(settings)
+    fleet = Fleet.build(services.machines)
+    services.run_machines(fleet)
+    fleet.connect_all()
+    try:
+        yield services
+    finally:
+        fleet.disconnect_all()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Wait until the condition holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
 
 
 @pytest.fixture

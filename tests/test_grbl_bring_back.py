@@ -4,42 +4,25 @@ tests/machine_adapters/test_grbl_host.py."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from app.access import Principal, Role
-from app.config import load_settings
 from app.fleet import Fleet
-from app.services import Services, build_services
 from app.store import StoreOps
 from machine_adapters.base import MachineState
-from tests.conftest import machines_file
+from tests.conftest import running_store, wait_for
 
 STAFF = Principal(Role.STAFF, name="sam")
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Iterator[tuple[StoreOps, Fleet]]:
-    settings = load_settings(None, data_dir=str(tmp_path / "data"), machines_file=str(machines_file(tmp_path, 50)))
-    services: Services = build_services(settings)
-    fleet = Fleet.build(services.machines)
-    services.run_machines(fleet)
-    fleet.connect_all()
-    assert services.store is not None
-    try:
-        yield services.store, fleet
-    finally:
-        fleet.disconnect_all()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
+    with running_store(tmp_path, 50) as services:
+        assert services.store is not None and services.fleet is not None
+        yield services.store, services.fleet
 
 
 @pytest.mark.parametrize("machine_id", ["laser-1", "router-1"])

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from app.config import load_settings
 from app.dispatch import reconcile
-from app.fleet import Fleet
 from app.jobs import Actor, JobRefused, JobService, JobState
 from app.models import JobRow
-from app.services import Services, build_services
+from app.services import Services
 from machine_adapters.base import MachineAction, MachineState
-from tests.conftest import machines_file
+from tests.conftest import wait_for
 
 
 class Clock:
@@ -25,26 +20,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[tuple[Services, JobService]]:
-    settings = load_settings(None, data_dir=str(tmp_path / "data"), machines_file=str(machines_file(tmp_path, 200)))
-    services = build_services(settings)
-    fleet = Fleet.build(services.machines)
-    jobs = services.run_machines(fleet)
-    fleet.connect_all()
-    try:
-        yield services, jobs
-    finally:
-        fleet.disconnect_all()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def keychain_job(services: Services, jobs: JobService, name: str = "Anna") -> tuple[str, str]:

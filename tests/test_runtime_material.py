@@ -3,42 +3,18 @@ start; and a program whose skirt leaves the bed gets no price."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import trimesh
 
-from app.config import load_settings
 from app.designs.problems import DesignRejected
-from app.fleet import Fleet
 from app.jobs import Actor, JobRefused, JobService, JobState
-from app.services import Services, build_services
+from app.services import Services
 from machine_adapters.gcode import ProgramRejected, validate_program
 from machine_adapters.profiles import load_machines
-from tests.conftest import machines_file, stl_bytes
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[tuple[Services, JobService]]:
-    settings = load_settings(None, data_dir=str(tmp_path / "data"), machines_file=str(machines_file(tmp_path, 200)))
-    services = build_services(settings)
-    fleet = Fleet.build(services.machines)
-    jobs = services.run_machines(fleet)
-    fleet.connect_all()
-    try:
-        yield services, jobs
-    finally:
-        fleet.disconnect_all()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+from tests.conftest import stl_bytes, wait_for
 
 
 def test_a_petg_job_runs_on_the_demo_printer_once_staff_loaded_petg(store: tuple[Services, JobService]) -> None:
