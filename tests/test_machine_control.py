@@ -17,7 +17,8 @@ from app.fleet import Fleet
 from app.jobs import JobState
 from app.machine_control import CONTROL_THREADS, control, stop
 from app.services import Services
-from tests.test_jobs import keychain_job, wait_for
+from tests.conftest import wait_for
+from tests.test_jobs import keychain_job
 
 BUSY = 40  # more blocked calls than either pool has threads
 
