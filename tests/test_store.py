@@ -21,7 +21,7 @@ from app.services import Services, build_services
 from app.staff import SignInRefused, StaffAccounts, StaffError
 from app.store import StoreOps
 from machine_adapters.base import MachineState
-from tests.conftest import machines_file
+from tests.conftest import machines_file, running_store
 
 STAFF = Principal(Role.STAFF, name="sam")
 ADMIN = Principal(Role.ADMIN, name="ada")
@@ -29,15 +29,8 @@ ADMIN = Principal(Role.ADMIN, name="ada")
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Iterator[Services]:
-    settings = load_settings(None, data_dir=str(tmp_path / "data"), machines_file=str(machines_file(tmp_path, 200)))
-    services = build_services(settings)
-    fleet = Fleet.build(services.machines)
-    services.run_machines(fleet)
-    fleet.connect_all()
-    try:
+    with running_store(tmp_path, 200) as services:
         yield services
-    finally:
-        fleet.disconnect_all()
 
 
 def ops(services: Services) -> StoreOps:

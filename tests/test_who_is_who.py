@@ -15,14 +15,13 @@ from sqlalchemy import select
 
 from app.access import Action, client_address, is_local_browser, kiosk_customer
 from app.config import StorePolicy, load_settings
-from app.fleet import Fleet
 from app.jobs import JobRefused, JobState
 from app.kiosks import MAX_PENDING_PER_ADDRESS, KioskError, Kiosks
 from app.models import KioskRow
 from app.server import allowed_host_names
-from app.services import Services, build_services
+from app.services import Services
 from machine_adapters.base import MachineState
-from tests.conftest import machines_file
+from tests.conftest import running_store
 from tests.test_store import STAFF, wait_for
 
 PROXY = ("10.0.0.1",)
@@ -127,16 +126,8 @@ def test_codes_expire_and_a_flood_of_requests_is_bounded(services: Services) -> 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Iterator[Services]:
-    services = build_services(
-        load_settings(None, data_dir=str(tmp_path / "data"), machines_file=str(machines_file(tmp_path, 200)))
-    )
-    fleet = Fleet.build(services.machines)
-    services.run_machines(fleet)
-    fleet.connect_all()
-    try:
+    with running_store(tmp_path, 200) as services:
         yield services
-    finally:
-        fleet.disconnect_all()
 
 
 def kiosk_job(services: Services) -> str:
