@@ -7,20 +7,18 @@ from __future__ import annotations
 import os
 import shutil
 import struct
-import time
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 
 from tests.conftest import machines_file
-from tests.pages.person import Person
+from tests.pages.person import Person, until
 from tests.server_process import running_server
 
 SCREENSHOTS = Path(__file__).parent.parent.parent / "screenshots"
@@ -72,17 +70,7 @@ def set_viewport(driver: webdriver.Chrome, size: tuple[int, int], mobile: bool =
 
 
 def wait(condition: Callable[[], object], timeout: float = 60.0, what: str = "condition") -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            result = condition()
-            if result:
-                return result
-        except WebDriverException:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
+    return until(condition, timeout, what)
 
 
 def button(driver: webdriver.Chrome, text: str) -> WebElement:
