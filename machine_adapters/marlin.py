@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
-import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
-from machine_adapters.base import Clock, JobEnded, Machine, MachineAction, MachineBusy, MachineState, Temperature
+from machine_adapters.base import (
+    Clock,
+    MachineAction,
+    MachineBusy,
+    MachineState,
+    Perform,
+    StartJob,
+    StopNow,
+    Temperature,
+)
+from machine_adapters.clock import REAL_CLOCK
 from machine_adapters.gcode import SafeProgram
+from machine_adapters.linked import LinkedMachine
 from machine_adapters.marlin_wire import Reply, ReplyKind, frame, parse_reply
 from machine_adapters.messages import N_, REASON_STOPPED
 from machine_adapters.profiles import MachineProfile
@@ -27,8 +36,6 @@ HISTORY = 256  # lines kept for resends (SAFETY asks for at least 64)
 MAX_RESENDS_OF_ONE_LINE = 10
 RESEND_GRACE_S = 0.5
 FOLLOWUP_S = 0.1
-HEATERS_OFF_IDLE_S = 600.0  # SAFETY: heaters off after 10 minutes idle
-HEATERS_OFF_PAUSED_S = 300.0  # and after 5 minutes paused
 STATUS_EVERY_S = 0.25  # progress reaches the status at most this often, or every so many lines
 STATUS_EVERY_LINES = 500
 
@@ -55,12 +62,17 @@ def halt_reason(firmware_text: str) -> str:
     return N_("The printer stopped itself after an error. Staff must check it.")
 
 
-class MarlinMachine(Machine):
+class MarlinMachine(LinkedMachine):
+    thread_name = "marlin"
+    reason_link_lost = REASON_LINK_LOST
+    reason_internal = REASON_INTERNAL
+    reason_disconnected = REASON_DISCONNECTED
+
     def __init__(
         self,
         profile: MachineProfile,
         open_transport: Callable[[], Transport],
-        clock: Clock = time.monotonic,
+        clock: Clock = REAL_CLOCK,
         *,
         reply_timeout_s: float = 15.0,
         boot_wait_s: float = 2.0,
@@ -72,12 +84,9 @@ class MarlinMachine(Machine):
         self.capabilities: dict[str, bool] = {}
         self.firmware = ""
         self._transport: Transport | None = None
-        self._thread: threading.Thread | None = None
-        self._running = False
-        self._connected = threading.Event()
-        self._reset_link_state()
+        self._new_link()
 
-    def _reset_link_state(self) -> None:
+    def _new_link(self) -> None:
         self._line = -1  # the number of the last line framed; the handshake's M110 is line 0
         self._history: OrderedDict[int, bytes] = OrderedDict()
         self._inflight: deque[int] = deque()  # line numbers awaiting "ok", oldest first
@@ -103,36 +112,16 @@ class MarlinMachine(Machine):
         self._advanced = False
         self._window = 1
         self._free_slots: int | None = None
-        self._last_rx = self.clock()
+        self._last_rx = self.clock.monotonic()
         self._tickled = False
         self._last_status = 0.0
-        self._quiet: tuple[MachineState, float, bool] | None = None  # idle or paused: since when, heaters off yet
+        self.idle_heaters.restart()
 
     # --- public: any thread --------------------------------------------------------------------
 
-    def connect(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._forget_actions()
-        self._reset_link_state()
-        self._update(state=MachineState.CONNECTING, last_error="", needs_staff=False)
-        self._connected.clear()
-        self._running = True
-        self._thread = threading.Thread(target=self._port_loop, name=f"marlin-{self.profile.id}", daemon=True)
-        self._thread.start()
-        self._connected.wait(self.boot_wait_s + self.reply_timeout_s * 2 + 1)
-
-    def disconnect(self) -> None:
-        self._running = False
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._thread = None
-        if self.status.state not in (MachineState.HALTED, MachineState.LINK_LOST):
-            self._update(state=MachineState.OFFLINE)
-
     def start(self, program: SafeProgram, job_id: str) -> None:
         super().start(program, job_id)
-        self._actions.put(("start", program))
+        self._actions.put(StartJob(program))
 
     def perform(self, action: MachineAction) -> None:
         if action is MachineAction.STOP:
@@ -151,7 +140,7 @@ class MarlinMachine(Machine):
         elif state is not MachineState.IDLE:
             raise MachineBusy(f"cannot {action.value.replace('_', ' ')} while the machine is {state.value}")
         recipe_for(self.profile, action, self.status, self._paused_by)  # refuses here what this kind cannot do
-        self._actions.put(("action", action))
+        self._actions.put(Perform(action))
 
     def _emergency_stop(self) -> None:
         recipe = recipe_for(self.profile, MachineAction.STOP, self.status)
@@ -160,56 +149,49 @@ class MarlinMachine(Machine):
         if transport is not None and immediate:
             with contextlib.suppress(LinkLost):  # a lost link is noticed and reported by the port thread
                 transport.write(immediate)  # out of band: the emergency parser acts on it at once
-        self._actions.put(("stop", recipe))
+        self._actions.put(StopNow(recipe))
 
     # --- the port thread -------------------------------------------------------------------------
 
-    def _port_loop(self) -> None:
+    def _connect_wait_s(self) -> float:
+        return self.boot_wait_s + self.reply_timeout_s * 2 + 1
+
+    def _run_link(self) -> None:
         try:
             self._transport = self._open_transport()
         except LinkLost:
             self._fail(MachineState.OFFLINE, REASON_NO_HANDSHAKE, needs_staff=False)
-            self._connected.set()
             return
-        try:
-            self._boot()
-            while self._running:
-                self._take_actions()
-                self._send_what_fits()
-                raw = self._transport.readline(0.01 if self._inflight else 0.05)
-                if raw:
-                    reply = parse_reply(raw)
-                    # temperature reports alone do not show that commands move on, except during a wait for heat
-                    if reply.kind not in CHATTER or self._waiting_for_heat():
-                        self._last_rx = self.clock()
-                        self._tickled = False
-                    self._handle(reply)
-                self._watch_time()
-        except LinkLost:
-            self._fail(MachineState.LINK_LOST, REASON_LINK_LOST)
-        except Exception:  # a fault of ours must still leave the machine held and explained, never silently running
-            log.exception("the %s port thread failed", self.profile.id)
-            self._fail(MachineState.LINK_LOST, REASON_INTERNAL)
-        finally:
-            if self.status.job_id is not None:  # disconnected mid-job: hold it, heaters off while the port answers
-                self._fail(MachineState.LINK_LOST, REASON_DISCONNECTED)
-            self._connected.set()
-            self._running = False
-            if self._transport is not None:
-                self._transport.close()
-            self._transport = None
+        self._boot()
+        while self._running:
+            self._take_actions()
+            self._send_what_fits()
+            raw = self._transport.readline(0.01 if self._inflight else 0.05)
+            if raw:
+                reply = parse_reply(raw)
+                # temperature reports alone do not show that commands move on, except during a wait for heat
+                if reply.kind not in CHATTER or self._waiting_for_heat():
+                    self._last_rx = self.clock.monotonic()
+                    self._tickled = False
+                self._handle(reply)
+            self._watch_time()
+
+    def _close_link(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+        self._transport = None
 
     def _waiting_for_heat(self) -> bool:
         framed = self._history.get(self._inflight[0], b"") if self._inflight else b""
         return any(f" {c}".encode() in framed for c in WAITS)
 
     def _boot(self) -> None:
-        deadline = time.monotonic() + self.boot_wait_s
+        deadline = self.clock.monotonic() + self.boot_wait_s
         assert self._transport is not None
-        while time.monotonic() < deadline:  # the firmware restarts on connect; skip its greeting (and any noise)
+        while self.clock.monotonic() < deadline:  # the firmware restarts on connect; skip its greeting (and any noise)
             if parse_reply(self._transport.readline(0.05)).kind is ReplyKind.START:
                 break
-        self._last_rx = self.clock()
+        self._last_rx = self.clock.monotonic()
         self._queue_batch(["M110 N0", "M115"], self._after_handshake)
 
     def _after_handshake(self) -> None:
@@ -223,17 +205,18 @@ class MarlinMachine(Machine):
         self._connected.set()
 
     def _take_actions(self) -> None:
-        for kind, payload in self._pending_actions():
-            if kind == "start" and isinstance(payload, SafeProgram):
-                self._program, self._next_index, self._acked_program = payload, 0, 0
-                self._feeding = True
-            elif kind == "stop" and isinstance(payload, Recipe):
-                self._stopped(payload)
-            elif kind == "action" and isinstance(payload, MachineAction):
-                self._run_recipe(payload)
+        for request in self._pending_actions():
+            match request:
+                case StartJob(program):
+                    self._program, self._next_index, self._acked_program = program, 0, 0
+                    self._feeding = True
+                case StopNow(recipe) if recipe is not None:
+                    self._stopped(recipe)
+                case Perform(action):
+                    self._run_recipe(action)
 
     def _run_recipe(self, action: MachineAction) -> None:
-        cooled = self._quiet is not None and self._quiet[2]
+        cooled = self.idle_heaters.went_off
         if action is MachineAction.RESUME and cooled and not (self._paused_by and self._paused_by.hotend_target):
             self._update(last_error=REASON_COOLED_UNKNOWN)  # cannot heat up to temperatures nobody reported
             return
@@ -243,7 +226,7 @@ class MarlinMachine(Machine):
             self._update(position=self._program.position_after(self._next_index - 1))
             modes = self._program.modes_after(self._next_index - 1)  # for the resume to give back
         recipe = recipe_for(self.profile, action, self.status, self._paused_by, modes)
-        self._quiet = None  # someone acted: the idle and pause timers start again
+        self.idle_heaters.restart()  # someone acted: the idle and pause timers start again
         if recipe.stop_feeding:
             self._feeding = False
         if action is MachineAction.PAUSE:
@@ -365,7 +348,7 @@ class MarlinMachine(Machine):
         the refused lines, let the echoes pass, then send again from there.
         """
         if self._resend_sends_ok is not False:
-            self._followup_due = self.clock() + FOLLOWUP_S
+            self._followup_due = self.clock.monotonic() + FOLLOWUP_S
         if number == self._rewind_to and self._echoes_due > 0:
             self._echoes_due -= 1
             self._maybe_rewind()
@@ -383,7 +366,7 @@ class MarlinMachine(Machine):
         self._inflight = deque(n for n in self._inflight if n < number)
         self._rewind_to = number
         self._echoes_due = max(0, len(refused) - 1)
-        self._echo_deadline = self.clock() + RESEND_GRACE_S
+        self._echo_deadline = self.clock.monotonic() + RESEND_GRACE_S
         self._maybe_rewind()
 
     def _maybe_rewind(self) -> None:
@@ -399,19 +382,8 @@ class MarlinMachine(Machine):
             self._free_slots = max(0, self._window - len(self._inflight))
 
     def _heaters_off_when_quiet(self, now: float) -> None:
-        """Heaters off after 10 minutes idle or 5 paused; a resume heats up again first (see recipes)."""
-        state = self.status.state
-        if state not in (MachineState.IDLE, MachineState.PAUSED):
-            self._quiet = None
-            return
-        if self._quiet is None or self._quiet[0] is not state:
-            self._quiet = (state, now, False)
-            return
-        _, since, done = self._quiet
-        limit = HEATERS_OFF_PAUSED_S if state is MachineState.PAUSED else HEATERS_OFF_IDLE_S
-        if not done and now - since > limit:
+        if self.idle_heaters.due(self.status.state, now):
             self._priority.extend(HEATERS_OFF)
-            self._quiet = (state, since, True)
             hotend, bed = self.status.hotend, self.status.bed  # we set the targets to 0: say so at once
             self._update(
                 hotend=Temperature(hotend.current, 0.0) if hotend else None,
@@ -419,7 +391,7 @@ class MarlinMachine(Machine):
             )
 
     def _watch_time(self) -> None:
-        now = self.clock()
+        now = self.clock.monotonic()
         self._heaters_off_when_quiet(now)
         if self._followup_due is not None and now > self._followup_due:
             self._followup_due = None
@@ -452,10 +424,10 @@ class MarlinMachine(Machine):
         assert self._transport is not None
         self._transport.write(b"M105\n")
         self._tickled = True
-        self._last_rx = self.clock()
+        self._last_rx = self.clock.monotonic()
 
     def _progress(self) -> None:
-        now = self.clock()
+        now = self.clock.monotonic()
         if (
             now - self._last_status >= STATUS_EVERY_S
             or self._acked_program - self.status.lines_done >= STATUS_EVERY_LINES
@@ -472,27 +444,19 @@ class MarlinMachine(Machine):
         if changes:
             self._update(**changes)
 
-    def _end_job(self, completed: bool, reason: str) -> None:
-        job_id = self.status.job_id
-        self._program, self._feeding, self._paused_by = None, False, None
-        self._update(
-            state=MachineState.IDLE,
-            job_id=None,
-            lines_done=self._acked_program if completed else 0,
-            lines_total=0 if not completed else self.status.lines_total,
-        )
-        if job_id is not None:
-            self.job_ended.emit(JobEnded(job_id, completed, reason))
+    def _end_job(self, completed: bool, reason: str, **changes: object) -> None:
+        if not changes:  # a job of ours ended on the printer: it is ready for the next
+            changes = {
+                "state": MachineState.IDLE,
+                "lines_done": self._acked_program if completed else 0,
+                "lines_total": self.status.lines_total if completed else 0,
+            }
+        super()._end_job(completed, reason, **changes)
 
-    def _fail(self, state: MachineState, reason: str, needs_staff: bool = True) -> None:
-        """Stop feeding, make the machine safe where it still answers, hold the job with the reason."""
-        job_id = self.status.job_id
-        self._feeding = False
-        self._program = None
+    def _job_over(self) -> None:
+        self._program, self._feeding, self._paused_by = None, False, None
+
+    def _make_safe(self, state: MachineState) -> None:
         if state is MachineState.LINK_LOST and self._transport is not None:
             with contextlib.suppress(LinkLost):
                 self._transport.write(b"M104 S0\nM140 S0\n")  # heaters off, in case anyone still listens
-        self._update(state=state, last_error=reason, needs_staff=needs_staff, job_id=None)
-        if job_id is not None:
-            self.job_ended.emit(JobEnded(job_id, False, reason))
-        self._connected.set()

@@ -5,10 +5,10 @@ Pages never ask "is this real"; they get a Machine. An unknown combination fails
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from machine_adapters.base import Clock, Machine
+from machine_adapters.clock import REAL_CLOCK
 from machine_adapters.grbl import GrblMachine
 from machine_adapters.marlin import MarlinMachine
 from machine_adapters.octoprint import OctoPrintMachine
@@ -98,7 +98,7 @@ BUILDERS: dict[tuple[ConnectionType, MachineKind], Callable[[MachineProfile, Clo
 }
 
 
-def build_machine(profile: MachineProfile, clock: Clock = time.monotonic) -> Machine:
+def build_machine(profile: MachineProfile, clock: Clock = REAL_CLOCK) -> Machine:
     builder = BUILDERS.get((profile.connection.type, profile.kind))
     if builder is None:
         known = ", ".join(f"{kind.value} over {ctype.value}" for ctype, kind in BUILDERS)

@@ -12,6 +12,7 @@ import pytest
 
 from machine_adapters import base, marlin
 from machine_adapters.base import JobEnded, MachineAction, MachineState
+from machine_adapters.clock import REAL_CLOCK, Clock, TestClock
 from machine_adapters.gcode import SafeProgram, validate_program
 from machine_adapters.marlin import MarlinMachine
 from machine_adapters.profiles import load_machines
@@ -33,24 +34,13 @@ def program_of(moves: int) -> SafeProgram:
     return validate_program("\n".join(lines), PROFILE)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 class Rig:
     """A printer on the bench: simulator, host, and what the host reported."""
 
     def __init__(
         self,
         simulator: MarlinSimulator,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = REAL_CLOCK,
         transport: Callable[[], object] | None = None,
         **options: float,
     ) -> None:
@@ -213,17 +203,17 @@ def test_the_same_line_asked_for_ten_times(rigs: list[Rig]) -> None:
 
 
 def test_silent_firmware_is_tickled_then_declared_lost(rigs: list[Rig]) -> None:
-    clock = FakeClock()
+    clock = TestClock()
     printer = rig(rigs, slow_simulator(), clock=clock, reply_timeout_s=5)
     start_and_wait(printer)
     printer.simulator.silent = True
     time.sleep(0.1)
-    clock.advance(6)  # past the reply timeout: the host asks M105
+    clock.forward(6)  # past the reply timeout: the host asks M105
     deadline = time.monotonic() + 5
     while "M105" not in printer.simulator.executed[-3:] and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not printer.ended
-    clock.advance(6)  # still nothing
+    clock.forward(6)  # still nothing
     assert_held(printer, MachineState.LINK_LOST, "stopped answering")
 
 
@@ -373,7 +363,7 @@ def test_no_adapter_method_takes_raw_gcode() -> None:
 
 
 def test_heaters_go_off_after_five_minutes_paused_and_come_back_before_resuming(rigs: list[Rig]) -> None:
-    clock = FakeClock()
+    clock = TestClock()
     printer = rig(rigs, MarlinSimulator(time_factor=0.0005), clock=clock)
     program = start_and_wait(printer, moves=3000)
     deadline = time.monotonic() + 5
@@ -382,10 +372,10 @@ def test_heaters_go_off_after_five_minutes_paused_and_come_back_before_resuming(
         time.sleep(0.01)
     printer.machine.perform(MachineAction.PAUSE)
     printer.wait_for(MachineState.PAUSED)
-    clock.advance(299)
+    clock.forward(299)
     time.sleep(0.2)
     assert "M104 S0" not in printer.simulator.executed[-6:]
-    clock.advance(2)  # past five minutes
+    clock.forward(2)  # past five minutes
     deadline = time.monotonic() + 5
     while printer.simulator.executed[-3:] != ["M104 S0", "M140 S0", "M107"]:
         assert time.monotonic() < deadline, printer.simulator.executed[-5:]
@@ -399,17 +389,17 @@ def test_heaters_go_off_after_five_minutes_paused_and_come_back_before_resuming(
 
 
 def test_heaters_go_off_after_ten_minutes_idle(rigs: list[Rig]) -> None:
-    clock = FakeClock()
+    clock = TestClock()
     printer = rig(rigs, clock=clock)
     printer.machine.perform(MachineAction.PREHEAT)
     deadline = time.monotonic() + 5
     while "M104 S200" not in printer.simulator.executed:
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    clock.advance(599)
+    clock.forward(599)
     time.sleep(0.2)
     assert "M104 S0" not in printer.simulator.executed
-    clock.advance(2)
+    clock.forward(2)
     deadline = time.monotonic() + 5
     while printer.simulator.executed[-3:] != ["M104 S0", "M140 S0", "M107"]:
         assert time.monotonic() < deadline, printer.simulator.executed[-5:]

@@ -15,6 +15,7 @@ import pytest
 
 from bench.octoprint_host import OctoPrintServer
 from machine_adapters.base import JobEnded, MachineAction, MachineState
+from machine_adapters.clock import TestClock
 from machine_adapters.gcode import SafeProgram, validate_program
 from machine_adapters.octoprint import (
     REASON_AUTH,
@@ -203,9 +204,9 @@ def test_a_fatal_firmware_error_halts_the_job_with_a_readable_reason(
 def test_heaters_go_off_in_a_long_pause_and_heat_up_again_before_resuming(
     octoprint: OctoPrintServer, tmp_path: Path
 ) -> None:
-    now = [1000.0]
+    clock = TestClock(running=True)  # OctoPrint prints in real time; the test moves the pause on by five minutes
     profile = profile_for(tmp_path, octoprint)
-    machine = OctoPrintMachine(profile, OctoPrintApi(octoprint.url, octoprint.key), clock=lambda: now[0], poll_s=0.3)
+    machine = OctoPrintMachine(profile, OctoPrintApi(octoprint.url, octoprint.key), clock=clock, poll_s=0.3)
     machine.connect()
     try:
         wait_for(lambda: machine.status.state is MachineState.IDLE, 30, "connected")
@@ -217,7 +218,7 @@ def test_heaters_go_off_in_a_long_pause_and_heat_up_again_before_resuming(
         machine.perform(MachineAction.PAUSE)
         wait_for(lambda: machine.status.state is MachineState.PAUSED, 30, "paused")
         wait_for(lambda: machine.status.hotend is not None and machine.status.hotend.target == 190, 15, "targets")
-        now[0] += 301  # five minutes paused
+        clock.forward(301)  # five minutes paused
         wait_for(lambda: machine.status.hotend is not None and machine.status.hotend.target == 0, 15, "heaters off")
         assert machine.status.bed is not None and machine.status.bed.target == 0
         machine.perform(MachineAction.RESUME)
