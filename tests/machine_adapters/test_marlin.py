@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from machine_adapters import base, marlin
+from machine_adapters import base, marlin_stream
 from machine_adapters.base import JobEnded, MachineAction, MachineState
 from machine_adapters.clock import REAL_CLOCK, Clock, TestClock
 from machine_adapters.gcode import SafeProgram, validate_program
@@ -199,7 +199,7 @@ def test_the_same_line_asked_for_ten_times(rigs: list[Rig]) -> None:
     sim.always_resend = 300
     start_and_wait(printer)
     assert_held(printer, MachineState.LINK_LOST, "unreliable")
-    assert sim.received_lines >= 300 + marlin.MAX_RESENDS_OF_ONE_LINE - 1
+    assert sim.received_lines >= 300 + marlin_stream.MAX_RESENDS_OF_ONE_LINE - 1
 
 
 def test_silent_firmware_is_tickled_then_declared_lost(rigs: list[Rig]) -> None:
