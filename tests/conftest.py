@@ -17,13 +17,13 @@ from app.fleet import Fleet
 from app.jobs import Actor, JobService, JobState
 from app.pipeline import QuoteResult
 from app.services import Services, build_services
-from bench.octoprint_host import OctoPrintServer
 from machine_adapters.base import JobEnded
 from machine_adapters.gcode import validate_program
 from machine_adapters.grbl import GrblMachine
 from machine_adapters.profiles import MachineProfile
 from machine_adapters.registry import simulated_grbl_firmware
 from machine_adapters.simulators.grbl import GrblSimulator
+from tests.octoprint_host import OctoPrintServer
 
 
 @pytest.fixture

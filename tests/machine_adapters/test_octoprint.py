@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from bench.octoprint_host import OctoPrintServer
 from machine_adapters.base import JobEnded, MachineAction, MachineState
 from machine_adapters.clock import TestClock
 from machine_adapters.gcode import SafeProgram, validate_program
@@ -29,6 +28,9 @@ from machine_adapters.octoprint_api import OctoPrintApi
 from machine_adapters.profiles import MachineProfile, load_machines
 from machine_adapters.registry import build_machine
 from tests.conftest import FAST
+from tests.octoprint_host import OctoPrintServer
+
+pytestmark = pytest.mark.slow  # a real OctoPrint server, printing in real time
 
 
 def profile_for(folder: Path, server: OctoPrintServer, key: str | None = None) -> MachineProfile:

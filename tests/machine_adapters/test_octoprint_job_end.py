@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from machine_adapters.base import JobEnded
 from machine_adapters.gcode import validate_program
 from machine_adapters.octoprint import OctoPrintMachine
 from tests.machine_adapters.test_octoprint import Ends, machine, program, wait_for  # noqa: F401  (machine: fixture)
+
+pytestmark = pytest.mark.slow  # a real OctoPrint server, printing in real time
 
 
 def test_a_completed_job_leaves_the_heaters_off(machine: OctoPrintMachine) -> None:  # noqa: F811
