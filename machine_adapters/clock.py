@@ -48,8 +48,9 @@ class TestClock:
     """A clock that moves only when told, shared by the machine under test and its simulated firmware.
 
     `running=True` makes it also follow real time, for tests against a program that runs in real time anyway (a
-    real OctoPrint): the test still skips minutes with `forward`. `reads` counts the looks at the time, so a test
-    can wait until a port thread has seen a forwarded time instead of sleeping through a window.
+    real OctoPrint, a simulator paced in real time): the test still skips minutes with `forward`. `looks(thread)`
+    counts how often a thread read the time, so a test can wait until a port thread has seen a forwarded time (and
+    gone round its loop) instead of sleeping through a window.
     """
 
     __test__ = False  # a helper, not a test class, for pytest's collection
@@ -59,10 +60,11 @@ class TestClock:
         self._wall_offset = wall_start - start
         self._changed = threading.Condition()
         self._real_start = time.monotonic() if running else None
-        self.reads = 0
+        self._looks: dict[str, int] = {}
 
     def monotonic(self) -> float:
-        self.reads += 1  # a race between threads may lose a count: callers wait for "at least" a few more
+        name = threading.current_thread().name
+        self._looks[name] = self._looks.get(name, 0) + 1  # each thread writes only its own count
         if self._real_start is not None:
             return self._now + time.monotonic() - self._real_start
         return self._now
@@ -76,6 +78,10 @@ class TestClock:
         with self._changed:
             if seconds > 0:
                 self._changed.wait(min(seconds, _TEST_SLICE_S))
+
+    def looks(self, thread: str) -> int:
+        """How often threads whose name starts with `thread` read the time so far."""
+        return sum(n for name, n in list(self._looks.items()) if name.startswith(thread))
 
     def forward(self, seconds: float) -> None:
         """Move time on by `seconds`; everything reading this clock sees the new time at once."""

@@ -17,7 +17,7 @@ from app.fleet import Fleet
 from app.jobs import JobState
 from app.machine_control import CONTROL_THREADS, control, stop
 from app.services import Services
-from tests.conftest import wait_for
+from tests.conftest import eventually
 from tests.test_jobs import keychain_job
 
 BUSY = 40  # more blocked calls than either pool has threads
@@ -42,7 +42,7 @@ async def test_start_and_stop_complete_while_every_design_thread_is_busy(running
     await asyncio.to_thread(jobs.prepare, job_id)  # a checked job, as at the kiosk's checklist
     machine = services.fleet.machines["printer-1"] if services.fleet else None
     assert machine is not None
-    await asyncio.to_thread(wait_for, lambda: machine.status.state.value == "idle")
+    await asyncio.to_thread(eventually, lambda: machine.status.state.value == "idle")
 
     release = threading.Event()
     busy = [asyncio.ensure_future(run.io_bound(release.wait, 60)) for _ in range(BUSY)]
@@ -69,5 +69,5 @@ async def test_start_and_stop_complete_while_every_design_thread_is_busy(running
     finally:
         release.set()
         await asyncio.gather(*busy, return_exceptions=True)
-    await asyncio.to_thread(wait_for, lambda: jobs.get(job_id).state is JobState.CANCELLED)
+    await asyncio.to_thread(eventually, lambda: jobs.get(job_id).state is JobState.CANCELLED)
     assert start_s < 1.0 and stop_s < 1.0, (start_s, stop_s)

@@ -4,7 +4,7 @@ commands, door, alarms. Plus the wire format and the simulator's own firmware se
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,6 +34,7 @@ from machine_adapters.grbl_wire import (
 )
 from machine_adapters.profiles import MachineProfile, load_machines
 from machine_adapters.simulators.grbl import GrblSimulator
+from tests.conftest import eventually
 
 EXAMPLE = Path(__file__).parents[2] / "assets" / "machines.example.toml"
 LASER_SETTINGS = {130: 400, 131: 300, 132: 50, 30: 1000, 32: 1}
@@ -42,13 +43,6 @@ LASER_SETTINGS = {130: 400, 131: 300, 132: 50, 30: 1000, 32: 1}
 @pytest.fixture
 def laser() -> MachineProfile:
     return load_machines(EXAMPLE)["laser-1"]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out: {what}"
-        time.sleep(0.01)
 
 
 def engraving(profile: MachineProfile, squares: int = 20) -> SafeProgram:
@@ -72,7 +66,7 @@ class Rig:
         self.machine.connect()
         assert self.machine.status.state is MachineState.ALARM and self.machine.status.last_error == REASON_NEEDS_HOMING
         self.machine.perform(MachineAction.HOME)  # staff
-        wait_for(lambda: self.machine.status.state is MachineState.IDLE, 5, "homed")
+        eventually(lambda: self.machine.status.state is MachineState.IDLE, 5, "homed")
         return self.machine
 
 
@@ -127,7 +121,7 @@ def test_the_simulator_loses_what_overflows_its_receive_buffer() -> None:
     firmware = GrblSimulator(time_factor=1.0)
     firmware.write(b"$X\n")
     firmware.write(b"G1 X100 Y100 F10\n" * 40)  # a slow move: 15 blocks planned, 128 bytes buffered, 680 sent
-    wait_for(lambda: firmware.lost_bytes > 0, 2, "bytes lost")
+    eventually(lambda: firmware.lost_bytes > 0, 2, "bytes lost")
     firmware.shut_down()
 
 
@@ -157,7 +151,7 @@ def test_a_job_is_checked_then_streamed_by_character_counting_to_the_end(rig: Ri
     machine = rig.ready()
     program = engraving(machine.profile)
     machine.start(program, "j1")
-    wait_for(lambda: rig.ended != [], 60, "the job to end")
+    eventually(lambda: rig.ended != [], 60, "the job to end")
     assert rig.ended == [JobEnded("j1", True, "")]
     assert rig.firmware.lost_bytes == 0  # never more in flight than the receive buffer holds
     cuts = [b for b in rig.firmware.executed if b.command == "G1"]
@@ -170,39 +164,39 @@ def test_the_controllers_check_refuses_a_program_before_anything_moves(laser: Ma
     machine = rig.ready()
     program = validate_program("G21\nG90\nM8\nG0 X10 Y10\nM4 S300\nG1 X20 F600\nM5\nM9\n", machine.profile)
     machine.start(program, "j2")
-    wait_for(lambda: rig.ended != [], 20, "the check")
+    eventually(lambda: rig.ended != [], 20, "the check")
     assert rig.ended == [JobEnded("j2", False, REASON_CHECK_FAILED)]
     assert "line 3" in machine.check_finding
     assert machine.status.needs_staff  # the refusal is for staff to look at
     assert rig.firmware.executed == []  # nothing ran
-    wait_for(lambda: machine.status.state is MachineState.IDLE, 5, "ready again")
+    eventually(lambda: machine.status.state is MachineState.IDLE, 5, "ready again")
     machine.disconnect()
 
 
 def test_pause_resume_and_cancel_use_real_time_commands(rig: Rig) -> None:
     machine = rig.ready()
     machine.start(engraving(machine.profile, 60), "j3")
-    wait_for(lambda: machine.status.state is MachineState.RUNNING and machine.status.lines_done > 20, 20, "running")
+    eventually(lambda: machine.status.state is MachineState.RUNNING and machine.status.lines_done > 20, 20, "running")
     machine.perform(MachineAction.PAUSE)
-    wait_for(lambda: machine.status.state is MachineState.PAUSED, 5, "held")
+    eventually(lambda: machine.status.state is MachineState.PAUSED, 5, "held")
     moved = len(rig.firmware.executed)
     time.sleep(0.3)
     assert len(rig.firmware.executed) == moved
     machine.perform(MachineAction.RESUME)
-    wait_for(lambda: len(rig.firmware.executed) > moved, 5, "moving again")
+    eventually(lambda: len(rig.firmware.executed) > moved, 5, "moving again")
     machine.perform(MachineAction.CANCEL)
-    wait_for(lambda: rig.ended != [], 10, "cancelled")
+    eventually(lambda: rig.ended != [], 10, "cancelled")
     assert rig.ended == [JobEnded("j3", False, "cancelled")]
-    wait_for(lambda: machine.status.state is MachineState.IDLE, 5, "idle, without an alarm")
+    eventually(lambda: machine.status.state is MachineState.IDLE, 5, "idle, without an alarm")
     assert rig.firmware.state == "Idle"
 
 
 def test_an_open_door_holds_the_job_until_it_is_closed_and_someone_confirms(rig: Rig) -> None:
     machine = rig.ready()
     machine.start(engraving(machine.profile, 60), "j4")
-    wait_for(lambda: machine.status.lines_done > 20, 20, "running")
+    eventually(lambda: machine.status.lines_done > 20, 20, "running")
     rig.firmware.open_door()
-    wait_for(lambda: machine.status.last_error == REASON_DOOR, 5, "held by the door")
+    eventually(lambda: machine.status.last_error == REASON_DOOR, 5, "held by the door")
     assert machine.status.state is MachineState.PAUSED
     assert rig.firmware.executed[-1].spindle in ("M4", "M5")
     with pytest.raises(MachineBusy, match="door"):
@@ -211,16 +205,16 @@ def test_an_open_door_holds_the_job_until_it_is_closed_and_someone_confirms(rig:
     time.sleep(0.5)
     assert machine.status.state is MachineState.PAUSED  # closing alone resumes nothing
     machine.perform(MachineAction.RESUME)  # the confirmation at the machine
-    wait_for(lambda: rig.ended != [], 60, "the job to end")
+    eventually(lambda: rig.ended != [], 60, "the job to end")
     assert rig.ended == [JobEnded("j4", True, "")]
 
 
 def test_an_alarm_during_a_job_stops_it_and_calls_staff(rig: Rig) -> None:
     machine = rig.ready()
     machine.start(engraving(machine.profile, 60), "j5")
-    wait_for(lambda: machine.status.lines_done > 20, 20, "running")
+    eventually(lambda: machine.status.lines_done > 20, 20, "running")
     rig.firmware.hit_limit()
-    wait_for(lambda: rig.ended != [], 5, "stopped")
+    eventually(lambda: rig.ended != [], 5, "stopped")
     assert rig.ended == [JobEnded("j5", False, alarm_text(1))]
     assert machine.status.state is MachineState.ALARM and machine.status.needs_staff
 
@@ -228,12 +222,12 @@ def test_an_alarm_during_a_job_stops_it_and_calls_staff(rig: Rig) -> None:
 def test_stop_is_a_feed_hold_and_reset_and_leaves_the_machine_for_staff(rig: Rig) -> None:
     machine = rig.ready()
     machine.start(engraving(machine.profile, 60), "j6")
-    wait_for(lambda: machine.status.lines_done > 20, 20, "running")
+    eventually(lambda: machine.status.lines_done > 20, 20, "running")
     machine.perform(MachineAction.STOP)
-    wait_for(lambda: rig.ended != [], 5, "stopped")
+    eventually(lambda: rig.ended != [], 5, "stopped")
     assert not rig.ended[0].completed and machine.status.needs_staff
     # the stop's bytes reach the controller behind what is still on the wire (at most the RX buffer's worth)
-    wait_for(lambda: rig.firmware.state in ("Idle", "Alarm"), 2, "the reset reached the controller")
+    eventually(lambda: rig.firmware.state in ("Idle", "Alarm"), 2, "the reset reached the controller")
     assert rig.firmware.executed[-1].command in ("G0", "G1")
     moved = len(rig.firmware.executed)
     time.sleep(0.3)
@@ -246,14 +240,14 @@ def test_an_error_during_a_job_is_feed_hold_reset_and_staff(laser: MachineProfil
     machine = rig.ready()
     try:
         machine.start(engraving(machine.profile, 60), "j7")
-        wait_for(lambda: machine.status.lines_done > 20, 20, "running")
+        eventually(lambda: machine.status.lines_done > 20, 20, "running")
         rig.firmware.refuse_next_line(code)
-        wait_for(lambda: rig.ended != [], 5, "held")
+        eventually(lambda: rig.ended != [], 5, "held")
         assert rig.ended == [JobEnded("j7", False, ERRORS[code])]
         # the reset of a moving machine raises ALARM:3 (mc_reset): then it is in alarm, else halted
         assert machine.status.state in (MachineState.HALTED, MachineState.ALARM) and machine.status.needs_staff
         assert "line" in machine.check_finding and f"error {code}" in machine.check_finding
-        wait_for(lambda: rig.firmware.state in ("Idle", "Alarm"), 5, "the controller reset")
+        eventually(lambda: rig.firmware.state in ("Idle", "Alarm"), 5, "the controller reset")
         moved = len(rig.firmware.executed)
         time.sleep(0.3)
         assert len(rig.firmware.executed) == moved  # nothing runs on after the error
@@ -268,7 +262,7 @@ def test_a_grblhal_controller_is_welcomed_and_runs_a_job(laser: MachineProfile) 
     machine = rig.ready()
     try:
         machine.start(engraving(machine.profile, 4), "hal")
-        wait_for(lambda: rig.ended != [], 30, "the job to end")
+        eventually(lambda: rig.ended != [], 30, "the job to end")
         assert rig.ended == [JobEnded("hal", True, "")]
     finally:
         machine.disconnect()
