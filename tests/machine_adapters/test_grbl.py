@@ -3,13 +3,13 @@ commands, door, alarms. Plus the wire format and the simulator's own firmware se
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from machine_adapters.base import JobEnded, MachineAction, MachineBusy, MachineState
+from machine_adapters.clock import TestClock
 from machine_adapters.gcode import SafeProgram, validate_program
 from machine_adapters.grbl import (
     REASON_CHECK_FAILED,
@@ -34,7 +34,7 @@ from machine_adapters.grbl_wire import (
 )
 from machine_adapters.profiles import MachineProfile, load_machines
 from machine_adapters.simulators.grbl import GrblSimulator
-from tests.conftest import eventually
+from tests.conftest import eventually, seen_by
 
 EXAMPLE = Path(__file__).parents[2] / "assets" / "machines.example.toml"
 LASER_SETTINGS = {130: 400, 131: 300, 132: 50, 30: 1000, 32: 1}
@@ -57,8 +57,10 @@ def engraving(profile: MachineProfile, squares: int = 20) -> SafeProgram:
 class Rig:
     def __init__(self, profile: MachineProfile, **simulator: object) -> None:
         settings = dict(LASER_SETTINGS) | dict(simulator.pop("settings", {}))  # type: ignore[call-overload]
-        self.firmware = GrblSimulator(settings=settings, **simulator)  # type: ignore[arg-type]
-        self.machine = GrblMachine(profile, self.firmware.open, reply_timeout_s=3)
+        # one clock for the controller and the host: real time, and a test may skip ahead on both at once
+        self.clock = TestClock(running=True)
+        self.firmware = GrblSimulator(settings=settings, clock=self.clock, **simulator)  # type: ignore[arg-type]
+        self.machine = GrblMachine(profile, self.firmware.open, self.clock, reply_timeout_s=3)
         self.ended: list[JobEnded] = []
         self.machine.job_ended.subscribe(self.ended.append)
 
@@ -68,6 +70,12 @@ class Rig:
         self.machine.perform(MachineAction.HOME)  # staff
         eventually(lambda: self.machine.status.state is MachineState.IDLE, 5, "homed")
         return self.machine
+
+    def nothing_moves_for(self, seconds: float) -> None:
+        """Skip `seconds` of time and let the controller run them: whatever was going to move, has."""
+        self.clock.forward(seconds)
+        seen_by(self.clock, "grbl-simulator", looks=20)
+        seen_by(self.clock, f"grbl-{self.machine.profile.id}")
 
 
 @pytest.fixture
@@ -180,8 +188,8 @@ def test_pause_resume_and_cancel_use_real_time_commands(rig: Rig) -> None:
     machine.perform(MachineAction.PAUSE)
     eventually(lambda: machine.status.state is MachineState.PAUSED, 5, "held")
     moved = len(rig.firmware.executed)
-    time.sleep(0.3)
-    assert len(rig.firmware.executed) == moved
+    rig.nothing_moves_for(60)
+    assert len(rig.firmware.executed) == moved and machine.status.state is MachineState.PAUSED
     machine.perform(MachineAction.RESUME)
     eventually(lambda: len(rig.firmware.executed) > moved, 5, "moving again")
     machine.perform(MachineAction.CANCEL)
@@ -202,8 +210,10 @@ def test_an_open_door_holds_the_job_until_it_is_closed_and_someone_confirms(rig:
     with pytest.raises(MachineBusy, match="door"):
         machine.perform(MachineAction.RESUME)
     rig.firmware.close_door()
-    time.sleep(0.5)
+    moved = len(rig.firmware.executed)
+    rig.nothing_moves_for(60)
     assert machine.status.state is MachineState.PAUSED  # closing alone resumes nothing
+    assert len(rig.firmware.executed) == moved
     machine.perform(MachineAction.RESUME)  # the confirmation at the machine
     eventually(lambda: rig.ended != [], 60, "the job to end")
     assert rig.ended == [JobEnded("j4", True, "")]
@@ -230,7 +240,7 @@ def test_stop_is_a_feed_hold_and_reset_and_leaves_the_machine_for_staff(rig: Rig
     eventually(lambda: rig.firmware.state in ("Idle", "Alarm"), 2, "the reset reached the controller")
     assert rig.firmware.executed[-1].command in ("G0", "G1")
     moved = len(rig.firmware.executed)
-    time.sleep(0.3)
+    rig.nothing_moves_for(60)
     assert len(rig.firmware.executed) == moved  # nothing moves after STOP
 
 
@@ -249,7 +259,7 @@ def test_an_error_during_a_job_is_feed_hold_reset_and_staff(laser: MachineProfil
         assert "line" in machine.check_finding and f"error {code}" in machine.check_finding
         eventually(lambda: rig.firmware.state in ("Idle", "Alarm"), 5, "the controller reset")
         moved = len(rig.firmware.executed)
-        time.sleep(0.3)
+        rig.nothing_moves_for(60)
         assert len(rig.firmware.executed) == moved  # nothing runs on after the error
         with pytest.raises(MachineBusy):
             machine.start(engraving(machine.profile), "j8")  # only staff bring it back

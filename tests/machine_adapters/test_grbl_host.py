@@ -14,6 +14,7 @@ import pytest
 from machine_adapters.base import JobEnded, MachineAction, MachineBusy, MachineState
 from machine_adapters.gcode import validate_program
 from machine_adapters.grbl import (
+    POLL_S,
     REASON_HOMING,
     REASON_HOMING_TIMEOUT,
     REASON_NEEDS_HOMING,
@@ -23,7 +24,7 @@ from machine_adapters.grbl import (
 from machine_adapters.grbl_wire import alarm_text
 from machine_adapters.profiles import MachineProfile, load_machines
 from machine_adapters.simulators.grbl import GrblSimulator
-from tests.conftest import eventually
+from tests.conftest import eventually, seen_by
 from tests.machine_adapters.test_grbl import LASER_SETTINGS, Rig, engraving
 
 EXAMPLE = Path(__file__).parents[2] / "assets" / "machines.example.toml"
@@ -63,7 +64,9 @@ def test_a_board_that_does_not_reset_when_its_port_opens_is_woken_and_connects(
 def test_positions_are_in_work_coordinates_from_the_first_report_on(rigs: list[Rig], laser: MachineProfile) -> None:
     board = rig(rigs, laser, homed=True, work_zero=(20.0, 10.0, 0.0))
     board.machine.connect()
-    time.sleep(0.5)  # a few reports, none with WCO: Grbl sends it only with every tenth when idle
+    for _ in range(3):  # a few reports, none with WCO: Grbl sends it only with every tenth when idle
+        board.clock.forward(POLL_S)
+        seen_by(board.clock, f"grbl-{laser.id}")
     position = board.machine.status.position
     assert position is not None
     assert position == pytest.approx(board.firmware.position, abs=1e-3)
@@ -108,7 +111,7 @@ def test_a_stop_while_moving_ends_in_alarm_and_staff_can_home_it(
         eventually(lambda: machine.status.state is MachineState.ALARM, 5, "the firmware's ALARM:3")
     machine.perform(MachineAction.STOP)
     eventually(lambda: machine.status.state is MachineState.ALARM, 5, "the firmware's ALARM:3")
-    time.sleep(0.2)  # the stop action has run by now
+    seen_by(board.clock, f"grbl-{laser.id}")  # the port thread has taken the stop by now
     assert board.firmware.state == "Alarm" and machine.status.state is MachineState.ALARM
     assert machine.status.last_error == alarm_text(3)
     machine.perform(MachineAction.HOME)  # staff's "Bring back"
