@@ -23,6 +23,11 @@ from tests.test_jobs import keychain_job
 BUSY = 40  # more blocked calls than either pool has threads
 
 
+def control_threads() -> int:
+    """Machine-control threads started: each takes one of the waiting tasks, so all of them are busy."""
+    return sum(t.name.startswith("machine-control") for t in threading.enumerate())
+
+
 @pytest.fixture
 def running_store(fast: Services) -> Iterator[Services]:
     fleet = Fleet.build(fast.machines)
@@ -49,7 +54,7 @@ async def test_start_and_stop_complete_while_every_design_thread_is_busy(running
     for number in range(BUSY):  # a flood of remote pages: every design-work thread taken, more waiting
         ticket = queue.begin(Client(f"flood-{number}", f"10.0.0.{number % 5}"))
         busy.append(asyncio.ensure_future(ticket.run(release.wait, 60)))
-    await asyncio.sleep(0.2)
+    await asyncio.to_thread(eventually, lambda: queue.waiting() > 0, 10, "design work to queue up")
     try:
         started = time.monotonic()
         await asyncio.wait_for(
@@ -59,7 +64,7 @@ async def test_start_and_stop_complete_while_every_design_thread_is_busy(running
         assert jobs.get(job_id).state is JobState.RUNNING
         # and STOP has its own lane: it does not wait even when every machine-control thread is taken
         busy += [asyncio.ensure_future(control(release.wait, 60)) for _ in range(CONTROL_THREADS + 2)]
-        await asyncio.sleep(0.2)
+        await asyncio.to_thread(eventually, lambda: control_threads() >= CONTROL_THREADS, 10, "control threads taken")
         started = time.monotonic()
         await asyncio.wait_for(
             stop(store.job_action, kiosk_customer(job_id, frozenset({"printer-1"})), job_id, Action.STOP), 5

@@ -4,7 +4,6 @@ machine clear after a job that did not finish."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -143,8 +142,7 @@ def test_after_a_stopped_job_only_staff_confirm_the_bed_clear_unless_the_store_s
     first = kiosk_job(shop)
     at_printer = frozenset({"printer-1"})
     store.job_action(kiosk_customer(first, at_printer), first, Action.START)
-    eventually(lambda: fleet.machines["printer-1"].status.state is MachineState.RUNNING)
-    time.sleep(0.5)
+    eventually(lambda: fleet.machines["printer-1"].status.lines_done > 0, 30, "the part to be begun")
     store.job_action(kiosk_customer(first, at_printer), first, Action.STOP)
     eventually(lambda: jobs.get(first).state is JobState.CANCELLED)
     assert jobs.machine_settings.get("printer-1").staff_must_clear  # half a part may be on the bed
