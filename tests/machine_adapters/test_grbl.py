@@ -13,6 +13,7 @@ from machine_adapters.clock import TestClock
 from machine_adapters.gcode import SafeProgram, validate_program
 from machine_adapters.grbl import (
     REASON_CHECK_FAILED,
+    REASON_DISCONNECTED,
     REASON_DOOR,
     REASON_HOMING,
     REASON_LASER_MODE,
@@ -75,7 +76,8 @@ class Rig:
         """Skip `seconds` of time and let the controller run them: whatever was going to move, has."""
         self.clock.forward(seconds)
         seen_by(self.clock, "grbl-simulator", looks=20)
-        seen_by(self.clock, f"grbl-{self.machine.profile.id}")
+        if self.machine.linked:
+            seen_by(self.clock, f"grbl-{self.machine.profile.id}")
 
 
 @pytest.fixture
@@ -242,6 +244,20 @@ def test_stop_is_a_feed_hold_and_reset_and_leaves_the_machine_for_staff(rig: Rig
     moved = len(rig.firmware.executed)
     rig.nothing_moves_for(60)
     assert len(rig.firmware.executed) == moved  # nothing moves after STOP
+
+
+def test_disconnecting_mid_job_holds_it_and_stops_the_controller(rig: Rig) -> None:
+    machine = rig.ready()
+    machine.start(engraving(machine.profile, 60), "j9")
+    eventually(lambda: machine.status.lines_done > 20 and rig.firmware.state == "Run", 20, "running")
+    machine.disconnect()  # fabkiosk goes away mid-job: the job is held, never left running without a host
+    assert rig.ended == [JobEnded("j9", False, REASON_DISCONNECTED)]
+    assert machine.status.state is MachineState.LINK_LOST and machine.status.needs_staff
+    # feed hold and reset while the port still answered: a reset while moving is ALARM:3 (position lost)
+    eventually(lambda: rig.firmware.state == "Alarm", 5, "the controller held and reset")
+    moved = len(rig.firmware.executed)
+    rig.nothing_moves_for(60)
+    assert len(rig.firmware.executed) == moved
 
 
 @pytest.mark.parametrize("code", [11, 20, 24])
