@@ -69,6 +69,17 @@ class MachineAction(StrEnum):
     FRAME = "frame"
 
 
+# the states each action may be asked in, on every machine; the rest of the vocabulary (home, preheat, cool down,
+# frame) waits for a ready machine, and STOP is never refused
+ACTION_STATES: dict[MachineAction, frozenset[MachineState]] = {
+    MachineAction.PAUSE: frozenset({MachineState.RUNNING, MachineState.HEATING}),
+    MachineAction.RESUME: frozenset({MachineState.PAUSED}),
+    MachineAction.CANCEL: frozenset(
+        {MachineState.RUNNING, MachineState.HEATING, MachineState.PAUSING, MachineState.PAUSED}
+    ),
+}
+
+
 class MachineError(Exception):
     """A machine cannot do what was asked; the message says why in plain words."""
 
@@ -213,6 +224,11 @@ class Machine(ABC):
         state = self._status.state
         if state not in allowed:
             raise MachineBusy(f"cannot {doing} while the machine is {state.value.replace('_', ' ')}")
+
+    def _check_action(self, action: MachineAction) -> None:
+        """Refuse at once an action the machine's state does not allow now (see ACTION_STATES)."""
+        if action is not MachineAction.STOP:
+            self._require(ACTION_STATES.get(action, READY_STATES), action.value.replace("_", " "))
 
     @abstractmethod
     def connect(self) -> None:

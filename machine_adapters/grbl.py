@@ -143,11 +143,11 @@ class GrblMachine(LinkedMachine):
             self._actions.put(StopNow())
             return
         if action is MachineAction.PAUSE:
-            self._require(frozenset({MachineState.RUNNING}), "pause")
+            self._check_action(action)
             self._realtime(FEED_HOLD)
             return
         if action is MachineAction.RESUME:
-            self._require(frozenset({MachineState.PAUSED}), "resume")
+            self._check_action(action)
             report = self._last_report
             if report is not None and _door_open(report):
                 raise MachineBusy("cannot resume while the door is open")
@@ -155,7 +155,7 @@ class GrblMachine(LinkedMachine):
             self._realtime(CYCLE_START)
             return
         if action is MachineAction.CANCEL:
-            self._require(frozenset({MachineState.RUNNING, MachineState.PAUSING, MachineState.PAUSED}), "cancel")
+            self._check_action(action)
             self._realtime(FEED_HOLD)
             self._actions.put(Perform(MachineAction.CANCEL))
             return

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from machine_adapters.base import (
     Clock,
     MachineAction,
-    MachineBusy,
     MachineState,
     Perform,
     StartJob,
@@ -95,18 +94,7 @@ class MarlinMachine(LinkedMachine):
         if action is MachineAction.STOP:
             self._emergency_stop()
             return
-        state = self.status.state
-        if action is MachineAction.PAUSE:
-            self._require(frozenset({MachineState.RUNNING, MachineState.HEATING}), "pause")
-        elif action is MachineAction.RESUME:
-            self._require(frozenset({MachineState.PAUSED}), "resume")
-        elif action is MachineAction.CANCEL:
-            self._require(
-                frozenset({MachineState.RUNNING, MachineState.HEATING, MachineState.PAUSING, MachineState.PAUSED}),
-                "cancel",
-            )
-        elif state is not MachineState.IDLE:
-            raise MachineBusy(f"cannot {action.value.replace('_', ' ')} while the machine is {state.value}")
+        self._check_action(action)
         recipe_for(self.profile, action, self.status, self._paused_by)  # refuses here what this kind cannot do
         self._actions.put(Perform(action))
 

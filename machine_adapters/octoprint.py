@@ -18,7 +18,6 @@ from typing import Any
 from machine_adapters.base import (
     Clock,
     MachineAction,
-    MachineBusy,
     MachineError,
     MachineOffline,
     MachineState,
@@ -121,14 +120,7 @@ class OctoPrintMachine(LinkedMachine):
             self._stopping = True
             threading.Thread(target=self._emergency_stop, name=f"octoprint-stop-{self.profile.id}").start()
             return
-        state = self.status.state
-        allowed = {
-            MachineAction.PAUSE: {MachineState.RUNNING},
-            MachineAction.RESUME: {MachineState.PAUSED},
-            MachineAction.CANCEL: {MachineState.RUNNING, MachineState.PAUSING, MachineState.PAUSED},
-        }.get(action, {MachineState.IDLE})
-        if state not in allowed:
-            raise MachineBusy(f"cannot {action.value.replace('_', ' ')} while the machine is {state.value}")
+        self._check_action(action)
         recipe_for(self.profile, action, self.status)  # refuses here what this kind cannot do
         self._actions.put(Perform(action))
 
