@@ -17,6 +17,7 @@ from machine_adapters.base import JobEnded, MachineAction, MachineState
 from machine_adapters.clock import TestClock
 from machine_adapters.gcode import SafeProgram, validate_program
 from machine_adapters.octoprint import (
+    AUTH_BACKOFF_S,
     REASON_AUTH,
     REASON_LOST_JOB,
     REASON_OCTOPRINT_GONE,
@@ -27,7 +28,7 @@ from machine_adapters.octoprint import (
 from machine_adapters.octoprint_api import OctoPrintApi
 from machine_adapters.profiles import MachineProfile, load_machines
 from machine_adapters.registry import build_machine
-from tests.conftest import FAST, eventually
+from tests.conftest import FAST, eventually, seen_by
 from tests.octoprint_host import OctoPrintServer
 
 pytestmark = pytest.mark.slow  # a real OctoPrint server, printing in real time
@@ -120,15 +121,19 @@ def test_stop_sends_m112_and_leaves_the_printer_for_staff(machine: OctoPrintMach
 
 
 def test_a_wrong_key_is_reported_plainly_and_not_retried_in_a_storm(octoprint: OctoPrintServer, tmp_path: Path) -> None:
-    machine = OctoPrintMachine(profile_for(tmp_path, octoprint, key="0" * 32), OctoPrintApi(octoprint.url, "0" * 32))
-    machine.poll_s = 0.1
+    clock = TestClock(running=True)
+    profile = profile_for(tmp_path, octoprint, key="0" * 32)
+    machine = OctoPrintMachine(profile, OctoPrintApi(octoprint.url, "0" * 32), clock, poll_s=0.1)
     machine.connect()
     try:
         eventually(lambda: machine.status.last_error == REASON_AUTH, 10, "the refusal")
         assert machine.status.state is MachineState.OFFLINE
         sent = machine.api.requests_sent
-        time.sleep(2)
+        clock.forward(AUTH_BACKOFF_S - 1)
+        seen_by(clock, f"octoprint-{profile.id}")
         assert machine.api.requests_sent == sent  # no retries within the back-off
+        clock.forward(1)
+        eventually(lambda: machine.api.requests_sent > sent, 10, "one more try after the back-off")
     finally:
         machine.disconnect()
 
