@@ -19,7 +19,7 @@ TEST_SYSTEM_PACKAGES := postgresql chromium chromium-driver
 # the browser tests inject axe-core (accessibility checks) into every page
 AXE_CORE_VERSION := 4.11.0
 
-.PHONY: run test lint format bench system-packages test-system-packages
+.PHONY: run test test-quick lint format bench system-packages test-system-packages
 
 run: system-packages $(VENV)/.installed-run
 	$(VENV)/bin/fabkiosk serve --host $(HOST) --port $(PORT)
@@ -29,6 +29,10 @@ test: system-packages test-system-packages $(VENV)/.installed-test $(OCTOPRINT_V
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy machine_adapters app ui_components
 	$(VENV)/bin/pytest -n $(TEST_WORKERS)
+
+# everything but the tests that need real time (marked slow: real OctoPrint, real processes, Chromium)
+test-quick: system-packages $(VENV)/.installed-test
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) -m "not slow"
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

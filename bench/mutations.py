@@ -192,8 +192,8 @@ MUTATIONS = (
     _one(
         "router depth by stock",
         VALIDATE,
-        "z_low = -((self.material.stock_mm or 0.0) + profile.limits.spoilboard_allowance_mm)",
-        "z_low = -env.z",
+        "z_low = max(z_low, -((self.material.stock_mm or 0.0) + profile.limits.spoilboard_allowance_mm))",
+        "z_low = max(z_low, -env.z)",
         f"{STATE}::test_router_depth_is_bounded_by_the_stock_and_the_spoilboard_allowance",
     ),
     _one(

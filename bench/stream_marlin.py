@@ -14,7 +14,6 @@ import threading
 import time
 from pathlib import Path
 
-from bench.octoprint_host import OctoPrintServer
 from machine_adapters.base import JobEnded
 from machine_adapters.gcode import SafeProgram, validate_program
 from machine_adapters.marlin import MarlinMachine
@@ -24,6 +23,7 @@ from machine_adapters.recipes import end_of_job
 from machine_adapters.simulators.marlin import MarlinSimulator
 from machine_adapters.simulators.pty import PtyBridge
 from machine_adapters.transport import SerialTransport
+from tests.octoprint_host import OctoPrintServer
 
 PROFILE = load_machines(Path(__file__).resolve().parent.parent / "assets" / "machines.example.toml")["printer-1"]
 

@@ -10,17 +10,20 @@ import asyncio
 import dataclasses
 import queue
 import threading
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
+from machine_adapters.clock import REAL_CLOCK
+from machine_adapters.clock import Clock as Clock  # adapters take their clock from here with the rest
 from machine_adapters.gcode import SafeProgram
 from machine_adapters.profiles import MachineProfile
 
-Clock = Callable[[], float]  # monotonic seconds; tests pass one they can move forward
+if TYPE_CHECKING:
+    from machine_adapters.recipes import Recipe
+
 T = TypeVar("T")
 
 
@@ -64,6 +67,17 @@ class MachineAction(StrEnum):
     PREHEAT = "preheat"
     COOL_DOWN = "cool_down"
     FRAME = "frame"
+
+
+# the states each action may be asked in, on every machine; the rest of the vocabulary (home, preheat, cool down,
+# frame) waits for a ready machine, and STOP is never refused
+ACTION_STATES: dict[MachineAction, frozenset[MachineState]] = {
+    MachineAction.PAUSE: frozenset({MachineState.RUNNING, MachineState.HEATING}),
+    MachineAction.RESUME: frozenset({MachineState.PAUSED}),
+    MachineAction.CANCEL: frozenset(
+        {MachineState.RUNNING, MachineState.HEATING, MachineState.PAUSING, MachineState.PAUSED}
+    ),
+}
 
 
 class MachineError(Exception):
@@ -126,6 +140,37 @@ class Event(Generic[T]):
 
 
 @dataclass(frozen=True)
+class StartJob:
+    """Run this validated program as the current job."""
+
+    program: SafeProgram
+
+
+@dataclass(frozen=True)
+class FrameJob:
+    """Trace this program's outline (a laser's frame), no job."""
+
+    program: SafeProgram
+
+
+@dataclass(frozen=True)
+class Perform:
+    """Carry out one action of the closed vocabulary (never STOP: that is `StopNow`)."""
+
+    action: MachineAction
+
+
+@dataclass(frozen=True)
+class StopNow:
+    """The stop that went out of band a moment ago: finish it on the port (the recipe's remaining lines)."""
+
+    recipe: Recipe | None = None
+
+
+Request = StartJob | FrameJob | Perform | StopNow  # what callers hand to a machine's own I/O thread
+
+
+@dataclass(frozen=True)
 class JobEnded:
     job_id: str
     completed: bool  # False when it was cancelled, stopped or held
@@ -135,17 +180,17 @@ class JobEnded:
 class Machine(ABC):
     """One machine. Subclasses implement the protocol; the base keeps the status and emits the events."""
 
-    def __init__(self, profile: MachineProfile, clock: Clock = time.monotonic) -> None:
+    def __init__(self, profile: MachineProfile, clock: Clock = REAL_CLOCK) -> None:
         self.profile = profile
         self.clock = clock
-        self._status = MachineStatus(updated_at=clock())
+        self._status = MachineStatus(updated_at=clock.monotonic())
         self._status_lock = threading.Lock()
         self.status_changed: Event[MachineStatus] = Event()
         """the machine's new status"""
         self.job_ended: Event[JobEnded] = Event()
         """how a job ended"""
-        # what callers asked for, handed to the adapter's own I/O thread: (what, with what)
-        self._actions: queue.SimpleQueue[tuple[str, object]] = queue.SimpleQueue()
+        # what callers asked for, handed to the adapter's own I/O thread
+        self._actions: queue.SimpleQueue[Request] = queue.SimpleQueue()
 
     @property
     def status(self) -> MachineStatus:
@@ -155,7 +200,7 @@ class Machine(ABC):
         self.status_changed.attach_loop(loop)
         self.job_ended.attach_loop(loop)
 
-    def _pending_actions(self) -> Iterator[tuple[str, object]]:
+    def _pending_actions(self) -> Iterator[Request]:
         """The actions queued so far, oldest first, for the I/O thread to carry out."""
         while True:
             try:
@@ -170,7 +215,7 @@ class Machine(ABC):
 
     def _update(self, **changes: object) -> MachineStatus:
         with self._status_lock:
-            self._status = dataclasses.replace(self._status, updated_at=self.clock(), **changes)  # type: ignore[arg-type]
+            self._status = dataclasses.replace(self._status, updated_at=self.clock.monotonic(), **changes)  # type: ignore[arg-type]
             status = self._status
         self.status_changed.emit(status)
         return status
@@ -179,6 +224,11 @@ class Machine(ABC):
         state = self._status.state
         if state not in allowed:
             raise MachineBusy(f"cannot {doing} while the machine is {state.value.replace('_', ' ')}")
+
+    def _check_action(self, action: MachineAction) -> None:
+        """Refuse at once an action the machine's state does not allow now (see ACTION_STATES)."""
+        if action is not MachineAction.STOP:
+            self._require(ACTION_STATES.get(action, READY_STATES), action.value.replace("_", " "))
 
     @abstractmethod
     def connect(self) -> None:

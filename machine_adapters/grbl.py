@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -26,13 +25,16 @@ from collections.abc import Callable
 from machine_adapters.base import (
     READY_STATES,
     Clock,
-    JobEnded,
-    Machine,
+    FrameJob,
     MachineAction,
     MachineBusy,
     MachineState,
     MachineStatus,
+    Perform,
+    StartJob,
+    StopNow,
 )
+from machine_adapters.clock import REAL_CLOCK
 from machine_adapters.gcode import SafeProgram
 from machine_adapters.grbl_wire import (
     CYCLE_START,
@@ -54,6 +56,7 @@ from machine_adapters.grbl_wire import (
     parse_status,
     rx_buffer_from_options,
 )
+from machine_adapters.linked import LinkedMachine
 from machine_adapters.messages import N_, REASON_STOPPED
 from machine_adapters.profiles import MachineKind, MachineProfile
 from machine_adapters.transport import LinkLost, Transport
@@ -74,14 +77,20 @@ REASON_DOOR = N_("The door is open. Close it, then confirm at the machine to go 
 REASON_LINK_LOST = N_("The connection to the machine was lost. Staff must check it before it is used again.")
 REASON_HOMING_TIMEOUT = N_("Homing did not finish in time. Staff must check the machine and home it again.")
 REASON_RESTARTED = N_("The machine's controller restarted, so its position is lost. Staff must home it.")
+REASON_DISCONNECTED = N_("fabkiosk was disconnected from the machine during the job. Staff must check it.")
 
 
-class GrblMachine(Machine):
+class GrblMachine(LinkedMachine):
+    thread_name = "grbl"
+    reason_link_lost = REASON_LINK_LOST
+    reason_internal = REASON_LINK_LOST
+    reason_disconnected = REASON_DISCONNECTED
+
     def __init__(
         self,
         profile: MachineProfile,
         open_transport: Callable[[], Transport],
-        clock: Clock = time.monotonic,
+        clock: Clock = REAL_CLOCK,
         *,
         reply_timeout_s: float = 10.0,
         boot_wait_s: float = 2.5,
@@ -97,9 +106,6 @@ class GrblMachine(Machine):
         self.homed = False  # homing done since the controller last lost its position
         self.check_finding = ""  # what the controller's check refused (line and reason), for staff
         self._transport: Transport | None = None
-        self._thread: threading.Thread | None = None
-        self._running = False
-        self._connected = threading.Event()
         self._rx_size = profile.rx_buffer
         self._sent: deque[tuple[int, int]] = deque()  # (bytes, program index or -1) awaiting "ok"
         self._program: SafeProgram | None = None
@@ -116,51 +122,32 @@ class GrblMachine(Machine):
 
     # --- public: any thread ------------------------------------------------------------------------
 
-    def connect(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._forget_actions()
-        self._update(state=MachineState.CONNECTING, last_error="", needs_staff=False)
-        self._connected.clear()
-        self._running = True
-        self._thread = threading.Thread(target=self._port_loop, name=f"grbl-{self.profile.id}", daemon=True)
-        self._thread.start()
-        self._connected.wait(self.reply_timeout_s * 3 + 2)
-
-    def disconnect(self) -> None:
-        self._running = False
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._thread = None
-        if self.status.state not in (MachineState.HALTED, MachineState.ALARM, MachineState.LINK_LOST):
-            self._update(state=MachineState.OFFLINE)
-
     def start(self, program: SafeProgram, job_id: str) -> None:
         if not self.homed:  # SAFETY: without homing the controller's soft limits protect nothing
             raise MachineBusy(REASON_NEEDS_HOMING)
         super().start(program, job_id)
-        self._actions.put(("start", program))
+        self._actions.put(StartJob(program))
 
     def frame(self, program: SafeProgram) -> None:
         if program.machine_id != self.profile.id:
             raise MachineBusy(f"this program was checked for {program.machine_id}, not for {self.profile.id}")
         self._require(READY_STATES, "frame")
         self._update(state=MachineState.RUNNING, last_error="")  # no job: nothing is reported when it ends
-        self._actions.put(("frame", program))
+        self._actions.put(FrameJob(program))
 
     def perform(self, action: MachineAction) -> None:
         state = self.status.state
         if action is MachineAction.STOP:
             self._reset_sent = True
             self._realtime(FEED_HOLD + SOFT_RESET)  # at once, ahead of everything: hold, then reset
-            self._actions.put(("stop", None))
+            self._actions.put(StopNow())
             return
         if action is MachineAction.PAUSE:
-            self._require(frozenset({MachineState.RUNNING}), "pause")
+            self._check_action(action)
             self._realtime(FEED_HOLD)
             return
         if action is MachineAction.RESUME:
-            self._require(frozenset({MachineState.PAUSED}), "resume")
+            self._check_action(action)
             report = self._last_report
             if report is not None and _door_open(report):
                 raise MachineBusy("cannot resume while the door is open")
@@ -168,15 +155,14 @@ class GrblMachine(Machine):
             self._realtime(CYCLE_START)
             return
         if action is MachineAction.CANCEL:
-            self._require(frozenset({MachineState.RUNNING, MachineState.PAUSING, MachineState.PAUSED}), "cancel")
+            self._check_action(action)
             self._realtime(FEED_HOLD)
-            self._actions.put(("cancel", None))
+            self._actions.put(Perform(MachineAction.CANCEL))
             return
         if action is MachineAction.HOME:
-            linked = self._thread is not None and self._thread.is_alive()
-            if state not in (MachineState.IDLE, MachineState.ALARM, MachineState.HALTED) or not linked:
+            if state not in (MachineState.IDLE, MachineState.ALARM, MachineState.HALTED) or not self.linked:
                 raise MachineBusy(f"cannot home while the machine is {state.value}")
-            self._actions.put(("home", None))
+            self._actions.put(Perform(MachineAction.HOME))
             return
         raise MachineBusy(f"a {self.profile.kind.value} cannot {action.value} here")
 
@@ -188,36 +174,38 @@ class GrblMachine(Machine):
 
     # --- the port thread -------------------------------------------------------------------------------
 
-    def _port_loop(self) -> None:
+    def _connect_wait_s(self) -> float:
+        return self.reply_timeout_s * 3 + 2
+
+    def _run_link(self) -> None:
         try:
             self._transport = self._open_transport()
             self._handshake()
-            while self._running:
-                self._take_actions()
-                self._send_what_fits()
-                raw = self._transport.readline(0.01)
-                if raw:
-                    self._handle(self._parse(raw))
-                if time.monotonic() - self._last_poll >= POLL_S:
-                    self._last_poll = time.monotonic()
-                    self._transport.write(STATUS_QUERY)
-                if self._phase == "home" and time.monotonic() > self._home_deadline:
-                    # the port stays open: closing it would reset a board that auto-resets, mid-homing
-                    self._fail(MachineState.ALARM, REASON_HOMING_TIMEOUT)
-        except LinkLost:
-            self._fail(MachineState.LINK_LOST, REASON_LINK_LOST)
         except _Refused as e:
             self._fail(MachineState.HALTED, e.reason)
-        except Exception:  # a fault of ours must leave the machine held and explained, never silently running
-            log.exception("the %s port thread failed", self.profile.id)
+            return
+        while self._running:
+            self._take_actions()
+            self._send_what_fits()
+            raw = self._transport.readline(0.01)
+            if raw:
+                self._handle(self._parse(raw))
+            now = self.clock.monotonic()
+            if now - self._last_poll >= POLL_S:
+                self._last_poll = now
+                self._transport.write(STATUS_QUERY)
+            if self._phase == "home" and now > self._home_deadline:
+                # the port stays open: closing it would reset a board that auto-resets, mid-homing
+                self._fail(MachineState.ALARM, REASON_HOMING_TIMEOUT)
+
+    def _close_link(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+        self._transport = None
+
+    def _make_safe(self, state: MachineState) -> None:
+        if state is MachineState.LINK_LOST:  # where the port still answers: hold, then reset (spindle, laser off)
             self._realtime(FEED_HOLD + SOFT_RESET)
-            self._fail(MachineState.LINK_LOST, REASON_LINK_LOST)
-        finally:
-            self._connected.set()
-            self._running = False
-            if self._transport is not None:
-                self._transport.close()
-            self._transport = None
 
     def _parse(self, raw: bytes) -> Reply:
         """One line from the firmware; everything but "ok" and status reports is logged."""
@@ -273,8 +261,8 @@ class GrblMachine(Machine):
     def _greeting(self) -> Reply | None:
         """The welcome of a board that reset when its port opened, or None as soon as the board shows it is
         running without having reset (it answers the wake with "ok") or after the boot wait."""
-        deadline = time.monotonic() + self.boot_wait_s
-        while time.monotonic() < deadline:
+        deadline = self.clock.monotonic() + self.boot_wait_s
+        while self.clock.monotonic() < deadline:
             reply = self._read(0.05)
             if reply.kind is ReplyKind.WELCOME:
                 return reply
@@ -297,13 +285,14 @@ class GrblMachine(Machine):
             raise _Refused(REASON_SPINDLE_MAX)
 
     def _drain(self, seconds: float) -> None:
+        """Read for `seconds` of real time: bytes already on the wire take real time to arrive, whatever the clock."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             self._read(0.02)
 
     def _wait_for(self, kind: ReplyKind) -> Reply | None:
-        deadline = time.monotonic() + self.reply_timeout_s
-        while time.monotonic() < deadline:
+        deadline = self.clock.monotonic() + self.reply_timeout_s
+        while self.clock.monotonic() < deadline:
             reply = self._read(0.05)
             if reply.kind is kind:
                 return reply
@@ -314,8 +303,8 @@ class GrblMachine(Machine):
         assert self._transport is not None
         self._transport.write(command.encode("ascii") + b"\n")
         replies: list[Reply] = []
-        deadline = time.monotonic() + self.reply_timeout_s
-        while time.monotonic() < deadline:
+        deadline = self.clock.monotonic() + self.reply_timeout_s
+        while self.clock.monotonic() < deadline:
             reply = self._read(0.05)
             if reply.kind is ReplyKind.OK:
                 return replies
@@ -338,18 +327,19 @@ class GrblMachine(Machine):
     # --- actions, on the port thread -----------------------------------------------------------------------
 
     def _take_actions(self) -> None:
-        for kind, payload in self._pending_actions():
-            if kind == "start" and isinstance(payload, SafeProgram):
-                self._begin_check(payload)
-            elif kind == "frame" and isinstance(payload, SafeProgram):
-                self._program, self._next, self._acked, self._phase = payload, 0, 0, "run"  # rapids only: no check
-                self._end_sent = 0
-            elif kind == "stop":
-                self._stopped()
-            elif kind == "cancel":
-                self._phase = "cancel"
-            elif kind == "home":
-                self._home()
+        for request in self._pending_actions():
+            match request:
+                case StartJob(program):
+                    self._begin_check(program)
+                case FrameJob(program):
+                    self._program, self._next, self._acked, self._phase = program, 0, 0, "run"  # rapids only
+                    self._end_sent = 0
+                case StopNow():
+                    self._stopped()
+                case Perform(MachineAction.CANCEL):
+                    self._phase = "cancel"
+                case Perform(MachineAction.HOME):
+                    self._home()
 
     def _home(self) -> None:
         """In the firmware's order: a soft reset first (it ends a limit alarm's lock, in which Grbl hears nothing
@@ -366,7 +356,7 @@ class GrblMachine(Machine):
         self._transport.write(b"$H\n")
         self._sent.append((3, -1))
         self._phase = "home"
-        self._home_deadline = time.monotonic() + homing_seconds(self.settings) * 1.2 + self.reply_timeout_s
+        self._home_deadline = self.clock.monotonic() + homing_seconds(self.settings) * 1.2 + self.reply_timeout_s
 
     def _homed(self) -> None:
         self._phase = ""
@@ -450,13 +440,13 @@ class GrblMachine(Machine):
                 line = self._program.source_lines[index] if index >= 0 else 0
                 self.check_finding = f"line {line}: {error_text(code)}"
                 self._phase = ""
-                self._end_job(False, REASON_CHECK_FAILED, needs_staff=True)
+                self._end_job(False, REASON_CHECK_FAILED, state=MachineState.IDLE, needs_staff=True)
                 return
             self._phase, self._next, self._acked, self._end_sent = "run", 0, 0, 0
             self._update(state=MachineState.RUNNING)
         elif self._phase == "cancel":
             self._phase = ""
-            self._end_job(False, "cancelled")
+            self._end_job(False, "cancelled", state=MachineState.IDLE)
         elif self._phase in ("check", "run", "finish") and not self._reset_sent:
             # a welcome nobody asked for: the controller restarted (power, a reset button), its position is lost
             self.homed = False
@@ -481,7 +471,7 @@ class GrblMachine(Machine):
                 changes.update(lines_done=self._acked, lines_total=len(self._program))
             if self._phase == "finish" and report.state == "Idle":
                 self._update(**changes)
-                self._end_job(True, "")
+                self._end_job(True, "", state=MachineState.IDLE)
                 return
         elif self._phase == "cancel" and report.state in ("Hold", "Idle") and report.substate in (0, None):
             self._realtime(SOFT_RESET)  # motion has stopped: the reset loses no position and raises no alarm
@@ -498,23 +488,9 @@ class GrblMachine(Machine):
         if self.status.state is not MachineState.ALARM:  # the firmware's ALARM:3 may already have arrived
             self._fail(MachineState.HALTED, REASON_STOPPED)
 
-    def _end_job(self, completed: bool, reason: str, needs_staff: bool = False) -> None:
-        job_id = self.status.job_id
+    def _job_over(self) -> None:
         self._program, self._phase = None, ""
         self._sent.clear()
-        changes: dict[str, object] = {"needs_staff": True} if needs_staff else {}
-        self._update(state=MachineState.IDLE, job_id=None, **changes)
-        if job_id is not None:
-            self.job_ended.emit(JobEnded(job_id, completed, reason))
-
-    def _fail(self, state: MachineState, reason: str) -> None:
-        job_id = self.status.job_id
-        self._program, self._phase = None, ""
-        self._sent.clear()
-        self._update(state=state, last_error=reason, needs_staff=True, job_id=None)
-        if job_id is not None:
-            self.job_ended.emit(JobEnded(job_id, False, reason))
-        self._connected.set()
 
     def _update(self, **changes: object) -> MachineStatus:
         before = self.status

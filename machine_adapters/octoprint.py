@@ -11,23 +11,23 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 from bisect import bisect_right
 from itertools import accumulate
 from typing import Any
 
 from machine_adapters.base import (
     Clock,
-    JobEnded,
-    Machine,
     MachineAction,
-    MachineBusy,
     MachineError,
     MachineOffline,
     MachineState,
+    Perform,
+    StartJob,
     Temperature,
 )
+from machine_adapters.clock import REAL_CLOCK
 from machine_adapters.gcode import SafeProgram
+from machine_adapters.linked import LinkedMachine
 from machine_adapters.messages import N_, REASON_STOPPED
 from machine_adapters.octoprint_api import AuthFailed, Conflict, OctoPrintApi
 from machine_adapters.profiles import MachineProfile
@@ -40,8 +40,6 @@ POLL_S = 1.0
 OFFLINE_BACKOFF_S = (1.0, 2.0, 5.0)
 AUTH_BACKOFF_S = 60.0  # a refused key will not fix itself: ask rarely, never in a storm
 START_GRACE_S = 30.0  # how long an uploaded job may take to show as printing
-HEATERS_OFF_IDLE_S = 600.0
-HEATERS_OFF_PAUSED_S = 300.0
 
 REASON_OCTOPRINT_GONE = N_("OctoPrint stopped answering during the job. Staff must check the printer.")
 REASON_OCTOPRINT_OFFLINE = N_("OctoPrint does not answer. Check that its server is running.")
@@ -80,67 +78,51 @@ def machine_state(octoprint_state: str) -> MachineState:
     return MachineState.CONNECTING
 
 
-class OctoPrintMachine(Machine):
+class OctoPrintMachine(LinkedMachine):
+    thread_name = "octoprint"
+    reason_link_lost = REASON_OCTOPRINT_GONE
+    reason_internal = REASON_OCTOPRINT_GONE
+    join_timeout_s = 10.0
+
     def __init__(
-        self, profile: MachineProfile, api: OctoPrintApi, clock: Clock = time.monotonic, poll_s: float = POLL_S
+        self, profile: MachineProfile, api: OctoPrintApi, clock: Clock = REAL_CLOCK, poll_s: float = POLL_S
     ) -> None:
         super().__init__(profile, clock)
         self.api = api
         self.poll_s = poll_s
-        self._running = False
-        self._thread: threading.Thread | None = None
-        self._first_poll = threading.Event()
         self._job_file: str | None = None  # the file of our job OctoPrint runs
         self._job_seen = False  # OctoPrint has reported it running (until then "Operational" means "not yet")
         self._line_ends: list[int] = []  # byte offset after each command of the uploaded program
         self._uploaded_at = 0.0
         self._stopping = False
         self._failures = 0
-        self._quiet_since: float | None = None
-        self._heaters_off = False
         self._targets = (0.0, 0.0)  # hotend and bed targets when the heaters went off during a pause
         self.printer_error = ""  # the firmware's own words for the last error: untrusted text, for staff
 
     # --- public: any thread ------------------------------------------------------------------------
 
-    def connect(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._update(state=MachineState.CONNECTING, last_error="", needs_staff=False)
+    def _new_link(self) -> None:
         self._stopping = False  # connecting again is how staff bring a stopped printer back
-        self._running = True
-        self._first_poll.clear()
-        self._thread = threading.Thread(target=self._poll_loop, name=f"octoprint-{self.profile.id}", daemon=True)
-        self._thread.start()
-        self._first_poll.wait(self.api.session.timeout * 4 + 5)
 
-    def disconnect(self) -> None:
+    def _connect_wait_s(self) -> float:
+        return float(self.api.session.timeout) * 4 + 5
+
+    def _after_disconnect(self) -> None:
         """Stop following OctoPrint. A print it runs goes on; a new fabkiosk re-attaches to it by its file name."""
-        self._running = False
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._thread = None
         self._update(state=MachineState.OFFLINE, job_id=None)
 
     def start(self, program: SafeProgram, job_id: str) -> None:
         super().start(program, job_id)
-        self._actions.put(("start", program))
+        self._actions.put(StartJob(program))
 
     def perform(self, action: MachineAction) -> None:
         if action is MachineAction.STOP:
             self._stopping = True
             threading.Thread(target=self._emergency_stop, name=f"octoprint-stop-{self.profile.id}").start()
             return
-        state = self.status.state
-        allowed = {
-            MachineAction.PAUSE: {MachineState.RUNNING},
-            MachineAction.RESUME: {MachineState.PAUSED},
-            MachineAction.CANCEL: {MachineState.RUNNING, MachineState.PAUSING, MachineState.PAUSED},
-        }.get(action, {MachineState.IDLE})
-        if state not in allowed:
-            raise MachineBusy(f"cannot {action.value.replace('_', ' ')} while the machine is {state.value}")
+        self._check_action(action)
         recipe_for(self.profile, action, self.status)  # refuses here what this kind cannot do
-        self._actions.put(("action", action))
+        self._actions.put(Perform(action))
 
     # --- stop: out of band ---------------------------------------------------------------------------
 
@@ -152,12 +134,11 @@ class OctoPrintMachine(Machine):
             self.api.commands(list(recipe.lines))
         except MachineError as e:
             log.warning("stop on %s: %s", self.profile.id, e)
-        self._end_job(False, REASON_STOPPED)
-        self._update(state=MachineState.HALTED, last_error=REASON_STOPPED, needs_staff=True)
+        self._fail(MachineState.HALTED, REASON_STOPPED)
 
     # --- the poller thread -------------------------------------------------------------------------------
 
-    def _poll_loop(self) -> None:
+    def _run_link(self) -> None:
         while self._running:
             wait = self.poll_s
             try:
@@ -174,10 +155,10 @@ class OctoPrintMachine(Machine):
             except Exception:  # a fault of ours must leave the job held and explained, never silently running
                 log.exception("the OctoPrint poller of %s failed", self.profile.id)
                 self._lost(REASON_OCTOPRINT_GONE)
-            self._first_poll.set()
-            deadline = time.monotonic() + wait
-            while self._running and time.monotonic() < deadline and self._actions.empty():
-                time.sleep(0.05)
+            self._connected.set()
+            deadline = self.clock.monotonic() + wait
+            while self._running and self.clock.monotonic() < deadline and self._actions.empty():
+                self.clock.sleep(0.05)
 
     def _lost(self, reason: str) -> None:
         self._end_job(False, reason)
@@ -186,11 +167,12 @@ class OctoPrintMachine(Machine):
         self._update(state=MachineState.OFFLINE, last_error=reason, needs_staff=False)
 
     def _take_actions(self) -> None:
-        for kind, payload in self._pending_actions():
-            if kind == "start" and isinstance(payload, SafeProgram):
-                self._start(payload)
-            elif kind == "action" and isinstance(payload, MachineAction):
-                self._act(payload)
+        for request in self._pending_actions():
+            match request:
+                case StartJob(program):
+                    self._start(program)
+                case Perform(action):
+                    self._act(action)
 
     def _start(self, program: SafeProgram) -> None:
         job_id = self.status.job_id
@@ -202,18 +184,19 @@ class OctoPrintMachine(Machine):
             log.warning("upload to %s failed: %s", self.profile.id, e)
             self._end_job(False, REASON_UPLOAD_FAILED)
             return
-        self._job_file, self._job_seen, self._uploaded_at = name, False, self.clock()
+        self._job_file, self._job_seen, self._uploaded_at = name, False, self.clock.monotonic()
         self._line_ends = list(accumulate(len(line) + 1 for line in program))  # file position -> command index
-        self._quiet_since = None
+        self.idle_heaters.restart()
 
     def _act(self, action: MachineAction) -> None:
+        cooled = self.idle_heaters.went_off
+        self.idle_heaters.restart()  # someone acted: the idle and pause timers start again
         try:
             if action is MachineAction.PAUSE:
                 self.api.pause()
             elif action is MachineAction.RESUME:
-                if self._heaters_off:  # heaters went off during a long pause: heat up to the job's own targets first
+                if cooled:  # heaters went off during a long pause: heat up to the job's own targets first
                     self.api.commands(self._reheat_lines())
-                    self._heaters_off = False
                 self.api.resume()
             elif action is MachineAction.CANCEL:
                 self.api.cancel()
@@ -265,7 +248,7 @@ class OctoPrintMachine(Machine):
         if self._job_file is not None and not self._job_seen:
             if state in ON_JOB and name == self._job_file:
                 self._job_seen = True
-            elif self.clock() - self._uploaded_at < START_GRACE_S:
+            elif self.clock.monotonic() - self._uploaded_at < START_GRACE_S:
                 changes["state"] = MachineState.RUNNING  # uploaded and selected; OctoPrint is about to start
             else:
                 self._update(**changes)
@@ -300,19 +283,18 @@ class OctoPrintMachine(Machine):
 
     def _heaters_off_when_quiet(self, state: MachineState, printer: dict[str, Any] | None) -> None:
         """SAFETY: heaters off after 10 minutes idle or 5 minutes paused, as on a serial printer."""
-        if state not in (MachineState.IDLE, MachineState.PAUSED) or printer is None:
-            self._quiet_since, self._heaters_off = None, False
-            return
-        now = self.clock()
-        if self._quiet_since is None:
-            self._quiet_since = now
-        limit = HEATERS_OFF_PAUSED_S if state is MachineState.PAUSED else HEATERS_OFF_IDLE_S
         hot = any(t is not None and t.target > 0 for t in (self.status.hotend, self.status.bed))
-        if hot and not self._heaters_off and now - self._quiet_since >= limit:
-            hotend, bed = self.status.hotend, self.status.bed
-            self._targets = (hotend.target if hotend else 0.0, bed.target if bed else 0.0)
+        if not self.idle_heaters.due(
+            state if printer is not None else MachineState.CONNECTING, self.clock.monotonic(), hot
+        ):
+            return
+        hotend, bed = self.status.hotend, self.status.bed
+        self._targets = (hotend.target if hotend else 0.0, bed.target if bed else 0.0)
+        try:
             self.api.commands(list(HEATERS_OFF))
-            self._heaters_off = True
+        except MachineError:
+            self.idle_heaters.went_off = False  # not sent: the next poll tries again
+            raise
 
     def _reheat_lines(self) -> list[str]:
         """Heat-up commands to the temperatures the paused job had, never beyond the machine's limits."""
@@ -332,13 +314,8 @@ class OctoPrintMachine(Machine):
         except MachineError as e:  # the next poll shows what OctoPrint can still do; the idle timer stays as backup
             log.warning("%s: could not send the end-of-job commands: %s", self.profile.id, e)
 
-    def _end_job(self, completed: bool, reason: str) -> None:
-        job_id = self.status.job_id
+    def _job_over(self) -> None:
         self._job_file, self._job_seen, self._line_ends = None, False, []
-        if job_id is None:
-            return
-        self._update(job_id=None)
-        self.job_ended.emit(JobEnded(job_id, completed, reason))
 
 
 def _without(changes: dict[str, Any], key: str) -> dict[str, Any]:

@@ -5,10 +5,10 @@ Pages never ask "is this real"; they get a Machine. An unknown combination fails
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from machine_adapters.base import Clock, Machine
+from machine_adapters.clock import REAL_CLOCK
 from machine_adapters.grbl import GrblMachine
 from machine_adapters.marlin import MarlinMachine
 from machine_adapters.octoprint import OctoPrintMachine
@@ -24,7 +24,7 @@ class UnsupportedMachine(ValueError):
 
 
 def _simulated_marlin(profile: MachineProfile, clock: Clock) -> Machine:
-    firmware = MarlinSimulator(time_factor=1.0 / profile.connection.speed, advanced_ok=True)
+    firmware = MarlinSimulator(time_factor=1.0 / profile.connection.speed, advanced_ok=True, clock=clock)
 
     def open_port() -> MarlinSimulator:
         if firmware.halted:
@@ -39,7 +39,7 @@ def _serial_marlin(profile: MachineProfile, clock: Clock) -> Machine:
     return MarlinMachine(profile, lambda: SerialTransport(connection.port, connection.baud), clock)
 
 
-def simulated_grbl_firmware(profile: MachineProfile, time_factor: float) -> GrblSimulator:
+def simulated_grbl_firmware(profile: MachineProfile, time_factor: float, clock: Clock = REAL_CLOCK) -> GrblSimulator:
     """A GRBL simulator whose settings match the profile, homed as at opening time, and (routers) with the work
     zero at the top of the stock at the front left of the bed, as staff set it when the stock was clamped. X and
     Y home to the front left, Z up ($23=3), as on most small routers and lasers. A 32-bit board: opening its
@@ -68,12 +68,13 @@ def simulated_grbl_firmware(profile: MachineProfile, time_factor: float) -> Grbl
         homed=True,
         work_zero=work_zero,
         auto_reset=False,
+        clock=clock,
     )
 
 
 def _simulated_grbl(profile: MachineProfile, clock: Clock) -> Machine:
     """The real GRBL host on the GRBL simulator."""
-    firmware = simulated_grbl_firmware(profile, 1.0 / profile.connection.speed)
+    firmware = simulated_grbl_firmware(profile, 1.0 / profile.connection.speed, clock)
     return GrblMachine(profile, firmware.open, clock)
 
 
@@ -98,7 +99,7 @@ BUILDERS: dict[tuple[ConnectionType, MachineKind], Callable[[MachineProfile, Clo
 }
 
 
-def build_machine(profile: MachineProfile, clock: Clock = time.monotonic) -> Machine:
+def build_machine(profile: MachineProfile, clock: Clock = REAL_CLOCK) -> Machine:
     builder = BUILDERS.get((profile.connection.type, profile.kind))
     if builder is None:
         known = ", ".join(f"{kind.value} over {ctype.value}" for ctype, kind in BUILDERS)

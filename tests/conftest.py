@@ -17,13 +17,14 @@ from app.fleet import Fleet
 from app.jobs import Actor, JobService, JobState
 from app.pipeline import QuoteResult
 from app.services import Services, build_services
-from bench.octoprint_host import OctoPrintServer
 from machine_adapters.base import JobEnded
+from machine_adapters.clock import TestClock
 from machine_adapters.gcode import validate_program
 from machine_adapters.grbl import GrblMachine
 from machine_adapters.profiles import MachineProfile
 from machine_adapters.registry import simulated_grbl_firmware
 from machine_adapters.simulators.grbl import GrblSimulator
+from tests.octoprint_host import OctoPrintServer
 
 
 @pytest.fixture
@@ -58,12 +59,23 @@ def running_store(folder: Path, speed: float) -> Iterator[Services]:
         fleet.disconnect_all()
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Wait until the condition holds; fail after `timeout` seconds."""
+def eventually(condition: Callable[[], object], timeout: float = 30.0, what: str = "") -> None:
+    """Wait until the condition holds; fail after `timeout` real seconds, saying what was awaited.
+
+    The one way tests wait for something other threads do. A test never sleeps to let time pass: it moves a
+    `TestClock` forward, and waits for the effect (or for `seen_by`) here."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
+        assert time.monotonic() < deadline, f"timed out waiting for {what or 'the condition'}"
+        time.sleep(0.01)
+
+
+def seen_by(clock: TestClock, thread: str, looks: int = 8, timeout: float = 10.0) -> None:
+    """Wait until the threads named `thread...` read the clock `looks` more times: a port thread reads it a few
+    times per round of its loop, so it has gone round at least once since, and seen the time as it is now. What
+    it would have done by then (a timer firing, a line sent) it has done: "nothing happened" is then a fact."""
+    start = clock.looks(thread)
+    eventually(lambda: clock.looks(thread) >= start + looks, timeout, f"{thread} to look at the clock")
 
 
 @pytest.fixture
@@ -150,15 +162,9 @@ def run_quote_to_pickup(services: Services, make_quote: Callable[[], QuoteResult
     try:
         quote = make_quote()
         job_id = jobs.create(quote.quote_id).job.id
-        deadline = time.monotonic() + 20
-        while fleet.machines[machine_id].status.state.value != "idle":
-            assert time.monotonic() < deadline, f"{machine_id} never became ready"
-            time.sleep(0.05)
+        eventually(lambda: fleet.machines[machine_id].status.state.value == "idle", 20, f"{machine_id} to be ready")
         jobs.start(job_id, Actor.KIOSK)
-        deadline = time.monotonic() + 60
-        while jobs.get(job_id).state is not JobState.READY_FOR_PICKUP:
-            assert time.monotonic() < deadline, jobs.get(job_id)
-            time.sleep(0.1)
+        eventually(lambda: jobs.get(job_id).state is JobState.READY_FOR_PICKUP, 60, "the job to be ready for pickup")
     finally:
         fleet.disconnect_all()
 
@@ -173,10 +179,7 @@ def run_through_grbl_host(profile: MachineProfile, program_path: Path) -> GrblSi
     machine.connect()
     try:
         machine.start(validate_program(program_path.read_text(), profile), "bench-run")
-        deadline = time.monotonic() + 120
-        while not ended:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        eventually(lambda: ended, 120, "the program to end")
         assert ended[0].completed, ended[0]
     finally:
         machine.disconnect()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from app.access import Action, Principal, Role, phone_customer
 from app.jobs import Actor, JobService, JobState
 from app.services import Services
-from tests.conftest import wait_for
+from tests.conftest import eventually
 from tests.test_jobs import keychain_job
 
 
@@ -25,7 +25,7 @@ def test_a_kiosk_job_nobody_starts_expires_and_frees_its_machine(store: tuple[Se
     assert services.store is not None and services.fleet is not None
     job_id, _ = keychain_job(services, jobs)
     machine = services.fleet.machines["printer-1"]
-    wait_for(lambda: machine.status.state.value == "idle")
+    eventually(lambda: machine.status.state.value == "idle")
     dispatcher = services.store.dispatcher
     assert jobs.get(job_id).state is JobState.WAITING_FOR_MACHINE_READY
     assert not dispatcher.free("printer-1", jobs.queue())  # the job waiting there holds the machine

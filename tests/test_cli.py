@@ -9,6 +9,8 @@ import trimesh
 
 from tests.conftest import model_xml, obj_bytes, stl_bytes, threemf_bytes
 
+pytestmark = pytest.mark.slow  # the fabkiosk command as a real process
+
 
 def fabkiosk(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -6,7 +6,6 @@ time, and the job runs on the demo router to ready for pickup."""
 from __future__ import annotations
 
 import itertools
-import time
 
 import pytest
 from shapely.geometry import LineString, Point
@@ -22,7 +21,7 @@ from app.services import Services, build_services
 from machine_adapters.grbl import GrblMachine
 from machine_adapters.registry import simulated_grbl_firmware
 from machine_adapters.simulators.grbl import Block, GrblSimulator
-from tests.conftest import run_through_grbl_host, run_to_pickup
+from tests.conftest import eventually, run_through_grbl_host, run_to_pickup
 
 COASTER = {"initials": "KM", "size": 80}
 Coaster = tuple[Services, QuoteResult, GrblSimulator]
@@ -117,17 +116,16 @@ def test_frame_traces_the_outline_at_safe_height_with_the_spindle_off_and_only_a
     try:
         quote = services.pipeline.quote_template("coaster", COASTER, "router-1")
         job_id = jobs.create(quote.quote_id).job.id
-        deadline = time.monotonic() + 10  # a quick quote can come before the machine has answered its first report
-        while fleet.machines["router-1"].status.state.value != "idle":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        # a quick quote can come before the machine has answered its first report
+        eventually(lambda: fleet.machines["router-1"].status.state.value == "idle", 10, "the router to be ready")
         with pytest.raises(JobRefused, match="only be shown at the machine"):
             jobs.frame(job_id, Actor.PHONE)
         jobs.frame(job_id, Actor.KIOSK)
-        deadline = time.monotonic() + 10
-        while len(firmware.executed) < 6 or fleet.machines["router-1"].status.state.value != "idle":
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        eventually(
+            lambda: len(firmware.executed) >= 6 and fleet.machines["router-1"].status.state.value == "idle",
+            10,
+            "the frame to be traced",
+        )
         assert jobs.get(job_id).state is JobState.WAITING_FOR_MACHINE_READY  # framing is not starting
         blocks = firmware.executed
         assert all(b.command == "G0" and b.spindle == "M5" for b in blocks)

@@ -6,11 +6,18 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
 from app.design_queue import Client, DesignQueue, TooManyRuns, WorkDropped
 from app.tool_runner import run_tool
+from tests.conftest import eventually
+
+
+async def until(condition: Callable[[], object], what: str) -> None:
+    """Wait for what the queue's threads and this loop's tasks do (the loop runs meanwhile)."""
+    await asyncio.to_thread(eventually, condition, 10, what)
 
 
 class Gate:
@@ -32,7 +39,7 @@ async def test_a_newer_change_kills_the_pages_running_tool() -> None:
     older = queue.begin(page)
     started = time.monotonic()
     running = asyncio.ensure_future(older.run(run_tool, ["sleep", "30"], 60.0))
-    await asyncio.sleep(0.5)  # the tool runs
+    await until(lambda: queue.running() == ["page-1"], "the tool to run")
     newer = queue.begin(page)
     with pytest.raises(WorkDropped):
         await running
@@ -48,9 +55,9 @@ async def test_a_newer_change_drops_the_pages_queued_work() -> None:
     page = Client("page-1", "10.0.0.7")
     ran: list[str] = []
     older = asyncio.ensure_future(queue.begin(page).run(ran.append, "older"))
-    await asyncio.sleep(0.05)
+    await until(lambda: queue.waiting() == 1, "the older change to queue")
     newer = asyncio.ensure_future(queue.begin(page).run(ran.append, "newer"))
-    await asyncio.sleep(0.05)
+    await until(lambda: older.done() and queue.waiting() == 1, "the newer change in the older's place")
     gate.open.set()
     with pytest.raises(WorkDropped):
         await older
@@ -66,16 +73,20 @@ async def test_the_kiosk_goes_first_then_addresses_take_turns() -> None:
     await asyncio.to_thread(gate.entered.wait, 10)
     order: list[str] = []
     waiting = []
-    for page, address, at_machine in [
-        ("flood-1", "10.0.0.66", False),
-        ("flood-2", "10.0.0.66", False),
-        ("flood-3", "10.0.0.66", False),
-        ("phone", "10.0.0.5", False),
-        ("kiosk", "127.0.0.1", True),
-    ]:
+    for arrived, (page, address, at_machine) in enumerate(
+        [
+            ("flood-1", "10.0.0.66", False),
+            ("flood-2", "10.0.0.66", False),
+            ("flood-3", "10.0.0.66", False),
+            ("phone", "10.0.0.5", False),
+            ("kiosk", "127.0.0.1", True),
+        ],
+        start=1,
+    ):
         ticket = queue.begin(Client(page, address, at_machine))
         waiting.append(asyncio.ensure_future(ticket.run(order.append, page)))
-        await asyncio.sleep(0.01)  # each arrives after the one before
+        # each after the one before: queued behind the busy worker, or (the kiosk) run on its own at once
+        await until(lambda n=arrived, p=page: queue.waiting() == n or p in order, f"{page} to queue")
     gate.open.set()
     await asyncio.gather(blocker, *waiting)
     # the kiosk first; the phone's one page is not left behind the flooding address's three
@@ -101,7 +112,7 @@ async def test_a_closed_pages_work_ends_in_dropped_never_in_none() -> None:
     page = Client("page-1", "10.0.0.7")
     ticket = queue.begin(page)
     running = asyncio.ensure_future(ticket.run(run_tool, ["sleep", "30"], 60.0))
-    await asyncio.sleep(0.3)
+    await until(lambda: queue.running() == ["page-1"], "the tool to run")
     queue.drop(page.page)  # what the page's on_delete does when the browser is gone
     with pytest.raises(WorkDropped):
         await running
@@ -117,9 +128,9 @@ async def test_a_cancelled_wait_drops_only_its_own_run() -> None:
     await asyncio.to_thread(gate.entered.wait, 10)
     ran: list[str] = []
     newer = asyncio.ensure_future(queue.begin(page).run(ran.append, "newer"))  # waits for the page's older stage
-    await asyncio.sleep(0.05)
+    await until(lambda: queue.waiting() == 1, "the newer change to queue")
     older.cancel()  # the older run's task goes away while the newer change waits
-    await asyncio.sleep(0.05)
+    await until(older.done, "the older run's task to end")
     gate.open.set()
     await asyncio.wait_for(newer, 10)
     assert ran == ["newer"]

@@ -1,8 +1,8 @@
-"""A bounded fuzz run over structured hostile uploads (the generator of bench/fuzz.py): every case ends accepted or
-in the pipeline's own refusal, within its time and memory budget, never in an error of ours."""
+"""A bounded fuzz run over structured hostile uploads (the generator in tests/upload_fuzz.py): every case ends
+accepted or in the pipeline's own refusal, within its time and memory budget, never in an error of ours."""
 
 from app.config import UploadLimits
-from bench.fuzz import cases, demo_laser, run_case, warm_up
+from tests.upload_fuzz import cases, demo_laser, run_case, warm_up
 
 CASES = 200  # about a minute on the 2-core reference machine; bench/fuzz.py runs 10,000
 SEED = 20261201

@@ -13,7 +13,7 @@ from app.access import Principal, Role
 from app.fleet import Fleet
 from app.store import StoreOps
 from machine_adapters.base import MachineState
-from tests.conftest import running_store, wait_for
+from tests.conftest import eventually, running_store
 
 STAFF = Principal(Role.STAFF, name="sam")
 
@@ -29,9 +29,9 @@ def shop(tmp_path: Path) -> Iterator[tuple[StoreOps, Fleet]]:
 def test_a_stopped_machine_comes_back_ready_and_homed(shop: tuple[StoreOps, Fleet], machine_id: str) -> None:
     store, fleet = shop
     machine = fleet.machines[machine_id]
-    wait_for(lambda: machine.status.state is MachineState.IDLE)
+    eventually(lambda: machine.status.state is MachineState.IDLE)
     store.stop_machine(STAFF, machine_id)
-    wait_for(lambda: machine.status.state is MachineState.HALTED and machine.status.needs_staff)
+    eventually(lambda: machine.status.state is MachineState.HALTED and machine.status.needs_staff)
     store.bring_back(STAFF, machine_id)  # reconnects: a board that does not reset is woken, and kept its homing
-    wait_for(lambda: machine.status.state is MachineState.IDLE)
+    eventually(lambda: machine.status.state is MachineState.IDLE)
     assert not machine.status.needs_staff

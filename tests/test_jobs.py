@@ -11,7 +11,7 @@ from app.jobs import Actor, JobRefused, JobService, JobState
 from app.models import JobRow
 from app.services import Services
 from machine_adapters.base import MachineAction, MachineState
-from tests.conftest import wait_for
+from tests.conftest import eventually
 
 
 class Clock:
@@ -35,7 +35,7 @@ def test_a_kiosk_job_runs_to_ready_for_pickup_with_every_step_stored(store: tupl
     live = jobs.live(job_id)
     jobs.start(job_id, Actor.KIOSK)
     assert live.state == "running" and live.layers == 18 and live.eta is not None
-    wait_for(lambda: jobs.get(job_id).state is JobState.READY_FOR_PICKUP)
+    eventually(lambda: jobs.get(job_id).state is JobState.READY_FOR_PICKUP)
     assert live.percent == 100.0 and live.layer == 18
     moves = [(e.from_state, e.to_state, e.actor) for e in jobs.events(job_id)]
     assert moves == [
@@ -69,27 +69,27 @@ def test_a_phone_pauses_and_resumes_its_own_pause_but_never_starts_or_resumes_th
     with pytest.raises(JobRefused, match="only be started at the machine"):
         jobs.start(job_id, Actor.PHONE)
     jobs.start(job_id, Actor.KIOSK)
-    wait_for(lambda: jobs.live(job_id).percent > 2)
+    eventually(lambda: jobs.live(job_id).percent > 2)
     jobs.act(job_id, MachineAction.PAUSE, Actor.KIOSK)
-    wait_for(lambda: jobs.get(job_id).state is JobState.PAUSED)
+    eventually(lambda: jobs.get(job_id).state is JobState.PAUSED)
     with pytest.raises(JobRefused, match="Only whoever paused"):
         jobs.act(job_id, MachineAction.RESUME, Actor.PHONE)
     jobs.act(job_id, MachineAction.RESUME, Actor.KIOSK)
-    wait_for(lambda: jobs.get(job_id).state is JobState.RUNNING)
+    eventually(lambda: jobs.get(job_id).state is JobState.RUNNING)
     jobs.act(job_id, MachineAction.PAUSE, Actor.PHONE)
-    wait_for(lambda: jobs.get(job_id).state is JobState.PAUSED)
+    eventually(lambda: jobs.get(job_id).state is JobState.PAUSED)
     assert jobs.get(job_id).paused_by == "phone"
     jobs.act(job_id, MachineAction.RESUME, Actor.PHONE)
-    wait_for(lambda: jobs.get(job_id).state is JobState.READY_FOR_PICKUP)
+    eventually(lambda: jobs.get(job_id).state is JobState.READY_FOR_PICKUP)
 
 
 def test_stop_cancels_the_job_and_leaves_the_machine_for_staff(store: tuple[Services, JobService]) -> None:
     services, jobs = store
     job_id, _ = keychain_job(services, jobs)
     jobs.start(job_id)
-    wait_for(lambda: jobs.live(job_id).percent > 1)
+    eventually(lambda: jobs.live(job_id).percent > 1)
     jobs.act(job_id, MachineAction.STOP, Actor.PHONE)
-    wait_for(lambda: jobs.get(job_id).state is JobState.CANCELLED)
+    eventually(lambda: jobs.get(job_id).state is JobState.CANCELLED)
     job = jobs.get(job_id)
     assert job.reason == "Stopped with the STOP button." and jobs.events(job_id)[-1].actor == "phone"
     machine = services.fleet.machines["printer-1"]  # type: ignore[union-attr]
@@ -103,9 +103,9 @@ def test_cancel_asks_the_machine_and_ends_the_job(store: tuple[Services, JobServ
     services, jobs = store
     job_id, _ = keychain_job(services, jobs)
     jobs.start(job_id)
-    wait_for(lambda: jobs.live(job_id).percent > 1)
+    eventually(lambda: jobs.live(job_id).percent > 1)
     jobs.act(job_id, MachineAction.CANCEL, Actor.KIOSK)
-    wait_for(lambda: jobs.get(job_id).state is JobState.CANCELLED)
+    eventually(lambda: jobs.get(job_id).state is JobState.CANCELLED)
     assert services.fleet.machines["printer-1"].status.state is MachineState.IDLE  # type: ignore[union-attr]
 
 

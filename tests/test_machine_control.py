@@ -17,10 +17,15 @@ from app.fleet import Fleet
 from app.jobs import JobState
 from app.machine_control import CONTROL_THREADS, control, stop
 from app.services import Services
-from tests.conftest import wait_for
+from tests.conftest import eventually
 from tests.test_jobs import keychain_job
 
 BUSY = 40  # more blocked calls than either pool has threads
+
+
+def control_threads() -> int:
+    """Machine-control threads started: each takes one of the waiting tasks, so all of them are busy."""
+    return sum(t.name.startswith("machine-control") for t in threading.enumerate())
 
 
 @pytest.fixture
@@ -42,14 +47,14 @@ async def test_start_and_stop_complete_while_every_design_thread_is_busy(running
     await asyncio.to_thread(jobs.prepare, job_id)  # a checked job, as at the kiosk's checklist
     machine = services.fleet.machines["printer-1"] if services.fleet else None
     assert machine is not None
-    await asyncio.to_thread(wait_for, lambda: machine.status.state.value == "idle")
+    await asyncio.to_thread(eventually, lambda: machine.status.state.value == "idle")
 
     release = threading.Event()
     busy = [asyncio.ensure_future(run.io_bound(release.wait, 60)) for _ in range(BUSY)]
     for number in range(BUSY):  # a flood of remote pages: every design-work thread taken, more waiting
         ticket = queue.begin(Client(f"flood-{number}", f"10.0.0.{number % 5}"))
         busy.append(asyncio.ensure_future(ticket.run(release.wait, 60)))
-    await asyncio.sleep(0.2)
+    await asyncio.to_thread(eventually, lambda: queue.waiting() > 0, 10, "design work to queue up")
     try:
         started = time.monotonic()
         await asyncio.wait_for(
@@ -59,7 +64,7 @@ async def test_start_and_stop_complete_while_every_design_thread_is_busy(running
         assert jobs.get(job_id).state is JobState.RUNNING
         # and STOP has its own lane: it does not wait even when every machine-control thread is taken
         busy += [asyncio.ensure_future(control(release.wait, 60)) for _ in range(CONTROL_THREADS + 2)]
-        await asyncio.sleep(0.2)
+        await asyncio.to_thread(eventually, lambda: control_threads() >= CONTROL_THREADS, 10, "control threads taken")
         started = time.monotonic()
         await asyncio.wait_for(
             stop(store.job_action, kiosk_customer(job_id, frozenset({"printer-1"})), job_id, Action.STOP), 5
@@ -69,5 +74,5 @@ async def test_start_and_stop_complete_while_every_design_thread_is_busy(running
     finally:
         release.set()
         await asyncio.gather(*busy, return_exceptions=True)
-    await asyncio.to_thread(wait_for, lambda: jobs.get(job_id).state is JobState.CANCELLED)
+    await asyncio.to_thread(eventually, lambda: jobs.get(job_id).state is JobState.CANCELLED)
     assert start_s < 1.0 and stop_s < 1.0, (start_s, stop_s)

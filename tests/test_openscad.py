@@ -93,10 +93,8 @@ def test_same_values_render_once(tmp_path: Path) -> None:
     template = load_catalog(TEMPLATES)["keychain"]
     first, _ = render_template(template, {"name": "Mila"}, tmp_path)
     stamp = first.stat().st_mtime_ns
-    started = time.monotonic()
     second, _ = render_template(template, {"name": "Mila"}, tmp_path)
-    assert second == first and second.stat().st_mtime_ns == stamp
-    assert time.monotonic() - started < 0.2
+    assert second == first and second.stat().st_mtime_ns == stamp  # the cached file, not written again
     other, _ = render_template(template, {"name": "Milo"}, tmp_path)
     assert other != first
 

@@ -17,6 +17,8 @@ from app.config import load_settings
 from app.models import QuoteRow
 from app.services import build_services
 
+pytestmark = pytest.mark.slow  # a real PostgreSQL server
+
 BIN_DIRS = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 
 

@@ -24,6 +24,8 @@ from app.kiosks import DEVICE_COOKIE
 from tests.page_client import PageClient
 from tests.server_process import ServerProcess
 
+pytestmark = pytest.mark.slow  # a real server process
+
 TEMPLATES = {"fdm_printer": "keychain", "laser_engraver": "name_sign", "cnc_router": "coaster"}
 
 

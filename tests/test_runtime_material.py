@@ -14,7 +14,7 @@ from app.jobs import Actor, JobRefused, JobService, JobState
 from app.services import Services
 from machine_adapters.gcode import ProgramRejected, validate_program
 from machine_adapters.profiles import load_machines
-from tests.conftest import stl_bytes, wait_for
+from tests.conftest import eventually, stl_bytes
 
 
 def test_a_petg_job_runs_on_the_demo_printer_once_staff_loaded_petg(store: tuple[Services, JobService]) -> None:
@@ -25,10 +25,10 @@ def test_a_petg_job_runs_on_the_demo_printer_once_staff_loaded_petg(store: tuple
     job_id = jobs.create(quote.quote_id).job.id
     printer = services.fleet.machines["printer-1"] if services.fleet else None
     assert printer is not None
-    wait_for(lambda: printer.status.state.value == "idle")
+    eventually(lambda: printer.status.state.value == "idle")
     jobs.start(job_id, Actor.KIOSK)
     assert jobs.prepare(job_id).program.material == "PETG"
-    wait_for(lambda: jobs.get(job_id).state is JobState.READY_FOR_PICKUP)
+    eventually(lambda: jobs.get(job_id).state is JobState.READY_FOR_PICKUP)
 
 
 def test_the_start_checks_again_after_staff_loaded_another_material(store: tuple[Services, JobService]) -> None:

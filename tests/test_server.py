@@ -15,6 +15,8 @@ from app.config import load_settings
 from app.services import build_services
 from tests.server_process import get, running_server
 
+pytestmark = pytest.mark.slow  # a real server process
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:

@@ -5,7 +5,6 @@ and staff accounts (argon2, lockout, rate limit, expiring sessions)."""
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +20,7 @@ from app.services import Services, build_services
 from app.staff import SignInRefused, StaffAccounts, StaffError
 from app.store import StoreOps
 from machine_adapters.base import MachineState
-from tests.conftest import machines_file, running_store
+from tests.conftest import eventually, machines_file, running_store
 
 STAFF = Principal(Role.STAFF, name="sam")
 ADMIN = Principal(Role.ADMIN, name="ada")
@@ -36,13 +35,6 @@ def shop(tmp_path: Path) -> Iterator[Services]:
 def ops(services: Services) -> StoreOps:
     assert services.store is not None
     return services.store
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def order(services: Services, name: str = "Lena", source: str = "remote") -> tuple[str, str]:
@@ -169,7 +161,7 @@ def test_dispatch_in_the_staffs_order_and_the_ready_handshake_blocks_the_next_st
     store, jobs = ops(shop), shop.jobs
     assert jobs is not None and shop.fleet is not None
     printer = shop.fleet.machines["printer-1"]
-    wait_for(lambda: printer.status.state is MachineState.IDLE)
+    eventually(lambda: printer.status.state is MachineState.IDLE)
     first, _ = order(shop, "First")
     second, _ = order(shop, "Second")
     store.set_maintenance(STAFF, "printer-1", True)  # nothing is dispatched while staff look after the printer
@@ -183,17 +175,17 @@ def test_dispatch_in_the_staffs_order_and_the_ready_handshake_blocks_the_next_st
     with pytest.raises(Forbidden):
         store.job_action(phone_customer(second), second, Action.START)  # nobody starts from a distance
     store.job_action(STAFF, second, Action.START)
-    wait_for(lambda: jobs.get(second).state is JobState.READY_FOR_PICKUP, 60)
+    eventually(lambda: jobs.get(second).state is JobState.READY_FOR_PICKUP, 60)
     assert jobs.machine_settings.get("printer-1").needs_clearing  # the part is still on the bed
-    wait_for(lambda: printer.status.state is MachineState.IDLE)
+    eventually(lambda: printer.status.state is MachineState.IDLE)
     assert store.dispatch() == []  # not before the bed is confirmed clear
     store.confirm_ready(STAFF, "printer-1")
     assert jobs.get(first).state is JobState.WAITING_FOR_MACHINE_READY
     store.job_action(STAFF, first, Action.START)
-    wait_for(lambda: jobs.get(first).state is JobState.READY_FOR_PICKUP, 60)
+    eventually(lambda: jobs.get(first).state is JobState.READY_FOR_PICKUP, 60)
     third, _ = order(shop, "Third")
     store.approve(STAFF, third)
-    wait_for(lambda: printer.status.state is MachineState.IDLE)
+    eventually(lambda: printer.status.state is MachineState.IDLE)
     assert jobs.get(third).state is JobState.QUEUED  # first's part is on the bed: no dispatch
     kiosk_quote = shop.pipeline.quote_template("keychain", {"name": "Lena"}, "printer-1")
     at_kiosk = jobs.create(kiosk_quote.quote_id).job.id  # a walk-in customer is at the machine
@@ -201,7 +193,7 @@ def test_dispatch_in_the_staffs_order_and_the_ready_handshake_blocks_the_next_st
         store.job_action(STAFF, at_kiosk, Action.START)  # staff did not confirm the bed clear
     at_printer = kiosk_customer(at_kiosk, frozenset({"printer-1"}))
     store.job_action(at_printer, at_kiosk, Action.START)  # after a finished job the kiosk's checklist confirms
-    wait_for(lambda: jobs.get(at_kiosk).state is JobState.READY_FOR_PICKUP, 60)
+    eventually(lambda: jobs.get(at_kiosk).state is JobState.READY_FOR_PICKUP, 60)
     store.mark_collected(STAFF, second)
     assert jobs.get(second).state is JobState.COLLECTED
 

@@ -23,6 +23,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from tests.conftest import machines_file
 from tests.server_process import ServerProcess
 
+pytestmark = pytest.mark.slow  # Chromium against a real server process
+
 GB = 1024**3
 CHUNK = 1024 * 1024
 BOUNDARY = "fabkiosk-test-boundary"

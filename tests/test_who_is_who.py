@@ -4,7 +4,6 @@ machine clear after a job that did not finish."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -21,8 +20,8 @@ from app.models import KioskRow
 from app.server import allowed_host_names
 from app.services import Services
 from machine_adapters.base import MachineState
-from tests.conftest import running_store
-from tests.test_store import STAFF, wait_for
+from tests.conftest import eventually, running_store
+from tests.test_store import STAFF
 
 PROXY = ("10.0.0.1",)
 
@@ -139,20 +138,19 @@ def kiosk_job(services: Services) -> str:
 def test_after_a_stopped_job_only_staff_confirm_the_bed_clear_unless_the_store_says_otherwise(shop: Services) -> None:
     store, jobs, fleet = shop.store, shop.jobs, shop.fleet
     assert store is not None and jobs is not None and fleet is not None
-    wait_for(lambda: fleet.machines["printer-1"].status.state is MachineState.IDLE)
+    eventually(lambda: fleet.machines["printer-1"].status.state is MachineState.IDLE)
     first = kiosk_job(shop)
     at_printer = frozenset({"printer-1"})
     store.job_action(kiosk_customer(first, at_printer), first, Action.START)
-    wait_for(lambda: fleet.machines["printer-1"].status.state is MachineState.RUNNING)
-    time.sleep(0.5)
+    eventually(lambda: fleet.machines["printer-1"].status.lines_done > 0, 30, "the part to be begun")
     store.job_action(kiosk_customer(first, at_printer), first, Action.STOP)
-    wait_for(lambda: jobs.get(first).state is JobState.CANCELLED)
+    eventually(lambda: jobs.get(first).state is JobState.CANCELLED)
     assert jobs.machine_settings.get("printer-1").staff_must_clear  # half a part may be on the bed
     store.bring_back(STAFF, "printer-1")
-    wait_for(lambda: fleet.machines["printer-1"].status.state is MachineState.IDLE)
+    eventually(lambda: fleet.machines["printer-1"].status.state is MachineState.IDLE)
     second = kiosk_job(shop)
     with pytest.raises(JobRefused, match="clear"):
         store.job_action(kiosk_customer(second, at_printer), second, Action.START)  # the checklist is not enough
     jobs.settings = replace(shop.settings, store=StorePolicy(kiosk_may_clear="always"))  # a store that says so
     store.job_action(kiosk_customer(second, at_printer), second, Action.START)
-    wait_for(lambda: jobs.get(second).state is JobState.READY_FOR_PICKUP, 60)
+    eventually(lambda: jobs.get(second).state is JobState.READY_FOR_PICKUP, 60)

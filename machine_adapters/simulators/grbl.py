@@ -25,6 +25,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from machine_adapters.clock import REAL_CLOCK, Clock
 from machine_adapters.simulators.grbl_motion import (
     Block,
     HomingPhase,
@@ -83,7 +84,9 @@ class GrblSimulator:
         homing_lock: bool = True,  # Grbl's HOMING_INIT_LOCK (on by default); grblHAL takes it from $22 bit 2
         mist: bool = False,  # ENABLE_M7: off in default builds, which answer M7 with error:20
         baud: int | None = 115200,  # None: bytes arrive at once, however many
+        clock: Clock = REAL_CLOCK,  # simulated time (motion, homing, the wire's bit rate) follows it
     ):
+        self.clock = clock
         self.time_factor = time_factor
         self.rx_size = rx_buffer
         self.settings = dict(DEFAULT_SETTINGS) | (settings or {})
@@ -138,7 +141,7 @@ class GrblSimulator:
                 self._arrive(data)
             else:
                 if not self._wire:  # an idle line: the first byte starts now, not at the thread's last tick
-                    self._wire_since = time.monotonic()
+                    self._wire_since = self.clock.monotonic()
                 self._wire += data
 
     def readline(self, timeout: float) -> bytes:
@@ -148,9 +151,9 @@ class GrblSimulator:
             due, line = self._out.get(timeout=timeout)
         except queue.Empty:
             return b""
-        wait = due - time.monotonic()
+        wait = due - self.clock.monotonic()
         if wait > 0:
-            time.sleep(wait)
+            self.clock.sleep(wait)
         return line
 
     def open(self) -> GrblSimulator:
@@ -249,7 +252,7 @@ class GrblSimulator:
         return "Alarm" if int(self.settings[22]) & 1 and lock else "Idle"
 
     def _send(self, text: str) -> None:
-        self._out.put((time.monotonic() + self.reply_latency_s, text.encode("ascii") + b"\r\n"))
+        self._out.put((self.clock.monotonic() + self.reply_latency_s, text.encode("ascii") + b"\r\n"))
 
     def _boot(self) -> None:
         self._send("")  # report_init_message starts with a line break
@@ -368,10 +371,10 @@ class GrblSimulator:
         return "<" + "|".join(parts) + ">"
 
     def _run(self) -> None:
-        last = time.monotonic()
+        last = self.clock.monotonic()
         while self._alive:
-            time.sleep(0.001)
-            now = time.monotonic()
+            time.sleep(0.001)  # the thread's pace is real; how much simulated time passed is the clock's
+            now = self.clock.monotonic()
             elapsed, last = now - last, now
             simulated = elapsed / self.time_factor if self.time_factor > 0 else math.inf
             with self._lock:

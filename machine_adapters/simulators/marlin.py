@@ -17,6 +17,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+from machine_adapters.clock import REAL_CLOCK, Clock
 from machine_adapters.marlin_wire import checksum
 from machine_adapters.transport import LinkLost
 
@@ -58,7 +59,9 @@ class MarlinSimulator:
         emergency_parser: bool = True,
         auto_report: bool = True,
         busy_interval_s: float = 2.0,
+        clock: Clock = REAL_CLOCK,
     ) -> None:
+        self.clock = clock  # simulated time follows it; the port's read timeouts stay real
         self.time_factor = time_factor
         self.ok_latency_s = ok_latency_s
         self.advanced_ok = advanced_ok
@@ -91,7 +94,7 @@ class MarlinSimulator:
         self._hotend = _Heater(rate=2.5)
         self._bed = _Heater(rate=0.8)
         self._sim_now = 0.0
-        self._real_last = time.monotonic()
+        self._real_last = clock.monotonic()
         self._waiting_since: float | None = None
         self._last_busy = 0.0
         self._report_interval = 0.0
@@ -116,15 +119,15 @@ class MarlinSimulator:
 
     def readline(self, timeout: float) -> bytes:
         """The next line the firmware sends, or b"" after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout  # a port's timeout is real time, whatever the clock
         with self._lock:
             while True:
                 if self._unplugged:
                     raise LinkLost("the simulated port was unplugged")
-                now = time.monotonic()
+                now = self.clock.monotonic()
                 if self._out and self._out[0][0] <= now:
                     return heapq.heappop(self._out)[2]
-                wait = deadline - now
+                wait = deadline - time.monotonic()
                 if self._out:
                     wait = min(wait, self._out[0][0] - now)
                 if wait <= 0:
@@ -185,7 +188,7 @@ class MarlinSimulator:
     def _send(self, data: bytes, delay: float = 0.0) -> None:
         if self.silent:
             return
-        heapq.heappush(self._out, (time.monotonic() + delay, next(self._order), data))
+        heapq.heappush(self._out, (self.clock.monotonic() + delay, next(self._order), data))
         self._lock.notify_all()
 
     def _ok(self) -> None:
@@ -214,7 +217,7 @@ class MarlinSimulator:
                     self._lock.wait(0.002 if self._commands or self._planner else 0.02)
 
     def _advance_time(self) -> None:
-        now = time.monotonic()
+        now = self.clock.monotonic()
         real = now - self._real_last
         self._real_last = now
         seconds = real / self.time_factor if self.time_factor > 0 else 0.0

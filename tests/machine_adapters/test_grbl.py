@@ -3,16 +3,17 @@ commands, door, alarms. Plus the wire format and the simulator's own firmware se
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from machine_adapters.base import JobEnded, MachineAction, MachineBusy, MachineState
+from machine_adapters.clock import TestClock
 from machine_adapters.gcode import SafeProgram, validate_program
 from machine_adapters.grbl import (
     REASON_CHECK_FAILED,
+    REASON_DISCONNECTED,
     REASON_DOOR,
     REASON_HOMING,
     REASON_LASER_MODE,
@@ -34,6 +35,7 @@ from machine_adapters.grbl_wire import (
 )
 from machine_adapters.profiles import MachineProfile, load_machines
 from machine_adapters.simulators.grbl import GrblSimulator
+from tests.conftest import eventually, seen_by
 
 EXAMPLE = Path(__file__).parents[2] / "assets" / "machines.example.toml"
 LASER_SETTINGS = {130: 400, 131: 300, 132: 50, 30: 1000, 32: 1}
@@ -42,13 +44,6 @@ LASER_SETTINGS = {130: 400, 131: 300, 132: 50, 30: 1000, 32: 1}
 @pytest.fixture
 def laser() -> MachineProfile:
     return load_machines(EXAMPLE)["laser-1"]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out: {what}"
-        time.sleep(0.01)
 
 
 def engraving(profile: MachineProfile, squares: int = 20) -> SafeProgram:
@@ -63,8 +58,10 @@ def engraving(profile: MachineProfile, squares: int = 20) -> SafeProgram:
 class Rig:
     def __init__(self, profile: MachineProfile, **simulator: object) -> None:
         settings = dict(LASER_SETTINGS) | dict(simulator.pop("settings", {}))  # type: ignore[call-overload]
-        self.firmware = GrblSimulator(settings=settings, **simulator)  # type: ignore[arg-type]
-        self.machine = GrblMachine(profile, self.firmware.open, reply_timeout_s=3)
+        # one clock for the controller and the host: real time, and a test may skip ahead on both at once
+        self.clock = TestClock(running=True)
+        self.firmware = GrblSimulator(settings=settings, clock=self.clock, **simulator)  # type: ignore[arg-type]
+        self.machine = GrblMachine(profile, self.firmware.open, self.clock, reply_timeout_s=3)
         self.ended: list[JobEnded] = []
         self.machine.job_ended.subscribe(self.ended.append)
 
@@ -72,8 +69,15 @@ class Rig:
         self.machine.connect()
         assert self.machine.status.state is MachineState.ALARM and self.machine.status.last_error == REASON_NEEDS_HOMING
         self.machine.perform(MachineAction.HOME)  # staff
-        wait_for(lambda: self.machine.status.state is MachineState.IDLE, 5, "homed")
+        eventually(lambda: self.machine.status.state is MachineState.IDLE, 5, "homed")
         return self.machine
+
+    def nothing_moves_for(self, seconds: float) -> None:
+        """Skip `seconds` of time and let the controller run them: whatever was going to move, has."""
+        self.clock.forward(seconds)
+        seen_by(self.clock, "grbl-simulator", looks=20)
+        if self.machine.linked:
+            seen_by(self.clock, f"grbl-{self.machine.profile.id}")
 
 
 @pytest.fixture
@@ -127,7 +131,7 @@ def test_the_simulator_loses_what_overflows_its_receive_buffer() -> None:
     firmware = GrblSimulator(time_factor=1.0)
     firmware.write(b"$X\n")
     firmware.write(b"G1 X100 Y100 F10\n" * 40)  # a slow move: 15 blocks planned, 128 bytes buffered, 680 sent
-    wait_for(lambda: firmware.lost_bytes > 0, 2, "bytes lost")
+    eventually(lambda: firmware.lost_bytes > 0, 2, "bytes lost")
     firmware.shut_down()
 
 
@@ -157,7 +161,7 @@ def test_a_job_is_checked_then_streamed_by_character_counting_to_the_end(rig: Ri
     machine = rig.ready()
     program = engraving(machine.profile)
     machine.start(program, "j1")
-    wait_for(lambda: rig.ended != [], 60, "the job to end")
+    eventually(lambda: rig.ended != [], 60, "the job to end")
     assert rig.ended == [JobEnded("j1", True, "")]
     assert rig.firmware.lost_bytes == 0  # never more in flight than the receive buffer holds
     cuts = [b for b in rig.firmware.executed if b.command == "G1"]
@@ -170,57 +174,59 @@ def test_the_controllers_check_refuses_a_program_before_anything_moves(laser: Ma
     machine = rig.ready()
     program = validate_program("G21\nG90\nM8\nG0 X10 Y10\nM4 S300\nG1 X20 F600\nM5\nM9\n", machine.profile)
     machine.start(program, "j2")
-    wait_for(lambda: rig.ended != [], 20, "the check")
+    eventually(lambda: rig.ended != [], 20, "the check")
     assert rig.ended == [JobEnded("j2", False, REASON_CHECK_FAILED)]
     assert "line 3" in machine.check_finding
     assert machine.status.needs_staff  # the refusal is for staff to look at
     assert rig.firmware.executed == []  # nothing ran
-    wait_for(lambda: machine.status.state is MachineState.IDLE, 5, "ready again")
+    eventually(lambda: machine.status.state is MachineState.IDLE, 5, "ready again")
     machine.disconnect()
 
 
 def test_pause_resume_and_cancel_use_real_time_commands(rig: Rig) -> None:
     machine = rig.ready()
     machine.start(engraving(machine.profile, 60), "j3")
-    wait_for(lambda: machine.status.state is MachineState.RUNNING and machine.status.lines_done > 20, 20, "running")
+    eventually(lambda: machine.status.state is MachineState.RUNNING and machine.status.lines_done > 20, 20, "running")
     machine.perform(MachineAction.PAUSE)
-    wait_for(lambda: machine.status.state is MachineState.PAUSED, 5, "held")
+    eventually(lambda: machine.status.state is MachineState.PAUSED, 5, "held")
     moved = len(rig.firmware.executed)
-    time.sleep(0.3)
-    assert len(rig.firmware.executed) == moved
+    rig.nothing_moves_for(60)
+    assert len(rig.firmware.executed) == moved and machine.status.state is MachineState.PAUSED
     machine.perform(MachineAction.RESUME)
-    wait_for(lambda: len(rig.firmware.executed) > moved, 5, "moving again")
+    eventually(lambda: len(rig.firmware.executed) > moved, 5, "moving again")
     machine.perform(MachineAction.CANCEL)
-    wait_for(lambda: rig.ended != [], 10, "cancelled")
+    eventually(lambda: rig.ended != [], 10, "cancelled")
     assert rig.ended == [JobEnded("j3", False, "cancelled")]
-    wait_for(lambda: machine.status.state is MachineState.IDLE, 5, "idle, without an alarm")
+    eventually(lambda: machine.status.state is MachineState.IDLE, 5, "idle, without an alarm")
     assert rig.firmware.state == "Idle"
 
 
 def test_an_open_door_holds_the_job_until_it_is_closed_and_someone_confirms(rig: Rig) -> None:
     machine = rig.ready()
     machine.start(engraving(machine.profile, 60), "j4")
-    wait_for(lambda: machine.status.lines_done > 20, 20, "running")
+    eventually(lambda: machine.status.lines_done > 20, 20, "running")
     rig.firmware.open_door()
-    wait_for(lambda: machine.status.last_error == REASON_DOOR, 5, "held by the door")
+    eventually(lambda: machine.status.last_error == REASON_DOOR, 5, "held by the door")
     assert machine.status.state is MachineState.PAUSED
     assert rig.firmware.executed[-1].spindle in ("M4", "M5")
     with pytest.raises(MachineBusy, match="door"):
         machine.perform(MachineAction.RESUME)
     rig.firmware.close_door()
-    time.sleep(0.5)
+    moved = len(rig.firmware.executed)
+    rig.nothing_moves_for(60)
     assert machine.status.state is MachineState.PAUSED  # closing alone resumes nothing
+    assert len(rig.firmware.executed) == moved
     machine.perform(MachineAction.RESUME)  # the confirmation at the machine
-    wait_for(lambda: rig.ended != [], 60, "the job to end")
+    eventually(lambda: rig.ended != [], 60, "the job to end")
     assert rig.ended == [JobEnded("j4", True, "")]
 
 
 def test_an_alarm_during_a_job_stops_it_and_calls_staff(rig: Rig) -> None:
     machine = rig.ready()
     machine.start(engraving(machine.profile, 60), "j5")
-    wait_for(lambda: machine.status.lines_done > 20, 20, "running")
+    eventually(lambda: machine.status.lines_done > 20, 20, "running")
     rig.firmware.hit_limit()
-    wait_for(lambda: rig.ended != [], 5, "stopped")
+    eventually(lambda: rig.ended != [], 5, "stopped")
     assert rig.ended == [JobEnded("j5", False, alarm_text(1))]
     assert machine.status.state is MachineState.ALARM and machine.status.needs_staff
 
@@ -228,16 +234,30 @@ def test_an_alarm_during_a_job_stops_it_and_calls_staff(rig: Rig) -> None:
 def test_stop_is_a_feed_hold_and_reset_and_leaves_the_machine_for_staff(rig: Rig) -> None:
     machine = rig.ready()
     machine.start(engraving(machine.profile, 60), "j6")
-    wait_for(lambda: machine.status.lines_done > 20, 20, "running")
+    eventually(lambda: machine.status.lines_done > 20, 20, "running")
     machine.perform(MachineAction.STOP)
-    wait_for(lambda: rig.ended != [], 5, "stopped")
+    eventually(lambda: rig.ended != [], 5, "stopped")
     assert not rig.ended[0].completed and machine.status.needs_staff
     # the stop's bytes reach the controller behind what is still on the wire (at most the RX buffer's worth)
-    wait_for(lambda: rig.firmware.state in ("Idle", "Alarm"), 2, "the reset reached the controller")
+    eventually(lambda: rig.firmware.state in ("Idle", "Alarm"), 2, "the reset reached the controller")
     assert rig.firmware.executed[-1].command in ("G0", "G1")
     moved = len(rig.firmware.executed)
-    time.sleep(0.3)
+    rig.nothing_moves_for(60)
     assert len(rig.firmware.executed) == moved  # nothing moves after STOP
+
+
+def test_disconnecting_mid_job_holds_it_and_stops_the_controller(rig: Rig) -> None:
+    machine = rig.ready()
+    machine.start(engraving(machine.profile, 60), "j9")
+    eventually(lambda: machine.status.lines_done > 20 and rig.firmware.state == "Run", 20, "running")
+    machine.disconnect()  # fabkiosk goes away mid-job: the job is held, never left running without a host
+    assert rig.ended == [JobEnded("j9", False, REASON_DISCONNECTED)]
+    assert machine.status.state is MachineState.LINK_LOST and machine.status.needs_staff
+    # feed hold and reset while the port still answered: a reset while moving is ALARM:3 (position lost)
+    eventually(lambda: rig.firmware.state == "Alarm", 5, "the controller held and reset")
+    moved = len(rig.firmware.executed)
+    rig.nothing_moves_for(60)
+    assert len(rig.firmware.executed) == moved
 
 
 @pytest.mark.parametrize("code", [11, 20, 24])
@@ -246,16 +266,16 @@ def test_an_error_during_a_job_is_feed_hold_reset_and_staff(laser: MachineProfil
     machine = rig.ready()
     try:
         machine.start(engraving(machine.profile, 60), "j7")
-        wait_for(lambda: machine.status.lines_done > 20, 20, "running")
+        eventually(lambda: machine.status.lines_done > 20, 20, "running")
         rig.firmware.refuse_next_line(code)
-        wait_for(lambda: rig.ended != [], 5, "held")
+        eventually(lambda: rig.ended != [], 5, "held")
         assert rig.ended == [JobEnded("j7", False, ERRORS[code])]
         # the reset of a moving machine raises ALARM:3 (mc_reset): then it is in alarm, else halted
         assert machine.status.state in (MachineState.HALTED, MachineState.ALARM) and machine.status.needs_staff
         assert "line" in machine.check_finding and f"error {code}" in machine.check_finding
-        wait_for(lambda: rig.firmware.state in ("Idle", "Alarm"), 5, "the controller reset")
+        eventually(lambda: rig.firmware.state in ("Idle", "Alarm"), 5, "the controller reset")
         moved = len(rig.firmware.executed)
-        time.sleep(0.3)
+        rig.nothing_moves_for(60)
         assert len(rig.firmware.executed) == moved  # nothing runs on after the error
         with pytest.raises(MachineBusy):
             machine.start(engraving(machine.profile), "j8")  # only staff bring it back
@@ -268,7 +288,7 @@ def test_a_grblhal_controller_is_welcomed_and_runs_a_job(laser: MachineProfile) 
     machine = rig.ready()
     try:
         machine.start(engraving(machine.profile, 4), "hal")
-        wait_for(lambda: rig.ended != [], 30, "the job to end")
+        eventually(lambda: rig.ended != [], 30, "the job to end")
         assert rig.ended == [JobEnded("hal", True, "")]
     finally:
         machine.disconnect()

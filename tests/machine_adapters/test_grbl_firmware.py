@@ -7,8 +7,10 @@ import time
 
 import pytest
 
+from machine_adapters.clock import TestClock
 from machine_adapters.grbl_wire import ReplyKind, parse_reply, parse_status
 from machine_adapters.simulators.grbl import GrblSimulator
+from tests.conftest import eventually, seen_by
 
 SETTINGS = {130: 400, 131: 300, 132: 50, 30: 1000, 32: 1}
 
@@ -70,13 +72,16 @@ def test_status_reports_give_mpos_and_fs_with_wco_and_overrides_only_now_and_the
 
 
 def test_a_position_moves_smoothly_along_a_long_move() -> None:
-    firmware = GrblSimulator(time_factor=0.2, settings=SETTINGS, homed=True)
+    clock = TestClock()
+    firmware = GrblSimulator(time_factor=1.0, settings=SETTINGS, homed=True, baud=None, clock=clock)
     replies(firmware, 0.1)
     firmware.write(b"G0 X10 Y10\n")
-    firmware.write(b"G1 X200 F6000\n")  # about 2 s of motion, 0.4 s here
+    firmware.write(b"G1 X200 F6000\n")  # about 2 s of motion
+    eventually(lambda: firmware.state == "Run", 5, "moving")
     seen = set()
     for _ in range(20):
-        time.sleep(0.02)
+        clock.forward(0.1)
+        seen_by(clock, "grbl-simulator", looks=3)
         mpos = parse_status(status(firmware)).mpos
         assert mpos is not None
         seen.add(round(mpos[0]))
@@ -89,7 +94,7 @@ def test_homing_takes_the_time_of_the_travel_at_the_homing_rates() -> None:
     replies(firmware, 0.1)
     start = firmware.machine_position
     firmware.write(b"$H\n")
-    time.sleep(0.1)
+    eventually(lambda: firmware.state == "Home", 5, "homing")
     assert parse_status(status(firmware)).state == "Home"
     said: list[str] = []
     while "ok" not in said:
@@ -138,14 +143,17 @@ def test_a_soft_limit_in_check_mode_alarms_then_hears_nothing_but_a_reset(idle: 
 
 
 def test_a_feed_hold_reports_hold_1_while_slowing_down_then_hold_0() -> None:
-    firmware = GrblSimulator(time_factor=1.0, settings=SETTINGS | {120: 50}, homed=True)  # 2 s to stop
+    clock = TestClock()
+    firmware = GrblSimulator(time_factor=1.0, settings=SETTINGS | {120: 50}, homed=True, baud=None, clock=clock)
     replies(firmware, 0.1)
     firmware.write(b"G1 X300 F6000\n")
-    time.sleep(0.3)
+    eventually(lambda: firmware.state == "Run", 5, "moving")
+    clock.forward(0.3)
+    seen_by(clock, "grbl-simulator", looks=3)
     firmware.write(b"!")
     assert parse_status(status(firmware)).substate == 1
-    firmware.time_factor = 0.01
-    time.sleep(0.2)
+    clock.forward(20)
+    seen_by(clock, "grbl-simulator", looks=3)
     report = parse_status(status(firmware))
     assert (report.state, report.substate) == ("Hold", 0)
     firmware.shut_down()
@@ -157,7 +165,7 @@ def test_a_reset_while_moving_loses_the_position_with_alarm_3(moving: bool, alar
     replies(firmware, 0.1)
     if moving:
         firmware.write(b"G1 X300 F6000\n")
-        time.sleep(0.3)
+        eventually(lambda: firmware.state == "Run", 5, "moving")
     firmware.write(b"!\x18")  # fabkiosk's STOP: the reset comes while the hold is still slowing down
     said = [r for r in replies(firmware) if r != "ok"]
     assert said[: len(alarm)] == alarm

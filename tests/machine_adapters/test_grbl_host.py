@@ -14,6 +14,7 @@ import pytest
 from machine_adapters.base import JobEnded, MachineAction, MachineBusy, MachineState
 from machine_adapters.gcode import validate_program
 from machine_adapters.grbl import (
+    POLL_S,
     REASON_HOMING,
     REASON_HOMING_TIMEOUT,
     REASON_NEEDS_HOMING,
@@ -23,7 +24,8 @@ from machine_adapters.grbl import (
 from machine_adapters.grbl_wire import alarm_text
 from machine_adapters.profiles import MachineProfile, load_machines
 from machine_adapters.simulators.grbl import GrblSimulator
-from tests.machine_adapters.test_grbl import LASER_SETTINGS, Rig, engraving, wait_for
+from tests.conftest import eventually, seen_by
+from tests.machine_adapters.test_grbl import LASER_SETTINGS, Rig, engraving
 
 EXAMPLE = Path(__file__).parents[2] / "assets" / "machines.example.toml"
 
@@ -62,7 +64,9 @@ def test_a_board_that_does_not_reset_when_its_port_opens_is_woken_and_connects(
 def test_positions_are_in_work_coordinates_from_the_first_report_on(rigs: list[Rig], laser: MachineProfile) -> None:
     board = rig(rigs, laser, homed=True, work_zero=(20.0, 10.0, 0.0))
     board.machine.connect()
-    time.sleep(0.5)  # a few reports, none with WCO: Grbl sends it only with every tenth when idle
+    for _ in range(3):  # a few reports, none with WCO: Grbl sends it only with every tenth when idle
+        board.clock.forward(POLL_S)
+        seen_by(board.clock, f"grbl-{laser.id}")
     position = board.machine.status.position
     assert position is not None
     assert position == pytest.approx(board.firmware.position, abs=1e-3)
@@ -73,8 +77,8 @@ def test_homing_waits_as_long_as_the_machine_needs_not_a_reply_timeout(rigs: lis
     board.machine.reply_timeout_s = 0.5
     board.machine.connect()
     board.machine.perform(MachineAction.HOME)
-    wait_for(lambda: board.machine.status.state is MachineState.RUNNING, 5, "homing")
-    wait_for(lambda: board.machine.status.state is not MachineState.RUNNING, 10, "homing to end")
+    eventually(lambda: board.machine.status.state is MachineState.RUNNING, 5, "homing")
+    eventually(lambda: board.machine.status.state is not MachineState.RUNNING, 10, "homing to end")
     assert board.firmware.homing_seconds * 0.05 > 1.0
     assert board.machine.status.state is MachineState.IDLE and board.firmware.homed
     assert not board.machine.status.needs_staff
@@ -88,10 +92,10 @@ def test_homing_that_outlasts_the_machines_own_limit_is_given_up_without_closing
     board.machine.reply_timeout_s = 0.5
     board.machine.connect()
     board.machine.perform(MachineAction.HOME)
-    wait_for(lambda: board.machine.status.last_error == REASON_HOMING_TIMEOUT, 10, "the host to give up")
+    eventually(lambda: board.machine.status.last_error == REASON_HOMING_TIMEOUT, 10, "the host to give up")
     assert board.machine.status.state is MachineState.ALARM and board.machine.status.needs_staff
     assert board.firmware.state == "Home"  # the port stayed open: the board was not reset mid-homing
-    wait_for(lambda: board.firmware.homed, 10, "the firmware to finish its cycle")
+    eventually(lambda: board.firmware.homed, 10, "the firmware to finish its cycle")
 
 
 @pytest.mark.parametrize("alarm_first", [False, True])
@@ -101,17 +105,17 @@ def test_a_stop_while_moving_ends_in_alarm_and_staff_can_home_it(
     board = rig(rigs, laser)
     machine = board.ready()
     machine.start(engraving(machine.profile, 60), "moving")
-    wait_for(lambda: machine.status.lines_done > 20 and board.firmware.state == "Run", 20, "moving")
+    eventually(lambda: machine.status.lines_done > 20 and board.firmware.state == "Run", 20, "moving")
     if alarm_first:  # the stop's bytes reach the firmware, and its ALARM:3 the host, before the stop action runs
         board.firmware.write(b"!\x18")
-        wait_for(lambda: machine.status.state is MachineState.ALARM, 5, "the firmware's ALARM:3")
+        eventually(lambda: machine.status.state is MachineState.ALARM, 5, "the firmware's ALARM:3")
     machine.perform(MachineAction.STOP)
-    wait_for(lambda: machine.status.state is MachineState.ALARM, 5, "the firmware's ALARM:3")
-    time.sleep(0.2)  # the stop action has run by now
+    eventually(lambda: machine.status.state is MachineState.ALARM, 5, "the firmware's ALARM:3")
+    seen_by(board.clock, f"grbl-{laser.id}")  # the port thread has taken the stop by now
     assert board.firmware.state == "Alarm" and machine.status.state is MachineState.ALARM
     assert machine.status.last_error == alarm_text(3)
     machine.perform(MachineAction.HOME)  # staff's "Bring back"
-    wait_for(lambda: machine.status.state is MachineState.IDLE, 10, "homed again")
+    eventually(lambda: machine.status.state is MachineState.IDLE, 10, "homed again")
     assert board.firmware.homed and not machine.status.needs_staff
 
 
@@ -119,9 +123,9 @@ def test_a_controller_that_restarts_during_a_job_is_in_alarm_for_staff(rigs: lis
     board = rig(rigs, laser)
     machine = board.ready()
     machine.start(engraving(machine.profile, 60), "restarted")
-    wait_for(lambda: machine.status.lines_done > 20, 20, "running")
+    eventually(lambda: machine.status.lines_done > 20, 20, "running")
     board.firmware.reboot()  # power dip: a welcome nobody asked for
-    wait_for(lambda: board.ended != [], 5, "the job to end")
+    eventually(lambda: board.ended != [], 5, "the job to end")
     assert board.ended == [JobEnded("restarted", False, REASON_RESTARTED)]
     assert machine.status.state is MachineState.ALARM and not machine.homed
 
@@ -131,12 +135,12 @@ def test_a_soft_limit_in_check_mode_ends_in_alarm_and_staff_can_home_it(rigs: li
     machine = board.ready()
     program = validate_program("G21\nG90\nG0 X10 Y10\nG0 X390 Y10\nG0 X0 Y0\n", machine.profile)
     machine.start(program, "beyond")
-    wait_for(lambda: board.ended != [], 10, "the check")
+    eventually(lambda: board.ended != [], 10, "the check")
     assert board.ended == [JobEnded("beyond", False, alarm_text(2))]
     assert machine.status.state is MachineState.ALARM and machine.status.needs_staff
     assert board.firmware.executed == []
     machine.perform(MachineAction.HOME)  # the firmware hears only a reset now: the host resets, then homes
-    wait_for(lambda: machine.status.state is MachineState.IDLE, 10, "homed again")
+    eventually(lambda: machine.status.state is MachineState.IDLE, 10, "homed again")
     assert board.firmware.homed and not machine.status.needs_staff
 
 
@@ -159,9 +163,9 @@ def test_grblhal_without_the_start_up_lock_runs_nothing_until_homed(rigs: list[R
     with pytest.raises(MachineBusy):
         machine.start(engraving(machine.profile, 2), "unhomed")
     machine.perform(MachineAction.HOME)
-    wait_for(lambda: machine.status.state is MachineState.IDLE, 10, "homed")
+    eventually(lambda: machine.status.state is MachineState.IDLE, 10, "homed")
     machine.start(engraving(machine.profile, 2), "homed")
-    wait_for(lambda: board.ended != [], 20, "the job")
+    eventually(lambda: board.ended != [], 20, "the job")
     assert board.ended == [JobEnded("homed", True, "")]
 
 
@@ -172,7 +176,7 @@ def test_the_host_ends_every_job_with_spindle_and_coolant_off(rigs: list[Rig], l
     # sent after the program's last line whatever that line was
     program = validate_program("G21\nG90\nM8\nG0 X10 Y10\nM4 S300\nG1 X20 F600\nM5\nM9\n", machine.profile)
     machine.start(program, "left-on")
-    wait_for(lambda: board.ended != [], 20, "the job")
+    eventually(lambda: board.ended != [], 20, "the job")
     assert board.ended == [JobEnded("left-on", True, "")]
     assert board.firmware.accepted[-4:] == ["M5", "M9", "M5", "M9"]  # the program's end, then the host's
     assert (board.firmware.spindle, board.firmware.coolant_state) == ("M5", "M9")
@@ -185,9 +189,9 @@ def test_every_state_change_and_firmware_message_is_logged(
     board = rig(rigs, laser)
     machine = board.ready()
     machine.start(engraving(machine.profile, 60), "logged")
-    wait_for(lambda: machine.status.lines_done > 20, 20, "running")
+    eventually(lambda: machine.status.lines_done > 20, 20, "running")
     board.firmware.hit_limit()
-    wait_for(lambda: machine.status.state is MachineState.ALARM, 5, "the alarm")
+    eventually(lambda: machine.status.state is MachineState.ALARM, 5, "the alarm")
     logged = caplog.text
     assert "[MSG:'$H'|'$X' to unlock]" in logged and "ALARM:1" in logged and "[MSG:Reset to continue]" in logged
     assert "connecting -> alarm" in logged and "idle -> running" in logged and "running -> alarm" in logged

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import inspect
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from machine_adapters import base, marlin
+from machine_adapters import base, marlin_stream
 from machine_adapters.base import JobEnded, MachineAction, MachineState
+from machine_adapters.clock import TestClock
 from machine_adapters.gcode import SafeProgram, validate_program
 from machine_adapters.marlin import MarlinMachine
 from machine_adapters.profiles import load_machines
@@ -19,6 +19,7 @@ from machine_adapters.recipes import NoRecipe
 from machine_adapters.simulators.marlin import MarlinSimulator
 from machine_adapters.simulators.pty import PtyBridge
 from machine_adapters.transport import SerialTransport
+from tests.conftest import eventually, seen_by
 
 PROFILE = load_machines(Path(__file__).parents[2] / "assets" / "machines.example.toml")["printer-1"]
 
@@ -33,29 +34,21 @@ def program_of(moves: int) -> SafeProgram:
     return validate_program("\n".join(lines), PROFILE)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 class Rig:
     """A printer on the bench: simulator, host, and what the host reported."""
 
     def __init__(
         self,
         simulator: MarlinSimulator,
-        clock: Callable[[], float] = time.monotonic,
+        clock: TestClock | None = None,
         transport: Callable[[], object] | None = None,
         **options: float,
     ) -> None:
         self.simulator = simulator
-        self.machine = MarlinMachine(PROFILE, transport or (lambda: simulator), clock, boot_wait_s=0.3, **options)  # type: ignore[arg-type]
+        # real time, unless a test stands the clock still; either way the test can skip time and see the port
+        # thread's rounds
+        self.clock = clock or TestClock(running=True)
+        self.machine = MarlinMachine(PROFILE, transport or (lambda: simulator), self.clock, boot_wait_s=0.3, **options)  # type: ignore[arg-type]
         self.ended: list[JobEnded] = []
         self.done = threading.Event()
         self.machine.job_ended.subscribe(self._ended)
@@ -75,10 +68,11 @@ class Rig:
         return executed[first : first + len(program)]
 
     def wait_for(self, state: MachineState, timeout: float = 10) -> None:
-        deadline = time.monotonic() + timeout
-        while self.machine.status.state is not state:
-            assert time.monotonic() < deadline, f"still {self.machine.status.state}, waited for {state}"
-            time.sleep(0.01)
+        eventually(lambda: self.machine.status.state is state, timeout, f"{state} (now {self.machine.status.state})")
+
+    def settled(self) -> None:
+        """The port thread went round its loop since now: what it was going to send or decide, it has."""
+        seen_by(self.clock, f"marlin-{PROFILE.id}")
 
 
 @pytest.fixture
@@ -122,9 +116,7 @@ def test_handshake_reads_capabilities_and_turns_on_temperature_reports(rigs: lis
     printer = rig(rigs)
     assert printer.machine.capabilities["THERMAL_PROTECTION"] and printer.machine.capabilities["EMERGENCY_PARSER"]
     assert printer.machine.firmware.startswith("FIRMWARE_NAME:Marlin")
-    deadline = time.monotonic() + 5
-    while len(printer.simulator.executed) < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually(lambda: len(printer.simulator.executed) >= 3, 5, "the handshake's commands")
     assert printer.simulator.executed[:3] == ["M110 N0", "M115", "M155 S2"]
 
 
@@ -158,10 +150,7 @@ def test_a_long_heat_up_with_busy_does_not_time_out(rigs: list[Rig]) -> None:
 def start_and_wait(printer: Rig, moves: int = 20000) -> SafeProgram:
     program = program_of(moves)
     printer.machine.start(program, "job-1")
-    deadline = time.monotonic() + 10
-    while printer.machine.status.lines_done < 200 and not printer.ended:
-        assert time.monotonic() < deadline, f"the job did not get going: {printer.machine.status}"
-        time.sleep(0.005)
+    eventually(lambda: printer.machine.status.lines_done >= 200 or printer.ended, 10, "the job to get going")
     return program
 
 
@@ -171,10 +160,8 @@ def assert_held(printer: Rig, state: MachineState, words: str) -> None:
     assert not ended.completed and words in ended.reason
     status = printer.machine.status
     assert status.state is state and status.needs_staff and words in status.last_error
-    time.sleep(0.2)  # what the firmware had buffered may still run; the host sends nothing more of the job
-    received = printer.simulator.received_lines
-    time.sleep(0.3)
-    assert printer.simulator.received_lines == received  # nothing resumes by itself
+    # the port thread ended with the link: the host sends nothing more, and nothing resumes by itself
+    eventually(lambda: not printer.machine.linked, 5, "the port thread to end")
 
 
 def slow_simulator(**options: object) -> MarlinSimulator:
@@ -209,21 +196,23 @@ def test_the_same_line_asked_for_ten_times(rigs: list[Rig]) -> None:
     sim.always_resend = 300
     start_and_wait(printer)
     assert_held(printer, MachineState.LINK_LOST, "unreliable")
-    assert sim.received_lines >= 300 + marlin.MAX_RESENDS_OF_ONE_LINE - 1
+    assert sim.received_lines >= 300 + marlin_stream.MAX_RESENDS_OF_ONE_LINE - 1
 
 
 def test_silent_firmware_is_tickled_then_declared_lost(rigs: list[Rig]) -> None:
-    clock = FakeClock()
+    clock = TestClock()
     printer = rig(rigs, slow_simulator(), clock=clock, reply_timeout_s=5)
     start_and_wait(printer)
     printer.simulator.silent = True
-    time.sleep(0.1)
-    clock.advance(6)  # past the reply timeout: the host asks M105
-    deadline = time.monotonic() + 5
-    while "M105" not in printer.simulator.executed[-3:] and time.monotonic() < deadline:
-        time.sleep(0.01)
+    printer.settled()  # what the firmware said before falling silent has been read
+    clock.forward(4)
+    printer.settled()
+    assert "M105" not in printer.simulator.executed[-3:]  # within the reply timeout: no question yet
+    clock.forward(2)  # past the reply timeout: the host asks M105
+    eventually(lambda: "M105" in printer.simulator.executed[-3:], 5, "the host to ask for temperatures")
+    printer.settled()
     assert not printer.ended
-    clock.advance(6)  # still nothing
+    clock.forward(6)  # still nothing
     assert_held(printer, MachineState.LINK_LOST, "stopped answering")
 
 
@@ -242,10 +231,8 @@ def test_disconnecting_mid_job_holds_it_and_turns_heaters_off(rigs: list[Rig]) -
     printer.machine.disconnect()
     assert printer.done.wait(5)
     assert not printer.ended[0].completed and "disconnected" in printer.ended[0].reason
-    deadline = time.monotonic() + 5
-    while "M104 S0" not in printer.simulator.executed[-40:]:  # after what the firmware had buffered
-        assert time.monotonic() < deadline, printer.simulator.executed[-5:]
-        time.sleep(0.02)
+    # after what the firmware had buffered
+    eventually(lambda: "M104 S0" in printer.simulator.executed[-40:], 5, "heaters off")
 
 
 # --- actions ---------------------------------------------------------------------------------------
@@ -256,9 +243,9 @@ def test_pause_and_resume_run_the_rest_once(rigs: list[Rig]) -> None:
     program = start_and_wait(printer, moves=3000)
     printer.machine.perform(MachineAction.PAUSE)
     printer.wait_for(MachineState.PAUSED)
-    paused_at = len(printer.simulator.executed)
-    time.sleep(0.2)
-    assert len(printer.simulator.executed) == paused_at
+    sent = printer.simulator.received_lines
+    printer.settled()
+    assert printer.simulator.received_lines == sent  # the host sends nothing of the job while paused
     assert printer.simulator.executed[-3:] == ["G91", "G1 Z2.00 F600", "G90"]  # lifted 2 mm off the part
     printer.machine.perform(MachineAction.RESUME)
     assert printer.done.wait(30) and printer.ended[0].completed
@@ -303,11 +290,8 @@ def test_staff_reconnecting_after_a_stop_get_a_ready_printer_and_the_old_stop_is
     printer.machine.disconnect()
     printer.simulator.reset()  # staff press the board's reset (a USB printer also resets when its port opens)
     printer.machine.connect()
-    deadline = time.monotonic() + 10
-    while printer.machine.status.state is not MachineState.IDLE:
-        assert time.monotonic() < deadline, printer.machine.status
-        time.sleep(0.05)
-    time.sleep(0.5)
+    printer.wait_for(MachineState.IDLE)
+    printer.settled()  # the new link's port thread took whatever was queued: no stop among it
     assert printer.machine.status.state is MachineState.IDLE and not printer.machine.status.needs_staff
 
 
@@ -373,23 +357,18 @@ def test_no_adapter_method_takes_raw_gcode() -> None:
 
 
 def test_heaters_go_off_after_five_minutes_paused_and_come_back_before_resuming(rigs: list[Rig]) -> None:
-    clock = FakeClock()
+    clock = TestClock()
     printer = rig(rigs, MarlinSimulator(time_factor=0.0005), clock=clock)
     program = start_and_wait(printer, moves=3000)
-    deadline = time.monotonic() + 5
-    while printer.machine.status.hotend is None or printer.machine.status.hotend.target != 200:
-        assert time.monotonic() < deadline, "no temperature report"
-        time.sleep(0.01)
+    eventually(lambda: (h := printer.machine.status.hotend) is not None and h.target == 200, 5, "temperatures")
     printer.machine.perform(MachineAction.PAUSE)
     printer.wait_for(MachineState.PAUSED)
-    clock.advance(299)
-    time.sleep(0.2)
-    assert "M104 S0" not in printer.simulator.executed[-6:]
-    clock.advance(2)  # past five minutes
-    deadline = time.monotonic() + 5
-    while printer.simulator.executed[-3:] != ["M104 S0", "M140 S0", "M107"]:
-        assert time.monotonic() < deadline, printer.simulator.executed[-5:]
-        time.sleep(0.01)
+    printer.settled()  # the pause timer started
+    clock.forward(299)
+    printer.settled()
+    assert not printer.machine.idle_heaters.went_off and "M104 S0" not in printer.simulator.executed[-6:]
+    clock.forward(1)  # five minutes
+    eventually(lambda: printer.simulator.executed[-3:] == ["M104 S0", "M140 S0", "M107"], 5, "heaters off")
     printer.machine.perform(MachineAction.RESUME)
     assert printer.done.wait(30), (printer.machine.status.last_error, printer.simulator.executed[-12:])
     assert printer.ended[0].completed
@@ -399,18 +378,13 @@ def test_heaters_go_off_after_five_minutes_paused_and_come_back_before_resuming(
 
 
 def test_heaters_go_off_after_ten_minutes_idle(rigs: list[Rig]) -> None:
-    clock = FakeClock()
+    clock = TestClock()
     printer = rig(rigs, clock=clock)
     printer.machine.perform(MachineAction.PREHEAT)
-    deadline = time.monotonic() + 5
-    while "M104 S200" not in printer.simulator.executed:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    clock.advance(599)
-    time.sleep(0.2)
-    assert "M104 S0" not in printer.simulator.executed
-    clock.advance(2)
-    deadline = time.monotonic() + 5
-    while printer.simulator.executed[-3:] != ["M104 S0", "M140 S0", "M107"]:
-        assert time.monotonic() < deadline, printer.simulator.executed[-5:]
-        time.sleep(0.01)
+    eventually(lambda: "M104 S200" in printer.simulator.executed, 5, "the preheat")
+    printer.settled()  # the idle timer started again with the preheat
+    clock.forward(599)
+    printer.settled()
+    assert not printer.machine.idle_heaters.went_off and "M104 S0" not in printer.simulator.executed
+    clock.forward(1)  # ten minutes
+    eventually(lambda: printer.simulator.executed[-3:] == ["M104 S0", "M140 S0", "M107"], 5, "heaters off")

@@ -21,6 +21,8 @@ from machine_adapters.marlin import MarlinMachine
 from machine_adapters.transport import SerialTransport
 from tests.conftest import stl_bytes
 
+pytestmark = pytest.mark.slow  # a real OctoPrint server, printing in real time
+
 ROOT = Path(__file__).parents[2]
 PEER_PYTHON = ROOT / ".venv-octoprint" / "bin" / "python"
 PEER = ROOT / "tests" / "peers" / "octoprint_virtual_printer.py"

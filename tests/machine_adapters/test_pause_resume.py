@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from machine_adapters.base import MachineAction, MachineState, MachineStatus
 from machine_adapters.gcode import SafeProgram, validate_program
 from machine_adapters.recipes import recipe_for
 from machine_adapters.simulators.marlin import MarlinSimulator
+from tests.conftest import eventually
 from tests.machine_adapters.test_marlin import PROFILE, Rig, rig, rigs  # noqa: F401  (rigs: the fixture)
 
 PROFILES = Path(__file__).parents[2] / "assets" / "profiles"
@@ -70,10 +70,7 @@ def test_the_host_gives_an_absolute_extrusion_program_its_mode_back_on_resume(ri
     text = "\n".join(["G90", "M82", "M104 S200", "G28", "M109 S200", "G1 Z0.3 F600", "G92 E0", *moves])
     program = validate_program(text, PROFILE)
     printer.machine.start(program, "job-1")
-    deadline = time.monotonic() + 10
-    while printer.machine.status.lines_done < 200:
-        assert time.monotonic() < deadline, printer.machine.status
-        time.sleep(0.005)
+    eventually(lambda: printer.machine.status.lines_done >= 200, 10, "the job to get going")
     printer.machine.perform(MachineAction.PAUSE)
     printer.wait_for(MachineState.PAUSED)
     printer.machine.perform(MachineAction.RESUME)

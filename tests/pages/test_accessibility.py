@@ -19,6 +19,8 @@ from tests.pages.person import Person, until
 from tests.pages.test_browser import KIOSK, PHONE, browser, set_viewport, shoot
 from tests.server_process import ServerProcess
 
+pytestmark = pytest.mark.slow  # Chromium against a real server process
+
 __all__ = ["browser"]  # the Chromium fixture, shared with the other browser tests
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"

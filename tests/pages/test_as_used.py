@@ -23,6 +23,8 @@ from tests.pages.test_browser import KIOSK, PHONE, browser, set_viewport, shoot
 from tests.server_process import free_port, get
 from tests.test_as_shipped import fresh_copy, shipped_env
 
+pytestmark = pytest.mark.slow  # Chromium against a real server process
+
 __all__ = ["browser"]  # the Chromium fixture, shared with the other browser tests
 
 WIDE = (1920, 1080)

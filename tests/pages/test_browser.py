@@ -21,6 +21,8 @@ from tests.conftest import machines_file
 from tests.pages.person import Person, until
 from tests.server_process import running_server
 
+pytestmark = pytest.mark.slow  # Chromium against a real server process
+
 SCREENSHOTS = Path(__file__).parent.parent.parent / "screenshots"
 KIOSK = (1280, 800)
 PHONE = (390, 844)

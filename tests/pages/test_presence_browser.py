@@ -19,6 +19,8 @@ from tests.conftest import machines_file
 from tests.pages.test_browser import browser, by_test_id, enabled_button, wait  # noqa: F401 - the browser fixture
 from tests.server_process import running_server
 
+pytestmark = pytest.mark.slow  # Chromium against a real server process
+
 TEMPLATES = {"fdm_printer": "keychain", "laser_engraver": "name_sign", "cnc_router": "coaster"}
 
 

@@ -19,11 +19,13 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 
-from bench.octoprint_host import OctoPrintServer
 from tests.conftest import machines_file, stl_bytes
 from tests.machine_adapters.test_octoprint import profile_for
+from tests.octoprint_host import OctoPrintServer
 from tests.pages.test_browser import KIOSK, browser, button, by_test_id, enabled_button, set_viewport, shoot, wait
 from tests.server_process import ServerProcess, get
+
+pytestmark = pytest.mark.slow  # Chromium, a real server process and a real OctoPrint
 
 __all__ = ["browser"]  # the Chromium fixture, shared with the browser tests
 

@@ -1,5 +1,6 @@
 """OctoPrint's own serial host, for comparison: a real `octoprint serve` (from .venv-octoprint) printing a file
-to a firmware simulator on a pty. Used by stream_marlin.py; loopback only; stopped by PID afterwards."""
+to a firmware simulator on a pty, or with its virtual printer. Used by the OctoPrint tests and bench/stream_marlin.py;
+loopback only; stopped by PID afterwards."""
 
 from __future__ import annotations
 
