@@ -120,8 +120,8 @@ class Intake:
                 return [_failed("budget", corner.label, message, code=problem.code)]
             return [_failed("render", corner.label, problem.message, code=problem.code)]
         picture = self._picture(path)
-        rendered = t("Rendered and inside its text area.") if template.outline else t("Rendered.")
-        results = [_passed("render", corner.label, rendered, picture)]
+        said = t("Rendered and inside its text area.") if template.outline else t("Rendered.")
+        results = [_passed("render", corner.label, said, picture)]
         design = Design(new_id(), "template", template.output, path, template.title_in("en"), template, checked)
         for kind in template.machine_kinds:
             machine = self._machine_of(kind)
