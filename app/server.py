@@ -221,6 +221,7 @@ def create_app(settings: Settings) -> Services:
         reconcile_unavailable(jobs)
         assert services.pictures is not None
         services.pictures.start()
+        services.submissions.resume()  # designers' templates whose intake the last stop cut short
         background_tasks.create(keep_dispatching(services), name="dispatch")
 
     app.on_startup(take_machines_into_service)

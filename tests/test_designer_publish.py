@@ -9,8 +9,9 @@ import pytest
 
 from app.access import Forbidden, Principal, Role
 from app.designers.accounts import DesignerError
-from app.models import TemplateVersionRow
-from app.services import Services
+from app.models import SubmissionRow, TemplateVersionRow
+from app.services import Services, build_services
+from tests.conftest import wait_for
 from tests.designer_helpers import COASTER, COASTER_FIXED, coaster_form, designer, submitted
 
 ADMIN = Principal(Role.ADMIN, name="ada")
@@ -78,3 +79,15 @@ def test_the_share_asked_is_bounded_by_the_stores_policy_and_a_new_version_never
         kept = session.get(TemplateVersionRow, v1.id)
         assert kept is not None and kept.scad_source == v1_source
     assert services.catalog["initials-coaster"].version_id == v2.id
+
+
+def test_intake_cut_short_by_a_stop_is_done_again_at_the_next_start(services: Services) -> None:
+    who = designer(services)
+    waiting = submitted(services, who, COASTER_FIXED)
+    with services.sessions.begin() as session:
+        row = session.get(SubmissionRow, waiting.id)
+        assert row is not None
+        row.status, row.intake = "checking", []  # as a stop in the middle of intake leaves it
+    restarted = build_services(services.settings)
+    assert restarted.submissions.resume() == 1
+    wait_for(lambda: restarted.submissions.get(who, waiting.id).status == "in_review", timeout=240)

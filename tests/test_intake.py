@@ -160,3 +160,9 @@ def test_a_part_whose_program_does_not_pass_is_refused(services: Services) -> No
     found = failures(intake_of(services, plate, meta))
     assert [(r.check, r.corner) for r in found] == [("makes", "side = 219")]
     assert found[0].message["en"].startswith("Slicing failed: The program for this part does not pass")
+
+
+def test_a_file_openscad_cannot_read_is_refused_at_its_defaults(services: Services) -> None:
+    found = failures(intake_of(services, TAG.replace("cube([length, 20, 2]);", "cube([length, 20, 2]")))
+    assert ("render", "defaults") in [(r.check, r.corner) for r in found]
+    assert found[0].message["en"].startswith("OpenSCAD could not make the template with these settings.")
