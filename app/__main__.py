@@ -101,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", help="where the database, uploads and caches live")
     templates = sub.add_parser("templates", help="list the catalog's templates and their settings")
     templates.add_argument("--lang", default="en", choices=["en", "de"])
+    templates.add_argument("--data-dir", help="where the database, uploads and caches live")
     quote = sub.add_parser("quote", help="check a design and print time and price")
     quote.add_argument("model", nargs="?", help="a model file (STL, 3MF, OBJ) or drawing (SVG)")
     quote.add_argument("--template", help="a catalog template instead of a file")
@@ -225,12 +226,13 @@ def _user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _templates(settings: Settings, lang: str) -> int:
-    from app.designs.catalog import load_catalog
+    """The store's catalog: the newest published version of each template offered in its city."""
+    from app.services import build_services
 
-    for template in load_catalog(settings.templates_dir).values():
+    for template in build_services(settings).catalog.values():
         print(
             f"{template.id}: {template.title_in(lang)} — {template.designer.name}, {template.designer.city} "
-            f"({', '.join(template.machine_kinds)})"
+            f"({', '.join(template.machine_kinds)}; version {template.version})"
         )
         for param in template.parameters:
             print(f"    {describe(param)}")
