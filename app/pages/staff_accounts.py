@@ -47,7 +47,8 @@ def to_sign_in(settings: Settings, lang: str | None, error: str = "") -> Redirec
 def principal_of(services: Services, request: Request) -> tuple[Principal | None, str]:
     """Who the session cookie says this is (None: nobody signed in), and the session's token."""
     token = request.cookies.get(COOKIE, "")
-    return services.staff.principal(token), token
+    who = services.staff.principal(token)
+    return (who if who is not None and who.is_staff else None), token  # a designer's session opens no staff page
 
 
 def sign_in(services: Services, request: Request, name: str, password: str, lang: str) -> Response:
