@@ -33,6 +33,7 @@ class Member:
     services: Services | None = None
     snapshots: MachineSnapshots | None = None
     fleet: Fleet | None = None
+    hq_url: str = ""  # a store: the head office's address `chain add-store` printed for it
     lock: threading.Lock = field(default_factory=threading.Lock)  # one kiosk job at a time per store
 
     def scalar(self, sql: str, **params: Any) -> Any:
@@ -40,6 +41,14 @@ class Member:
         try:
             with engine.connect() as connection:
                 return connection.scalar(text(sql), params)
+        finally:
+            engine.dispose()
+
+    def execute(self, sql: str) -> None:
+        engine = create_engine(self.cluster.url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                connection.execute(text(sql))
         finally:
             engine.dispose()
 
@@ -97,6 +106,7 @@ def running_chain(
             members.append(member)
             invitation = links.add_store(hq.cluster.url, store, f"fabkiosk {city}", city)
             member.services = build_services(member.settings)
+            member.hq_url = invitation.hq_url
             links.join(cluster.url, invitation.hq_url, store, slot_keep_mb, None, resync=False)
             member.fleet = Fleet.build(member.services.machines)
             member.services.run_machines(member.fleet)
@@ -136,6 +146,18 @@ def kiosk_job(store: Member, template: str = "keychain", machine_id: str = "prin
         wait_for(lambda: jobs.get(job_id).state is JobState.READY_FOR_PICKUP, 60)
         jobs.mark_collected(job_id)
     return job_id
+
+
+def config_file(member: Member, folder: Path) -> Path:
+    """The member's settings as a file, for running `fabkiosk` commands as staff do."""
+    chain = member.settings.chain
+    path = folder / f"{chain.store_id}-{chain.role}.toml"
+    path.write_text(
+        f'database_url = "{member.cluster.url}"\ndata_dir = "{folder / "data"}"\n'
+        f'[chain]\nrole = "{chain.role}"\nstore_id = "{chain.store_id}"\ncity = "{chain.city}"\n'
+        f"stale_after_s = {chain.stale_after_s}\nslot_keep_mb = {chain.slot_keep_mb}\n"
+    )
+    return path
 
 
 def wait_until(condition: Any, timeout: float = 60.0) -> None:
