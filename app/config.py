@@ -108,6 +108,18 @@ class StorePolicy:
     # after a job ended on a machine, may the kiosk's checklist stand for staff's "bed is clear"? "after_finished":
     # only when the last job finished (its part is picked up with it); after a held or stopped job only staff
     kiosk_may_clear: str = "after_finished"
+    # where the store is: the catalog shows designers of this city first ("designers of your city")
+    city: str = "Köln"
+
+
+@dataclass(frozen=True)
+class DesignerPolicy:
+    """What the store (or the brand) offers designers who publish templates."""
+
+    # the share of a job's price a designer may ask for, in percent; each template asks for its own within it
+    max_share_percent: Decimal = Decimal("30")
+    # the largest tip a customer may add to an order, in the store's currency
+    max_tip: Decimal = Decimal("50")
 
 
 @dataclass(frozen=True)
@@ -116,8 +128,7 @@ class ChainSettings:
     single store, exactly as without this section."""
 
     role: str = "store"  # "store", or "hq" for the head office
-    store_id: str = "demo"  # this store's id in the chain (stamped on every fact it reports)
-    city: str = "Köln"
+    store_id: str = "demo"  # this store's id in the chain (stamped on every fact it reports); its city: [store]
     # a link or a store whose last word is older than this is shown as stale (stores report machines every 10 s)
     stale_after_s: float = 60.0
     # how much write-ahead log a replication slot may hold for a peer that is away before PostgreSQL gives the
@@ -152,6 +163,7 @@ class Settings:
     staff: StaffPolicy = field(default_factory=StaffPolicy)
     approval: ApprovalPolicy = field(default_factory=ApprovalPolicy)
     store: StorePolicy = field(default_factory=StorePolicy)
+    designers: DesignerPolicy = field(default_factory=DesignerPolicy)
     chain: ChainSettings = field(default_factory=ChainSettings)
 
     @property
@@ -239,6 +251,7 @@ def _settings_from(raw: dict[str, Any], base_dir: Path) -> Settings:
         staff=_staff_from(reader.table("staff"), defaults.staff),
         approval=_approval_from(reader.table("approval"), defaults.approval),
         store=_store_from(reader.table("store"), defaults.store),
+        designers=_designers_from(reader.table("designers"), defaults.designers),
         chain=_chain_from(reader.table("chain"), defaults.chain),
     )
     reader.reject_unknown()
@@ -280,7 +293,19 @@ def _store_from(reader: _Reader, d: StorePolicy) -> StorePolicy:
     policy = StorePolicy(
         local_browser_is_kiosk=reader.bool("local_browser_is_kiosk", d.local_browser_is_kiosk),
         kiosk_may_clear=reader.choice("kiosk_may_clear", d.kiosk_may_clear, KIOSK_CLEARS),
+        city=reader.str("city", d.city, max_len=80),
     )
+    reader.reject_unknown()
+    return policy
+
+
+def _designers_from(reader: _Reader, d: DesignerPolicy) -> DesignerPolicy:
+    policy = DesignerPolicy(
+        max_share_percent=reader.decimal("max_share_percent", d.max_share_percent, minimum=Decimal("0")),
+        max_tip=reader.decimal("max_tip", d.max_tip, minimum=Decimal("0")),
+    )
+    if policy.max_share_percent > 100:
+        raise ConfigError("designers.max_share_percent: give a percentage from 0 to 100")
     reader.reject_unknown()
     return policy
 
@@ -294,7 +319,6 @@ def _chain_from(reader: _Reader, d: ChainSettings) -> ChainSettings:
     chain = ChainSettings(
         role=reader.choice("role", d.role, CHAIN_ROLES),
         store_id=store_id,
-        city=reader.str("city", d.city, max_len=80),
         stale_after_s=reader.float("stale_after_s", d.stale_after_s, 5, 86400),
         slot_keep_mb=reader.int("slot_keep_mb", d.slot_keep_mb, 1, 10_000_000),
         snapshot_every_s=reader.float("snapshot_every_s", d.snapshot_every_s, 1, 3600),

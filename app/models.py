@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, Numeric, String
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -82,6 +82,11 @@ class QuoteRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     locked_by_job: Mapped[str | None] = mapped_column(String(32), index=True)  # jobs table arrives with the journey
+    # the template version priced and its designer's share of the total, fixed when the price is given: a newer
+    # version or a changed share never changes a quote already given
+    template_version_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    designer_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    designer_share: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
 
 
 class JobRow(Base):
@@ -105,6 +110,7 @@ class JobRow(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)  # order in the queue: staff may move jobs up
     customer_name: Mapped[str] = mapped_column(String(60), default="")  # remote orders: the name given for pickup
     refund: Mapped[bool] = mapped_column(Boolean, default=False)  # staff flagged the money to be given back
+    tip: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))  # from the customer, for the designer
     # in a chain (app/chain/): the store that made it, and the figures the head office shows, copied from the
     # quote and plan when the job is first written, so the head office needs no quotes, plans or designs
     store: Mapped[str] = mapped_column(String(64), default="", index=True)
@@ -217,6 +223,114 @@ class StaffDeviceRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DesignerRow(Base):
+    """A designer who publishes templates: the public page `/designer/<name>` and, when they sign in, their account
+    (a staff_users row with the role "designer")."""
+
+    __tablename__ = "designers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)  # the page's address: lower case, digits, hyphens
+    display_name: Mapped[str] = mapped_column(String(120))
+    city: Mapped[str] = mapped_column(String(80), index=True)
+    about: Mapped[dict[str, Any]] = mapped_column(default=dict)  # language -> a short text in the designer's words
+    portrait_path: Mapped[str | None] = mapped_column(String(500))  # re-encoded by the server, never the upload
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TemplateVersionRow(Base):
+    """A published version of a template: its OpenSCAD source and metadata as approved. Versions are never changed
+    once published; a new version is a new row, and quotes and jobs keep the version they were made from."""
+
+    __tablename__ = "template_versions"
+    __table_args__ = (UniqueConstraint("template_id", "version"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    template_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    designer_id: Mapped[str] = mapped_column(ForeignKey("designers.id"), index=True)
+    meta_toml: Mapped[str] = mapped_column(Text)  # the template's .toml as approved
+    scad_source: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))  # sha256 of scad_source
+    share_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))  # of each job's total, for the designer
+    cities: Mapped[list[Any]] = mapped_column(default=list)  # stores' cities it is offered in; empty: every store
+    submission_id: Mapped[str | None] = mapped_column(String(32))
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str] = mapped_column(String(80))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SubmissionRow(Base):
+    """A template a designer submitted: its files, the intake checks' results and the review."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    designer_id: Mapped[str] = mapped_column(ForeignKey("designers.id"), index=True)
+    template_id: Mapped[str] = mapped_column(String(64), index=True)
+    meta_toml: Mapped[str] = mapped_column(Text)
+    scad_source: Mapped[str] = mapped_column(Text)
+    share_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    # "checking", "failed" (intake found problems), "in_review", "sent_back", "approved", "withdrawn"
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    intake: Mapped[list[Any]] = mapped_column(default=list)  # one entry per check: what, passed, message, picture
+    reason: Mapped[str] = mapped_column(String(500), default="")  # why it was sent back, in the reviewer's words
+    reviewed_by: Mapped[str] = mapped_column(String(80), default="")
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version_id: Mapped[str | None] = mapped_column(String(32))  # the published version, once approved
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FollowRow(Base):
+    """A customer follows a designer, held by the job link they followed from (no account); ended when undone."""
+
+    __tablename__ = "follows"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    designer_id: Mapped[str] = mapped_column(ForeignKey("designers.id"), index=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    store: Mapped[str] = mapped_column(String(64), default="")  # in a chain: the store it was written in
+
+
+class RatingRow(Base):
+    """How a finished part turned out, from its customer after pickup: 1 to 5 and an optional sentence."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), unique=True)  # one rating per job; it may be changed
+    template_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    template_version_id: Mapped[str | None] = mapped_column(String(32))
+    designer_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    stars: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(String(280), default="")
+    lang: Mapped[str] = mapped_column(String(8), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    store: Mapped[str] = mapped_column(String(64), default="")  # in a chain: the store it was written in
+
+
+class LedgerEntryRow(Base):
+    """Money owed to a designer: their share of a collected job, a tip, or the reversal of either (refund, cancel).
+    Entries are only ever added; amounts are exact decimals in the store's currency; each names its job."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    designer_id: Mapped[str] = mapped_column(ForeignKey("designers.id"), index=True)
+    template_id: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # "share", "tip", "reversal"
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))  # negative for a reversal
+    currency: Mapped[str] = mapped_column(String(3))
+    reverses: Mapped[str | None] = mapped_column(String(32))  # the entry a reversal undoes
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    store: Mapped[str] = mapped_column(String(64), default="")  # in a chain: the store it was written in
 
 
 # --- a chain of stores (app/chain/): who writes what is in app/chain/tables.py ---------------------------------

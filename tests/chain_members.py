@@ -68,13 +68,14 @@ def chain_folder() -> Path:
     return folder
 
 
-def member_settings(folder: Path, cluster: Cluster, chain: dict[str, Any], speed: float) -> Settings:
+def member_settings(folder: Path, cluster: Cluster, chain: dict[str, Any], city: str, speed: float) -> Settings:
     return load_settings(
         None,
         data_dir=str(folder / "data"),
         database_url=cluster.url,
         machines_file=str(machines_file(folder, speed)),
         chain=chain,
+        store={"city": city},
     )
 
 
@@ -92,7 +93,7 @@ def running_chain(
             Cluster(base / "hq", name="hq", slot_keep_mb=slot_keep_mb, wal_sender_timeout_s=10).create().start()
         )
         chain = {"role": "hq", "stale_after_s": stale_after_s, "slot_keep_mb": slot_keep_mb}
-        hq = Member(hq_cluster, member_settings(base / "hq", hq_cluster, chain, speed))
+        hq = Member(hq_cluster, member_settings(base / "hq", hq_cluster, chain, "Köln", speed))
         members.append(hq)
         build_services(hq.settings)  # migrates, as `fabkiosk serve --role hq` would at start
         links.init_hq(hq.cluster.url, slot_keep_mb)
@@ -101,8 +102,8 @@ def running_chain(
             cluster = (
                 Cluster(base / store, name=store, slot_keep_mb=slot_keep_mb, wal_sender_timeout_s=10).create().start()
             )
-            chain = {"store_id": store, "city": city, "stale_after_s": stale_after_s, "slot_keep_mb": slot_keep_mb}
-            member = joined[store] = Member(cluster, member_settings(base / store, cluster, chain, speed))
+            chain = {"store_id": store, "stale_after_s": stale_after_s, "slot_keep_mb": slot_keep_mb}
+            member = joined[store] = Member(cluster, member_settings(base / store, cluster, chain, city, speed))
             members.append(member)
             invitation = links.add_store(hq.cluster.url, store, f"fabkiosk {city}", city)
             member.services = build_services(member.settings)
@@ -154,7 +155,8 @@ def config_file(member: Member, folder: Path) -> Path:
     path = folder / f"{chain.store_id}-{chain.role}.toml"
     path.write_text(
         f'database_url = "{member.cluster.url}"\ndata_dir = "{folder / "data"}"\n'
-        f'[chain]\nrole = "{chain.role}"\nstore_id = "{chain.store_id}"\ncity = "{chain.city}"\n'
+        f'[store]\ncity = "{member.settings.store.city}"\n'
+        f'[chain]\nrole = "{chain.role}"\nstore_id = "{chain.store_id}"\n'
         f"stale_after_s = {chain.stale_after_s}\nslot_keep_mb = {chain.slot_keep_mb}\n"
     )
     return path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 
@@ -23,6 +24,7 @@ class CatalogError(ValueError):
 class Designer:
     name: str
     city: str
+    page: str = ""  # the designer's page is /designer/<page>; empty until the designer is known to the store
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,10 @@ class Template:
     parameters: tuple[Parameter, ...]
     labels: dict[str, dict[str, str]]  # parameter name -> language -> the designer's label
     outline: Outline | None = None  # where its text may go: checked on every render before a price
+    # the published version this is (template_versions row) and the designer's share of each job's total
+    version_id: str | None = None
+    version: int = 0
+    share_percent: Decimal = Decimal("0")
 
     @cached_property
     def content_hash(self) -> str:
