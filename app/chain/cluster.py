@@ -75,11 +75,6 @@ class Cluster:
         """SQLAlchemy's URL for `database_url`."""
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/postgres"
 
-    @property
-    def conninfo(self) -> str:
-        """libpq's connection string, as subscriptions take it."""
-        return f"host=127.0.0.1 port={self.port} user={self.user} dbname=postgres"
-
     def create(self) -> Cluster:
         """initdb (once: an existing data folder is kept) and the settings replication needs."""
         self.folder.mkdir(parents=True, exist_ok=True)
