@@ -76,6 +76,21 @@ def test_a_job_made_in_a_store_reaches_the_head_office_with_its_store_and_city(c
     assert hq.scalar("SELECT count(*) FROM job_events WHERE job_id = :j AND store <> 'koeln'", j=job_id) == 0
 
 
+def test_setting_the_chain_up_again_changes_nothing(chain: Chain) -> None:
+    hq, stores = chain
+    store = stores["koeln"]
+    links.init_hq(hq.cluster.url, 1024)
+    invitation = links.add_store(hq.cluster.url, "koeln", "fabkiosk Köln", "Köln")  # a new password for the store
+    links.join(store.cluster.url, invitation.hq_url, "koeln", 1024, None, resync=False)
+    store.hq_url = invitation.hq_url
+    job_id = kiosk_job(store)
+    wait_until(lambda: hq.scalar("SELECT state FROM jobs WHERE id = :j", j=job_id) == "collected", 30)
+    here = {row[0] for row in store.rows("SELECT id FROM jobs")}
+    assert {row[0] for row in hq.rows("SELECT id FROM jobs WHERE store = 'koeln'")} == here
+    assert hq.scalar("SELECT count(*) FROM pg_subscription") == 2  # one per store, as before
+    assert store.scalar("SELECT count(*) FROM pg_subscription") == 1
+
+
 def test_an_order_placed_at_the_head_office_reaches_its_store_alone_and_so_does_its_cancel(chain: Chain) -> None:
     hq, stores = chain
     at_hq = build_services(hq.settings)
