@@ -80,6 +80,11 @@ class Cluster:
         self.folder.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.folder, user="postgres")
+            if subprocess.run(_as_db_user(["test", "-w", str(self.folder)])).returncode != 0:
+                raise ClusterError(
+                    f"the database user postgres cannot enter {self.folder}: every folder above it must let others "
+                    "in (chmod o+x), or choose a folder elsewhere (e.g. under /tmp)"
+                )
         if not (self.data / "PG_VERSION").exists():
             done = subprocess.run(
                 _as_db_user([str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", self.user, "-A", "trust"]),
