@@ -189,6 +189,8 @@ def test_status_command_shows_every_link_streaming(
         assert f"fabkiosk_{store}_to_hq" in out and f"fabkiosk_hq_to_{store}" in out
     link_lines = [line for line in out.splitlines() if "_to_" in line]
     assert len(link_lines) == 4 and not any("STALE" in line for line in link_lines)
+    # both directions of each link say how far behind they are, in bytes: read here, or at the publisher's slot
+    assert all(link.lag_bytes is not None for link in status.links_of(hq.cluster.url, 12))
 
 
 def test_a_store_away_is_marked_stale_at_the_head_office(chain: Chain) -> None:

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
-from app.chain.publications import admin_connection
+from app.chain.publications import ChainError, admin_connection, sqlalchemy_url
 
 RESYNC = "at the store: fabkiosk chain join --resync (a full copy both ways)"
 
@@ -21,7 +23,7 @@ class LinkStatus:
     name: str  # the subscription (arriving here) or the slot (leaving from here)
     direction: str  # "in" or "out"
     state: str  # streaming, catching up, starting, peer away, down, slot lost
-    lag_bytes: int | None  # write-ahead log the peer has not confirmed yet (out), None where unknown
+    lag_bytes: int | None  # write-ahead log not yet confirmed, from the slot at the publisher; None where unknown
     lag_seconds: float | None
     last_message: datetime | None
     stale: bool
@@ -46,7 +48,8 @@ def links(connection: Connection, stale_after_s: float) -> list[LinkStatus]:
 def _incoming(connection: Connection, now: datetime, stale_after_s: float) -> list[LinkStatus]:
     rows = connection.execute(
         text(
-            "SELECT s.subname, s.subenabled, st.pid, st.last_msg_send_time, st.last_msg_receipt_time, "
+            "SELECT s.subname, s.subconninfo, s.subslotname, s.subenabled, st.pid, st.last_msg_send_time, "
+            "st.last_msg_receipt_time, "
             "COALESCE(e.apply_error_count, 0) + COALESCE(e.sync_error_count, 0), "
             "(SELECT count(*) FROM pg_subscription_rel r WHERE r.srsubid = s.oid AND r.srsubstate <> 'r') "
             "FROM pg_subscription s "
@@ -56,7 +59,7 @@ def _incoming(connection: Connection, now: datetime, stale_after_s: float) -> li
         )
     )
     result = []
-    for name, enabled, pid, sent, received, errors, syncing in rows:
+    for name, conninfo, slot, enabled, pid, sent, received, errors, syncing in rows:
         age = (now - received).total_seconds() if received else None
         if not enabled:
             state, advice = "disabled", "ALTER SUBSCRIPTION ... ENABLE, or join again"
@@ -70,8 +73,27 @@ def _incoming(connection: Connection, now: datetime, stale_after_s: float) -> li
             advice += f" ({errors} errors so far: see the PostgreSQL log)"
         stale = state != "streaming" or age is None or age > stale_after_s
         lag = (received - sent).total_seconds() if received and sent else None
-        result.append(LinkStatus(name, "in", state, None, lag, received, stale, advice.strip()))
+        behind = _behind_at_publisher(conninfo, slot) if pid is not None else None
+        result.append(LinkStatus(name, "in", state, behind, lag, received, stale, advice.strip()))
     return result
+
+
+def _behind_at_publisher(conninfo: str, slot: str) -> int | None:
+    """The bytes this subscription has yet to confirm, from its slot at the publisher (readable by the role the
+    subscription connects as); None when the publisher does not answer within a few seconds."""
+    url = make_url(sqlalchemy_url(conninfo)).update_query_dict({"connect_timeout": "3"})
+    try:
+        with admin_connection(url.render_as_string(hide_password=False)) as publisher:
+            behind = publisher.scalar(
+                text(
+                    "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint "
+                    "FROM pg_replication_slots WHERE slot_name = :s"
+                ),
+                {"s": slot},
+            )
+    except (SQLAlchemyError, ChainError):
+        return None
+    return int(behind) if behind is not None else None
 
 
 def _outgoing(connection: Connection, now: datetime, stale_after_s: float) -> list[LinkStatus]:
