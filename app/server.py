@@ -225,10 +225,11 @@ def create_app(settings: Settings) -> Services:
         if snapshots is not None:
             snapshots.start()
 
-    # on PostgreSQL a store may be part of a chain: its machines' states are kept for the head office
+    # on PostgreSQL a store may be part of a chain: its machines' states are kept for the head office (which
+    # itself writes no facts: its database refuses them)
     snapshots = (
         MachineSnapshots(services.sessions, fleet, settings.chain.store_id, settings.chain.snapshot_every_s)
-        if services.engine.dialect.name == "postgresql"
+        if services.engine.dialect.name == "postgresql" and settings.chain.role == "store"
         else None
     )
     app.on_startup(take_machines_into_service)
