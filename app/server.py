@@ -19,6 +19,7 @@ from nicegui import Client, app, background_tasks, core, ui
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.access import LOOPBACK_NAMES, host_name
+from app.chain.snapshots import MachineSnapshots
 from app.config import Settings
 from app.designs.pictures import Pictures
 from app.dispatch import reconcile, reconcile_unavailable
@@ -223,9 +224,20 @@ def create_app(settings: Settings) -> Services:
         services.pictures.start()
         services.submissions.resume()  # designers' templates whose intake the last stop cut short
         background_tasks.create(keep_dispatching(services), name="dispatch")
+        if snapshots is not None:
+            snapshots.start()
 
+    # on PostgreSQL a store may be part of a chain: its machines' states are kept for the head office (which
+    # itself writes no facts: its database refuses them)
+    snapshots = (
+        MachineSnapshots(services.sessions, fleet, settings.chain.store_id, settings.chain.snapshot_every_s)
+        if services.engine.dialect.name == "postgresql" and settings.chain.role == "store"
+        else None
+    )
     app.on_startup(take_machines_into_service)
     app.on_shutdown(fleet.disconnect_all)
+    if snapshots is not None:
+        app.on_shutdown(snapshots.stop)
     register_media_routes(services)
     register_pages(services)
     same_origin_sockets_only()

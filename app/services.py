@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.chain.facts import stamp_facts
+from app.chain.upgrade import migrate_member
 from app.config import Settings
-from app.db import make_engine, migrate, session_factory
+from app.db import make_engine, session_factory
 from app.design_queue import DesignQueue
 from app.designers.accounts import DesignerAccounts
 from app.designers.intake import Intake, IntakePipeline
@@ -65,12 +67,13 @@ def build_services(settings: Settings) -> Services:
     cnc_materials = load_cnc_materials(settings.assets_dir / "cnc_materials.toml")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
-    migrate(engine)
+    migrate_member(engine, settings.chain)  # in a chain, in the chain's order (app/chain/upgrade.py)
     sessions = session_factory(engine)
     # a standalone store owns its catalog: the shipped templates are its first versions (a chain's stores receive
     # theirs from the head office)
     seed_demo_templates(sessions, settings.templates_dir)
     catalog = VersionedCatalog(sessions, settings.data_dir / "templates", settings.store.city)
+    stamp_facts(sessions, settings.chain.store_id, machines)
     pipeline = Pipeline(settings, machines, catalog, laser_materials, cnc_materials, sessions)
     staff = StaffAccounts(sessions, settings.staff)
     kiosks = Kiosks(sessions, machines)
