@@ -117,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     user = sub.add_parser("user", help="staff accounts: `user add NAME --role staff`, `user list`")
     user.add_argument("verb", choices=["add", "list"])
     user.add_argument("name", nargs="?", help="the account's name (add)")
-    user.add_argument("--role", choices=["staff", "admin"], default="staff")
+    user.add_argument("--role", choices=["staff", "admin", "hq"], default="staff")
     user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     user.add_argument("--data-dir", help="where the database, uploads and caches live")
     kiosk = sub.add_parser(

@@ -2,7 +2,9 @@
 
 Customers hold a capability: the job they started at the kiosk or whose link they have; they act on that job only,
 and start or frame it only from a kiosk device staff paired beside that job's machine. Staff act on every job and
-machine; admins also manage the staff accounts. Nobody else may do anything but look at the catalog and order.
+machine of their own store, and see the customers of their own store only; admins also manage the staff accounts.
+Head-office staff see the chain's figures and publish its catalog, but act on no machine and see no customer.
+Nobody else may do anything but look at the catalog and order.
 
 Which request gets which principal is decided here too: the real peer address (X-Forwarded-For believed only from
 configured proxies) and whether a browser is the one on the server's own computer.
@@ -24,6 +26,7 @@ class Role(StrEnum):
     CUSTOMER = "customer"
     STAFF = "staff"
     ADMIN = "admin"
+    HQ = "hq"  # head-office staff: the chain's stores, machines and figures, and its catalog
 
 
 class Action(StrEnum):
@@ -52,13 +55,18 @@ class Action(StrEnum):
     CANCEL_AND_REFUND = "cancel_and_refund"
     VIEW_AUDIT = "view_audit"
     MANAGE_KIOSKS = "manage_kiosks"  # pair a kiosk beside machines, revoke one
+    VIEW_STORE_ORDERS = "view_store_orders"  # orders the head office took for this store, with customers' names
     # accounts
     MANAGE_USERS = "manage_users"
+    # the head office
+    VIEW_HQ = "view_hq"  # every store, its machines and the chain's figures; no customer's name or link
+    PUBLISH = "publish"  # a template version to every store or to chosen cities
 
 
 OWN_JOB = frozenset({Action.VIEW_JOB, Action.PAUSE, Action.RESUME, Action.CANCEL, Action.STOP})
 AT_THE_MACHINE = frozenset({Action.START, Action.FRAME})
-STAFF_ACTIONS = frozenset(Action) - {Action.MANAGE_USERS}
+HQ_ACTIONS = frozenset({Action.VIEW_HQ, Action.PUBLISH})
+STAFF_ACTIONS = frozenset(Action) - {Action.MANAGE_USERS} - HQ_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,7 @@ class Principal:
     name: str = ""  # staff: the account's name
     job_id: str | None = None  # customers: the one job they hold
     beside: frozenset[str] = frozenset()  # customers at a paired kiosk: the machines it stands beside
+    store: str = ""  # staff and admins: the store whose server they signed in to (its `[chain] store_id`)
 
     @property
     def at_machine(self) -> bool:
@@ -76,7 +85,7 @@ class Principal:
     @property
     def actor(self) -> str:
         """How the audit log names them."""
-        if self.role in (Role.STAFF, Role.ADMIN):
+        if self.role in (Role.STAFF, Role.ADMIN, Role.HQ):
             return f"{self.role.value}:{self.name}"
         if self.role is Role.CUSTOMER:
             return "kiosk" if self.at_machine else "phone"
@@ -106,12 +115,23 @@ class Forbidden(JobRefused):
         super().__init__(t("You are not allowed to do this."))
 
 
-def allowed(principal: Principal, action: Action, job_id: str | None = None, machine_id: str | None = None) -> bool:
-    """`machine_id`: the machine of the job, for the actions done at the machine."""
+def allowed(
+    principal: Principal,
+    action: Action,
+    job_id: str | None = None,
+    machine_id: str | None = None,
+    store: str | None = None,
+) -> bool:
+    """`machine_id`: the machine of the job, for the actions done at the machine. `store`: the store the job or
+    order belongs to, where it may be another's (the head office's orders): a store's staff act on their own only."""
+    if principal.role in (Role.STAFF, Role.ADMIN) and store is not None and store != principal.store:
+        return False
     if principal.role is Role.ADMIN:
         return True
     if principal.role is Role.STAFF:
         return action in STAFF_ACTIONS
+    if principal.role is Role.HQ:
+        return action in HQ_ACTIONS
     if principal.role is Role.CUSTOMER:
         if job_id is None or job_id != principal.job_id:
             return False
@@ -119,8 +139,14 @@ def allowed(principal: Principal, action: Action, job_id: str | None = None, mac
     return False
 
 
-def authorize(principal: Principal, action: Action, job_id: str | None = None, machine_id: str | None = None) -> None:
-    if not allowed(principal, action, job_id, machine_id):
+def authorize(
+    principal: Principal,
+    action: Action,
+    job_id: str | None = None,
+    machine_id: str | None = None,
+    store: str | None = None,
+) -> None:
+    if not allowed(principal, action, job_id, machine_id, store):
         raise Forbidden()
 
 

@@ -71,9 +71,11 @@ class StaffAccounts:
         policy: StaffPolicy,
         clock: Clock = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
+        store: str = "",
     ) -> None:
         self.sessions = sessions
         self.policy = policy
+        self.store = store  # the store this server is: its staff act on its own jobs and customers only
         self.clock = clock
         self.monotonic = monotonic
         self._hasher = PasswordHasher()
@@ -85,8 +87,8 @@ class StaffAccounts:
     def add_user(self, name: str, role: str, password: str) -> StaffUser:
         if not NAME.fullmatch(name):
             raise StaffError("the name: 2 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
-        if role not in (Role.STAFF.value, Role.ADMIN.value):
-            raise StaffError("the role: staff or admin")
+        if role not in (Role.STAFF.value, Role.ADMIN.value, Role.HQ.value):
+            raise StaffError("the role: staff, admin or hq")
         if len(password) < MIN_PASSWORD:
             raise StaffError(f"the password: at least {MIN_PASSWORD} characters")
         with self.sessions.begin() as session:
@@ -190,7 +192,7 @@ class StaffAccounts:
             if row is None or row.ended_at is not None or _aware(row.expires_at) <= self.clock():
                 return None
             user = session.get(StaffUserRow, row.user_id)
-            return None if user is None else Principal(Role(user.role), name=user.name)
+            return None if user is None else Principal(Role(user.role), name=user.name, store=self.store)
 
     def sign_out(self, token: str | None) -> None:
         if not token:
