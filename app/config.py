@@ -22,6 +22,9 @@ MACHINE_KINDS = ("fdm_printer", "laser_engraver", "cnc_router")
 ROUNDING_MODES = ("up", "nearest", "down")
 # who may confirm "the bed is clear" by ticking the kiosk's checklist, after which kind of job end
 KIOSK_CLEARS = ("never", "after_finished", "always")
+CHAIN_ROLES = ("store", "hq")
+# a store's id names its replication slots and publications, so it must be a PostgreSQL identifier part
+STORE_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 class ConfigError(ValueError):
@@ -120,6 +123,22 @@ class DesignerPolicy:
 
 
 @dataclass(frozen=True)
+class ChainSettings:
+    """This server's place in a chain of stores (app/chain/). A store that never joined a chain is a whole
+    single store, exactly as without this section."""
+
+    role: str = "store"  # "store", or "hq" for the head office
+    store_id: str = "demo"  # this store's id in the chain (stamped on every fact it reports)
+    city: str = "Köln"
+    # a link or a store whose last word is older than this is shown as stale (stores report machines every 10 s)
+    stale_after_s: float = 60.0
+    # how much write-ahead log a replication slot may hold for a peer that is away before PostgreSQL gives the
+    # slot up (max_slot_wal_keep_size); the peer then needs `fabkiosk chain join --resync`
+    slot_keep_mb: int = 1024
+    snapshot_every_s: float = 10.0  # machine snapshots for the head office: this often, and on a state change
+
+
+@dataclass(frozen=True)
 class Settings:
     store_name: str = "fabkiosk demo store"
     host: str = "127.0.0.1"
@@ -146,6 +165,7 @@ class Settings:
     approval: ApprovalPolicy = field(default_factory=ApprovalPolicy)
     store: StorePolicy = field(default_factory=StorePolicy)
     designers: DesignerPolicy = field(default_factory=DesignerPolicy)
+    chain: ChainSettings = field(default_factory=ChainSettings)
 
     @property
     def effective_database_url(self) -> str:
@@ -233,6 +253,7 @@ def _settings_from(raw: dict[str, Any], base_dir: Path) -> Settings:
         approval=_approval_from(reader.table("approval"), defaults.approval),
         store=_store_from(reader.table("store"), defaults.store),
         designers=_designers_from(reader.table("designers"), defaults.designers),
+        chain=_chain_from(reader.table("chain"), defaults.chain),
     )
     reader.reject_unknown()
     if settings.database_url and not settings.database_url.startswith(("sqlite", "postgresql")):
@@ -288,6 +309,24 @@ def _designers_from(reader: _Reader, d: DesignerPolicy) -> DesignerPolicy:
         raise ConfigError("designers.max_share_percent: give a percentage from 0 to 100")
     reader.reject_unknown()
     return policy
+
+
+def _chain_from(reader: _Reader, d: ChainSettings) -> ChainSettings:
+    store_id = reader.str("store_id", d.store_id, max_len=40)
+    if not STORE_ID.fullmatch(store_id):
+        raise ConfigError(
+            "chain.store_id: give lower-case letters, digits and _ starting with a letter (e.g. koeln), at most 40"
+        )
+    chain = ChainSettings(
+        role=reader.choice("role", d.role, CHAIN_ROLES),
+        store_id=store_id,
+        city=reader.str("city", d.city, max_len=80),
+        stale_after_s=reader.float("stale_after_s", d.stale_after_s, 5, 86400),
+        slot_keep_mb=reader.int("slot_keep_mb", d.slot_keep_mb, 1, 10_000_000),
+        snapshot_every_s=reader.float("snapshot_every_s", d.snapshot_every_s, 1, 3600),
+    )
+    reader.reject_unknown()
+    return chain
 
 
 def _prices_from(reader: _Reader, d: Prices) -> Prices:

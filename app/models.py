@@ -111,6 +111,15 @@ class JobRow(Base):
     customer_name: Mapped[str] = mapped_column(String(60), default="")  # remote orders: the name given for pickup
     refund: Mapped[bool] = mapped_column(Boolean, default=False)  # staff flagged the money to be given back
     tip: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))  # from the customer, for the designer
+    # in a chain (app/chain/): the store that made it, and the figures the head office shows, copied from the
+    # quote and plan when the job is first written, so the head office needs no quotes, plans or designs
+    store: Mapped[str] = mapped_column(String(64), default="", index=True)
+    hq_order_id: Mapped[str | None] = mapped_column(String(32), index=True)  # ordered through the head office
+    template_id: Mapped[str | None] = mapped_column(String(64))
+    machine_kind: Mapped[str] = mapped_column(String(32), default="")
+    material: Mapped[str] = mapped_column(String(64), default="")
+    total: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal(0))
+    currency: Mapped[str] = mapped_column(String(3), default="")
 
 
 class JobEventRow(Base):
@@ -118,7 +127,9 @@ class JobEventRow(Base):
 
     __tablename__ = "job_events"
 
+    # the store's own counter; with the store it is unique across a chain (the key on PostgreSQL, app/chain/)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    store: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     from_state: Mapped[str | None] = mapped_column(String(32))
@@ -317,3 +328,66 @@ class LedgerEntryRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     reverses: Mapped[str | None] = mapped_column(String(32))  # the entry a reversal undoes
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+# --- a chain of stores (app/chain/): who writes what is in app/chain/tables.py ---------------------------------
+
+
+class StoreRow(Base):
+    """A store of the chain. Catalog: written at the head office only, replicated to every store."""
+
+    __tablename__ = "stores"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the slug of `[chain] store_id`
+    name: Mapped[str] = mapped_column(String(80))
+    city: Mapped[str] = mapped_column(String(80), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MachineSnapshotRow(Base):
+    """A machine's last reported state. A fact: written by its store only (app/chain/snapshots.py), at most every
+    2 s per machine and at least every `[chain] snapshot_every_s`; its age tells the head office a store is away."""
+
+    __tablename__ = "machine_snapshots"
+
+    store: Mapped[str] = mapped_column(String(64), primary_key=True)
+    machine_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(32))
+    job_id: Mapped[str | None] = mapped_column(String(32))
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HqOrderRow(Base):
+    """An order a remote customer placed at the head office for one store. Written at the head office only and
+    replicated to that store alone (a row-filtered publication per store); the store's job carries its id."""
+
+    __tablename__ = "hq_orders"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    store: Mapped[str] = mapped_column(String(64), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the customer's link token
+    template_id: Mapped[str] = mapped_column(String(64))
+    template_version_id: Mapped[str | None] = mapped_column(String(32))
+    parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    machine_kind: Mapped[str] = mapped_column(String(32))
+    material: Mapped[str] = mapped_column(String(64))
+    customer_name: Mapped[str] = mapped_column(String(60), default="")
+    total: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    tip: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal(0))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StoreLinkRow(Base):
+    """How the head office reaches a store's database for its subscription. Head office only, never replicated."""
+
+    __tablename__ = "store_links"
+
+    store: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conninfo: Mapped[str] = mapped_column(String(1000))
+    slot_name: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
