@@ -8,6 +8,7 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -45,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "serve":
             from app.server import serve
 
+            if getattr(args, "role", None):  # the flag wins over `[chain] role`
+                settings = replace(settings, chain=replace(settings.chain, role=args.role))
             serve(settings)
             return 0
         if command == "templates":
@@ -97,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
     serve.add_argument("--data-dir", help="where the database, uploads and caches live")
+    serve.add_argument("--role", choices=["store", "hq"], help="a store (default), or a chain's head office")
     templates = sub.add_parser("templates", help="list the catalog's templates and their settings")
     templates.add_argument("--lang", default="en", choices=["en", "de"])
     quote = sub.add_parser("quote", help="check a design and print time and price")

@@ -19,6 +19,7 @@ from nicegui import Client, app, background_tasks, core, ui
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.access import LOOPBACK_NAMES, host_name
+from app.chain.orders import OrderIntake, keep_taking_orders
 from app.config import Settings
 from app.designs.pictures import Pictures
 from app.dispatch import reconcile, reconcile_unavailable
@@ -207,6 +208,10 @@ def events_from_their_own_socket_only() -> None:
 
 
 def create_app(settings: Settings) -> Services:
+    if settings.chain.role == "hq":
+        from app.chain.hq_server import create_hq_app  # the head office: no machines, its own pages
+
+        return create_hq_app(settings)
     services = build_services(settings)
     fleet = Fleet.build(services.machines)
     jobs = services.run_machines(fleet)
@@ -221,6 +226,10 @@ def create_app(settings: Settings) -> Services:
         assert services.pictures is not None
         services.pictures.start()
         background_tasks.create(keep_dispatching(services), name="dispatch")
+        # orders the head office took for this store arrive in its own hq_orders table by replication
+        assert services.design_queue is not None
+        intake = OrderIntake(settings.chain.store_id, services.sessions, services.pipeline, jobs)
+        background_tasks.create(keep_taking_orders(intake, services.design_queue), name="head-office orders")
 
     app.on_startup(take_machines_into_service)
     app.on_shutdown(fleet.disconnect_all)

@@ -62,7 +62,7 @@ def build_services(settings: Settings) -> Services:
     migrate(engine)
     sessions = session_factory(engine)
     pipeline = Pipeline(settings, machines, catalog, laser_materials, cnc_materials, sessions)
-    staff = StaffAccounts(sessions, settings.staff)
+    staff = StaffAccounts(sessions, settings.staff, store=settings.chain.store_id)
     kiosks = Kiosks(sessions, machines)
     return Services(
         settings, engine, sessions, machines, catalog, laser_materials, cnc_materials, pipeline, staff, kiosks

@@ -25,8 +25,6 @@ from app.job_states import JobState
 from app.models import DesignerRow, JobRow, MachineSnapshotRow, RatingRow, StoreRow, TemplateVersionRow
 
 Clock = Callable[[], datetime]
-# a store reports each machine every 10 s (and on every change): six reports missed in a row, and it is shown stale
-STALE_AFTER = timedelta(seconds=60)
 MADE = (JobState.FINISHING.value, JobState.READY_FOR_PICKUP.value, JobState.COLLECTED.value)
 
 
@@ -47,11 +45,7 @@ class StoreReport:
     machines: tuple[MachineReport, ...]
     last_report_age_s: float | None  # None: the store never reported
     jobs_today: int
-
-    @property
-    def stale(self) -> bool:
-        """No report for a while (or never): the store or its link is down; what is shown may be old."""
-        return self.last_report_age_s is None or self.last_report_age_s > STALE_AFTER.total_seconds()
+    stale: bool  # no report for a while (or never): the store or its link is down; what is shown may be old
 
 
 @dataclass(frozen=True)
@@ -88,9 +82,9 @@ class Published:
     cities: tuple[str, ...]  # empty: every store
 
 
-def store_is_stale(last_report: datetime | None, now: datetime) -> bool:
-    """One rule for the console and the order pages alike."""
-    return last_report is None or now - aware_utc(last_report) > STALE_AFTER
+def store_is_stale(last_report: datetime | None, now: datetime, after: timedelta) -> bool:
+    """One rule for the console and the order pages alike (`[chain] stale_after_s`; stores report every 10 s)."""
+    return last_report is None or now - aware_utc(last_report) > after
 
 
 def aware_utc(moment: datetime) -> datetime:
@@ -100,10 +94,20 @@ def aware_utc(moment: datetime) -> datetime:
 
 
 class HqConsole:
-    def __init__(self, sessions: sessionmaker[Session], timezone: str, clock: Clock = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        timezone: str,
+        stale_after: timedelta,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:
         self.sessions = sessions
         self.zone = ZoneInfo(timezone)
+        self.stale_after = stale_after
         self.clock = clock
+
+    def _stale(self, last_report: datetime | None, now: datetime) -> bool:
+        return store_is_stale(last_report, now, self.stale_after)
 
     def midnight(self) -> datetime:
         """Today's start in the head office's time zone: "today" is the same day for every figure."""
@@ -116,8 +120,9 @@ class HqConsole:
         authorize(who, Action.VIEW_HQ)
         now, midnight = self.clock(), self.midnight()
         with self.sessions() as session:
-            stores = session.scalars(select(StoreRow).where(StoreRow.retired_at.is_(None)).order_by(StoreRow.city))
-            stores = list(stores)
+            stores = list(
+                session.scalars(select(StoreRow).where(StoreRow.retired_at.is_(None)).order_by(StoreRow.city))
+            )
             snapshots: dict[str, list[MachineSnapshotRow]] = defaultdict(list)
             for row in session.scalars(select(MachineSnapshotRow).order_by(MachineSnapshotRow.machine_id)):
                 snapshots[row.store].append(row)
@@ -134,14 +139,13 @@ class HqConsole:
                     m.kind,
                     m.state,
                     (now - aware_utc(m.updated_at)).total_seconds(),
-                    store_is_stale(m.updated_at, now),
+                    store_is_stale(m.updated_at, now, self.stale_after),
                 )
                 for m in snapshots.get(store.id, [])
             )
-            ages = [m.age_s for m in machines]
-            reports.append(
-                StoreReport(store.id, store.name, store.city, machines, min(ages) if ages else None, today.get(store.id, 0))
-            )
+            age = min((m.age_s for m in machines), default=None)
+            stale = age is None or age > self.stale_after.total_seconds()
+            reports.append(StoreReport(store.id, store.name, store.city, machines, age, today.get(store.id, 0), stale))
         return reports
 
     # --- what is made and loved where ---------------------------------------------------------------------------
@@ -158,13 +162,16 @@ class HqConsole:
             ).all()
             rated = session.execute(
                 select(StoreRow.city, RatingRow.template_id, func.avg(RatingRow.stars), func.count())
-                .join(StoreRow, StoreRow.id == RatingRow.store)
+                .join(JobRow, JobRow.id == RatingRow.job_id)
+                .join(StoreRow, StoreRow.id == JobRow.store)
                 .where(RatingRow.template_id.is_not(None))
                 .group_by(StoreRow.city, RatingRow.template_id)
             ).all()
         stars = {(city, template): (float(mean), count) for city, template, mean, count in rated}
         by_city: dict[str, list[CityFavourite]] = defaultdict(list)
         for city, template, count in made:
+            if template is None:
+                continue
             mean, ratings = stars.get((city, template), (None, 0))
             by_city[city].append(CityFavourite(city, template, count, mean, ratings))
         return {
@@ -175,12 +182,15 @@ class HqConsole:
     def travelling_designers(self, who: Principal) -> list[TravellingDesigner]:
         """Designers whose designs were made in stores of other cities than their own, most travelled first."""
         authorize(who, Action.VIEW_HQ)
+        # a template's designer is on its published versions (the head office's catalog)
+        designer_of = select(TemplateVersionRow.template_id, TemplateVersionRow.designer_id).distinct().subquery()
         with self.sessions() as session:
             rows = session.execute(
                 select(DesignerRow.id, DesignerRow.display_name, DesignerRow.city, StoreRow.city, func.count())
                 .select_from(JobRow)
                 .join(StoreRow, StoreRow.id == JobRow.store)
-                .join(DesignerRow, DesignerRow.id == JobRow.designer_id)
+                .join(designer_of, designer_of.c.template_id == JobRow.template_id)
+                .join(DesignerRow, DesignerRow.id == designer_of.c.designer_id)
                 .where(JobRow.state.in_(MADE), StoreRow.city != DesignerRow.city)
                 .group_by(DesignerRow.id, DesignerRow.display_name, DesignerRow.city, StoreRow.city)
             ).all()
@@ -189,7 +199,10 @@ class HqConsole:
             _, _, cities, total = found.get(designer_id, (name, home, [], 0))
             found[designer_id] = (name, home, [*cities, city], total + count)
         return sorted(
-            (TravellingDesigner(d, name, home, tuple(sorted(cities)), n) for d, (name, home, cities, n) in found.items()),
+            (
+                TravellingDesigner(d, name, home, tuple(sorted(cities)), n)
+                for d, (name, home, cities, n) in found.items()
+            ),
             key=lambda d: (-len(d.cities), -d.made_elsewhere, d.name),
         )
 
@@ -209,7 +222,7 @@ class HqConsole:
         busy: dict[str, float] = defaultdict(float)
         for store, machine_id, started, ended in worked:
             kind = kind_of.get((store, machine_id))
-            if kind is None:
+            if kind is None or started is None:
                 continue
             start = max(aware_utc(started), midnight)
             end = aware_utc(ended) if ended is not None else now
@@ -222,7 +235,9 @@ class HqConsole:
             KindUse(
                 kind,
                 len(rows),
-                sum(1 for m in rows if m.state == "running" and not store_is_stale(m.updated_at, now)),
+                sum(
+                    1 for m in rows if m.state == "running" and not store_is_stale(m.updated_at, now, self.stale_after)
+                ),
                 min(1.0, busy[kind] / (len(rows) * day_so_far)),
             )
             for kind, rows in sorted(counts.items())

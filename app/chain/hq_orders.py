@@ -2,15 +2,19 @@
 machine, the order as an `hq_orders` row (replication takes it to the store), and what its customer's link shows
 while it travels.
 
-What the head office knows of a store is what the store published: its machines (profile, state, progress) in
-`machine_snapshots`, its queue in its `jobs` rows. A store whose reports stopped is shown as stale; an order for it
-is still taken and waits, and its link says so, until the store is back and takes it.
+What the head office knows of a store is what the store published: its machines (kind, state, progress) in
+`machine_snapshots`, its queue in its `jobs` rows. The price is made here by the same pipeline (OpenSCAD, the slicer
+or the toolpath planner) on the chain's reference machine of the kind the store makes it on: the head office's own
+machines file, which describes the machine each kind of the chain is (it runs none of them). The store checks the
+design again on its own machine and honours that price or refuses with its reason (app/chain/orders.py).
+A store whose reports stopped is shown as stale; an order for it is still taken and waits, and its link says so,
+until the store is back and takes it.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -26,10 +30,8 @@ from app.i18n import Text, t
 from app.job_records import JobRefused, token_hash
 from app.job_states import NOT_STARTED, ON_MACHINE, JobState
 from app.models import HqOrderRow, JobEventRow, JobRow, MachineSnapshotRow, StoreRow
-from app.pipeline import Pipeline, QuoteResult
-from app.production.cnc import CncMaterial
-from app.production.laser import LaserMaterial
-from machine_adapters.profiles import MachineProfile, ProfileError, profile_from_table
+from app.pipeline import QuoteResult
+from machine_adapters.profiles import MachineProfile
 
 Clock = Callable[[], datetime]
 UNAVAILABLE = ("offline", "connecting", "halted", "alarm", "link_lost")  # machines that take no job now
@@ -71,15 +73,14 @@ class HqOrders:
         settings: Settings,
         sessions: sessionmaker[Session],
         catalog: Mapping[str, Template],
-        laser_materials: Mapping[str, LaserMaterial],
-        cnc_materials: Mapping[str, CncMaterial],
+        machines: Mapping[str, MachineProfile],
         clock: Clock = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.catalog = catalog
-        self.laser_materials = laser_materials
-        self.cnc_materials = cnc_materials
+        self.machines = machines  # the chain's reference machine of each kind, for prices
+        self.stale_after = timedelta(seconds=settings.chain.stale_after_s)
         self.clock = clock
 
     # --- where, and when ----------------------------------------------------------------------------------------
@@ -106,19 +107,27 @@ class HqOrders:
                 .where(JobRow.store.in_(list(stores)))
             ).all()
         queue: dict[tuple[str, str], float] = {}
-        for store, machine_id, state, estimate, started in waiting:
+        for store_id, machine_id, state, estimate, started in waiting:
             left = float(estimate)
             if state in MAKING and started is not None:  # the part already made is no longer waited for
                 left = max(0.0, left - (now - aware_utc(started)).total_seconds())
-            queue[(store, machine_id)] = queue.get((store, machine_id), 0.0) + left
+            queue[(store_id, machine_id)] = queue.get((store_id, machine_id), 0.0) + left
         best: dict[str, StoreChoice] = {}
         for m in machines:
             if m.state in UNAVAILABLE:
                 continue
             store = stores[m.store]
             free_at = now + timedelta(seconds=queue.get((m.store, m.machine_id), 0.0))
-            choice = StoreChoice(store.id, store.name, store.city, m.machine_id, free_at, store_is_stale(m.updated_at, now))
-            if store.id not in best or (choice.stale, choice.free_at) < (best[store.id].stale, best[store.id].free_at):
+            choice = StoreChoice(
+                store.id,
+                store.name,
+                store.city,
+                m.machine_id,
+                free_at,
+                store_is_stale(m.updated_at, now, self.stale_after),
+            )
+            known = best.get(store.id)
+            if known is None or (choice.stale, choice.free_at) < (known.stale, known.free_at):
                 best[store.id] = choice
         return sorted(best.values(), key=lambda c: (c.city != city, c.stale, c.free_at, c.name))
 
@@ -127,32 +136,11 @@ class HqOrders:
         choices = self.stores_for(kinds, city)
         return choices[0] if choices else None
 
-    # --- the price, made here against the store's own machine ------------------------------------------------
+    # --- the price, made here on the chain's machine of that kind ----------------------------------------------
 
-    def machine(self, store: str, machine_id: str) -> MachineProfile:
-        """The store's machine as the store published it: the same profile its own pipeline prices and checks with."""
-        with self.sessions() as session:
-            row = session.get(MachineSnapshotRow, (store, machine_id))
-            profile: dict[str, Any] | None = row.profile if row is not None else None
-        if not profile:
-            raise JobRefused(t("This store has not told us about its machines yet. Choose another store."))
-        try:
-            return profile_from_table(profile, f"{store}/{machine_id}")
-        except ProfileError as e:
-            raise JobRefused(t("This store's machine cannot be priced here. Choose another store.")) from e
-
-    def pipeline(self, store: str, machine_id: str) -> Pipeline:
-        """A pipeline with that one machine: the design is checked, sliced and priced exactly as the store would."""
-        profile = self.machine(store, machine_id)
-        return Pipeline(
-            self.settings,
-            {profile.id: profile},
-            self.catalog,
-            self.laser_materials,
-            self.cnc_materials,
-            self.sessions,
-            self.clock,
-        )
+    def machine_for(self, kind: str) -> str | None:
+        """The chain's reference machine of this kind (the head office's machines file)."""
+        return next((m.id for m in self.machines.values() if m.kind.value == kind), None)
 
     # --- the order ---------------------------------------------------------------------------------------------
 
@@ -164,7 +152,7 @@ class HqOrders:
             raise JobRefused(t("Orders through the head office are for catalog designs."))
         if not 0 <= tip <= self.settings.designers.max_tip:
             raise JobRefused(t("A tip of at most {amount} can be added.", amount=self.settings.designers.max_tip))
-        profile_kind = self.kind_of(store, result.plan.machine_id)
+        kind = self.machines[result.plan.machine_id].kind.value
         token = secrets.token_urlsafe(24)  # 192 bits, as the store's own links
         with self.sessions.begin() as session:
             if session.get(StoreRow, store) is None:
@@ -177,7 +165,7 @@ class HqOrders:
                     template_id=result.design.template.id,
                     template_version_id=result.design.template.version_id,
                     parameters=dict(result.design.values or {}),
-                    machine_kind=profile_kind,
+                    machine_kind=kind,
                     material=result.plan.material,
                     customer_name=customer_name,
                     total=result.quote.total,
@@ -187,13 +175,6 @@ class HqOrders:
                 )
             )
         return token
-
-    def kind_of(self, store: str, machine_id: str) -> str:
-        with self.sessions() as session:
-            row = session.get(MachineSnapshotRow, (store, machine_id))
-        if row is None:
-            raise JobRefused(t("This store has not told us about its machines yet. Choose another store."))
-        return row.kind
 
     # --- following it ------------------------------------------------------------------------------------------
 
@@ -222,10 +203,8 @@ class HqOrders:
                 .limit(1)
             )
         template = self.catalog.get(order.template_id)
-        stale = store_is_stale(last_report, now)
-        choice = (
-            StoreChoice(store.id, store.name, store.city, "", now, stale) if store is not None else None
-        )
+        stale = store_is_stale(last_report, now, self.stale_after)
+        choice = StoreChoice(store.id, store.name, store.city, "", now, stale) if store is not None else None
         stage = "sent"
         if job is not None:
             refused = job.state == JobState.CANCELLED.value and not job.started_at and job.source == "remote"
@@ -244,7 +223,7 @@ class HqOrders:
         )
 
 
-def _refused_by_store(events: list[Any]) -> bool:
+def _refused_by_store(events: Sequence[Any]) -> bool:
     """Cancelled while waiting for approval: the store refused it (a customer cancelling is not possible from here)."""
     states = [state for _, state in events]
     return JobState.AWAITING_APPROVAL.value in states and JobState.QUEUED.value not in states

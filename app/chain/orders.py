@@ -20,14 +20,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.access import Action, Principal, authorize
+from app.design_queue import Client, DesignQueue, TooManyRuns
 from app.designs.problems import DesignRejected
 from app.i18n import Text, t
-from app.jobs import Actor, JobRefused, JobService
+from app.jobs import Actor, JobService
 from app.models import HqOrderRow, JobRow, QuoteRow
 from app.pipeline import Pipeline
 from machine_adapters.base import MachineState
 
 log = logging.getLogger(__name__)
+HEAD_OFFICE = "head-office"  # the design queue's address for orders from the head office: one client among many
 INTAKE_EVERY_S = 2.0  # a local table read: cheap, and an order waits at most this long after it arrived
 PRICE_CHANGED = t("This store's price for it has changed since you were given yours. Please order again.")
 CANNOT_MAKE = t("This store cannot make this design now. Please order again and choose another store.")
@@ -83,17 +85,17 @@ class OrderIntake:
 
     def take_all(self) -> list[Taken]:
         """Take every pending order (slow: OpenSCAD and the slicer run; call off the event loop)."""
-        results = []
-        for order in self.pending():
-            try:
-                taken = self.take(order)
-            except Exception:  # one broken order must not keep the others from the store
-                log.exception("head-office order %s could not be taken", order.id)
-                continue
-            results.append(taken)
-            if self.on_taken is not None and taken.job_id is not None:
-                self.on_taken(taken)
-        return results
+        return [taken for order in self.pending() if (taken := self.take_one(order)) is not None]
+
+    def take_one(self, order: HqOrderRow) -> Taken | None:
+        try:
+            taken = self.take(order)
+        except Exception:  # one broken order must not keep the others from the store
+            log.exception("head-office order %s could not be taken", order.id)
+            return None
+        if self.on_taken is not None and taken.job_id is not None:
+            self.on_taken(taken)
+        return taken
 
     def take(self, order: HqOrderRow) -> Taken:
         machine_id = self._machine_for(order.machine_kind, order.material)
@@ -157,7 +159,7 @@ class OrderIntake:
         authorize(who, Action.VIEW_STORE_ORDERS, store=self.store)
         jobs_of = select(JobRow.hq_order_id, JobRow.id).where(JobRow.hq_order_id.is_not(None))
         with self.sessions() as session:
-            job_ids = dict(session.execute(jobs_of).tuples().all())
+            job_ids = {order: job for order, job in session.execute(jobs_of)}
             rows = session.scalars(
                 select(HqOrderRow).where(HqOrderRow.store == self.store).order_by(HqOrderRow.created_at)
             )
@@ -166,14 +168,19 @@ class OrderIntake:
             ]
 
 
-async def keep_taking_orders(intake: OrderIntake) -> None:
-    """The store's watcher on its own `hq_orders` table: every few seconds, off the event loop."""
+async def keep_taking_orders(intake: OrderIntake, queue: DesignQueue) -> None:
+    """The store's watcher on its own `hq_orders` table, every few seconds. Checking and slicing an order is design
+    work: it takes its turn in the design queue as a remote page does, so the kiosk's customer still goes first."""
     while True:
         await asyncio.sleep(INTAKE_EVERY_S)
         try:
-            await asyncio.to_thread(intake.take_all)
+            for order in await asyncio.to_thread(intake.pending):
+                ticket = queue.begin(Client(f"hq-order-{order.id}", HEAD_OFFICE))
+                try:
+                    await ticket.run(intake.take_one, order)
+                finally:
+                    queue.end(ticket)
+        except TooManyRuns:
+            continue  # the next round takes the rest
         except Exception:  # a failed round must not end the intake for the day
             log.exception("taking head-office orders failed")
-
-
-__all__ = ["JobRefused", "OrderIntake", "StoreOrder", "Taken", "keep_taking_orders"]

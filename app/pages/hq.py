@@ -217,7 +217,9 @@ class HqPage:
                     message.set_text(e.message.render(self.lang))
                     return
                 where = ", ".join(done.cities) if done.cities else self.tr("every store")
-                message.set_text(self.tr("Published: {design} in {where}.", design=self.title(done.template_id), where=where))
+                message.set_text(
+                    self.tr("Published: {design} in {where}.", design=self.title(done.template_id), where=where)
+                )
                 self.update()
 
             ui.button(self.tr("Publish"), on_click=publish, icon="campaign").mark("publish")

@@ -36,7 +36,9 @@ def register(settings: Settings, accounts: StaffAccounts) -> None:
         if not same_origin(request):
             return to_sign_in(settings, lang, "origin")
         try:
-            peer = client_address(request.client.host if request.client else "?", request.headers, settings.trusted_proxies)
+            peer = client_address(
+                request.client.host if request.client else "?", request.headers, settings.trusted_proxies
+            )
             token = accounts.sign_in(name.strip(), password, peer, request.cookies.get(DEVICE_COOKIE))
         except SignInRefused as e:
             error = next((k for k, v in SIGN_IN_ERRORS.items() if v.msgid == e.message.msgid), "wrong")
