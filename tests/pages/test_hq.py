@@ -1,0 +1,147 @@
+"""The head office's pages under NiceGUI's simulated users, on the real head-office wiring (`serve --role hq`): the
+console needs a head-office session and shows the stores as replication reported them (stale ones marked); store
+staff and customers do not get in; a customer's link shows the order's honest state as the store's facts arrive."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from nicegui import app, core, run
+from nicegui.testing import User
+from nicegui.testing.user_simulation import user_simulation
+from sqlalchemy import select
+
+from app.access import Principal, Role
+from app.chain.hq_server import HeadOffice
+from app.jobs import JobState
+from app.models import HqOrderRow
+from app.pipeline import QuoteResult
+from tests.pages.conftest import eventually
+from tests.pages.test_kiosk import seen
+from tests.test_hq_console import version
+from tests.test_hq_orders import arrive, event, job, machine, store
+
+PASSWORD = "correct horse battery"
+MAIN = """
+from app.config import load_settings
+from app.server import serve
+
+serve(load_settings(None, data_dir={data!r}, allowed_hosts=["test"], chain={{"role": "hq"}}))
+"""
+
+
+def office() -> HeadOffice:
+    found = app.state.head_office
+    assert isinstance(found, HeadOffice)
+    return found
+
+
+@pytest.fixture
+async def customer(tmp_path: Path) -> AsyncIterator[User]:
+    """A customer's browser at the head office, whose stores reported a minute ago (one of them an hour ago)."""
+    main = tmp_path / "main.py"
+    main.write_text(MAIN.format(data=str(tmp_path / "data")))
+    async with user_simulation(main_file=main) as user:
+        now = datetime.now(UTC)
+        facts = [
+            store("koeln", "Köln"),
+            store("berlin", "Berlin"),
+            machine("koeln", "printer-1", "fdm_printer", state="running"),
+            machine("berlin", "printer-1", "fdm_printer"),
+        ]
+        for fact in facts[2:]:
+            fact.updated_at = now - timedelta(seconds=5 if fact.store == "koeln" else 3600)
+        arrive(office(), *facts)
+        yield user
+
+
+def browser() -> User:
+    return User(httpx.AsyncClient(transport=httpx.ASGITransport(core.app), base_url="http://test"))
+
+
+async def sign_in(user: User, name: str, password: str = PASSWORD) -> str:
+    response = await user.http_client.post(
+        "/hq/session", data={"name": name, "password": password, "lang": "en"}, headers={"origin": "http://test"}
+    )
+    assert response.status_code == 303
+    return response.headers["location"]
+
+
+async def test_the_console_needs_head_office_staff_and_marks_a_quiet_store(customer: User) -> None:
+    accounts = office().services.staff
+    accounts.add_user("hugo", "hq", PASSWORD)
+    accounts.add_user("sam", "staff", PASSWORD)
+    await customer.open("/hq?lang=en")
+    await customer.should_see("Head office sign-in")  # no session: the sign-in
+    sam = browser()
+    assert await sign_in(sam, "sam") == "/hq?lang=en"
+    await sam.open("/hq?lang=en")
+    await sam.should_see(marker="forbidden")  # a store's staff account is not the head office's
+    await sam.should_not_see(marker="hq-stores")
+    hugo = browser()
+    await sign_in(hugo, "hugo")
+    await hugo.open("/hq?lang=en")
+    await hugo.should_see(marker="hq-stores")
+    stores = {row["key"]: row for row in hugo.find(marker="hq-stores").elements.pop().rows}
+    assert stores["berlin"]["status"] == "Not reporting" and stores["berlin"]["last_report"] == "60 min ago"
+    assert stores["koeln"]["status"] == "Reporting"
+    machines = {row["key"]: row for row in hugo.find(marker="hq-machines").elements.pop().rows}
+    assert machines["berlin/printer-1"]["state"].startswith("Not reporting")
+    assert machines["koeln/printer-1"]["state"] == "Busy"
+    response = await hugo.http_client.post("/hq/session/end", headers={"origin": "http://test"})
+    assert response.status_code == 303
+    await hugo.open("/hq?lang=en")
+    await hugo.should_see("Head office sign-in")
+
+
+async def test_publishing_a_version_to_chosen_cities(customer: User) -> None:
+    office().services.staff.add_user("hugo", "hq", PASSWORD)
+    arrive(office(), version("v-key", "keychain", "d-none"))
+    hugo = browser()
+    await sign_in(hugo, "hugo")
+    await hugo.open("/hq?lang=en")
+    await hugo.should_see(marker="hq-versions")
+    table = hugo.find(marker="hq-versions").elements.pop()
+    await eventually(lambda: bool(table.rows), timeout=10)
+    table.selected = [table.rows[0]]
+    hugo.find(marker="publish-cities").elements.pop().value = ["Köln"]
+    hugo.find(marker="publish").click()
+    await hugo.should_see("Published: Name keychain in Köln.")
+    assert office().console.versions(Principal(Role.HQ, name="hugo"))[0].cities == ("Köln",)
+
+
+async def test_the_customers_link_follows_the_order_to_the_store(customer: User) -> None:
+    orders = office().orders
+    result = await _quote()
+    token = orders.place(result, "koeln", "Lena")
+    await customer.open(f"/job/{token}?lang=en")
+    await customer.should_see("Sent to the store")
+    await customer.should_see("Pickup at fabkiosk koeln, Köln")
+    with office().services.sessions() as session:
+        order_id = session.scalars(select(HqOrderRow.id)).one()
+    taken = job("koeln", "printer-1", JobState.AWAITING_APPROVAL.value, source="remote", hq_order_id=order_id)
+    taken.created_at = datetime.now(UTC)
+    arrive(office(), taken, event("koeln", taken.id, 7, None, "awaiting_approval", 0))
+    await eventually(lambda: seen(customer, "The store has it"), timeout=10)
+    await customer.should_see("Waiting for the store to approve it")
+    taken.state = JobState.RUNNING.value
+    arrive(office(), taken)
+    await eventually(lambda: seen(customer, "Being made"), timeout=10)
+    other = browser()
+    await other.open(f"/job/{secrets.token_urlsafe(24)}?lang=en")  # any other link opens nothing
+    await other.should_see("This link does not open anything (any more).")
+
+
+async def _quote() -> QuoteResult:
+    orders = office().orders
+    pipeline = office().services.pipeline
+    machine_id = orders.machine_for("fdm_printer")
+    assert machine_id is not None
+    result = await run.io_bound(pipeline.quote_template, "keychain", {"name": "Lena"}, machine_id)
+    assert result is not None
+    return result
