@@ -20,7 +20,7 @@ from app.access import Forbidden, Principal
 from app.chain.hq_console import HqConsole
 from app.config import Settings
 from app.designs.catalog import Template
-from app.i18n import t
+from app.i18n import Text, t
 from app.job_records import JobRefused
 from app.pages.common import KIND_WORDS, language_switch, reader_language, touch_page
 from app.pages.hq_signin import hq_principal, to_sign_in
@@ -72,40 +72,41 @@ class HqPage:
         self.settings = settings
         self.tables: dict[str, ui.table] = {}
 
-    def tr(self, msgid: str, **params: Any) -> str:
-        return t(msgid, **params).render(self.lang)
+    def tr(self, text: Text) -> str:
+        return text.render(self.lang)
 
     def build(self) -> None:
         with ui.column().classes("w-full p-6 gap-6"):
             with ui.row().classes("w-full items-center justify-between"):
-                ui.label(self.tr("Head office")).classes("text-3xl font-bold").props("role=heading aria-level=1")
+                ui.label(self.tr(t("Head office"))).classes("text-3xl font-bold").props("role=heading aria-level=1")
                 with ui.row().classes("items-center gap-4"):
                     language_switch(self.settings, self.lang, lambda code: ui.navigate.to(f"/hq?lang={code}"))
+                    sign_out = self.tr(t("Sign out"))
                     ui.html(
                         '<form method="post" action="/hq/session/end">'
-                        f'<button type="submit" class="underline min-h-[48px]">{self.tr("Sign out")}</button></form>',
+                        f'<button type="submit" class="underline min-h-[48px]">{sign_out}</button></form>',
                         sanitize=False,
                     )
-            self.section("stores", self.tr("Stores"), [
-                ("name", self.tr("Store")), ("city", self.tr("City")), ("jobs_today", self.tr("Jobs today")),
-                ("last_report", self.tr("Last report")), ("status", self.tr("Status")),
+            self.section("stores", self.tr(t("Stores")), [
+                ("name", self.tr(t("Store"))), ("city", self.tr(t("City"))), ("jobs_today", self.tr(t("Jobs today"))),
+                ("last_report", self.tr(t("Last report"))), ("status", self.tr(t("Status"))),
             ])  # fmt: skip
-            self.section("machines", self.tr("Machines"), [
-                ("store", self.tr("Store")), ("machine", self.tr("Machine")), ("kind", self.tr("Kind")),
-                ("state", self.tr("State")), ("last_report", self.tr("Last report")),
+            self.section("machines", self.tr(t("Machines")), [
+                ("store", self.tr(t("Store"))), ("machine", self.tr(t("Machine"))), ("kind", self.tr(t("Kind"))),
+                ("state", self.tr(t("State"))), ("last_report", self.tr(t("Last report"))),
             ])  # fmt: skip
             with ui.row().classes("w-full gap-6 items-start"):
-                self.section("favourites", self.tr("Made and rated best, by city"), [
-                    ("city", self.tr("City")), ("design", self.tr("Design")), ("made", self.tr("Made")),
-                    ("stars", self.tr("Stars")),
+                self.section("favourites", self.tr(t("Made and rated best, by city")), [
+                    ("city", self.tr(t("City"))), ("design", self.tr(t("Design"))), ("made", self.tr(t("Made"))),
+                    ("stars", self.tr(t("Stars"))),
                 ])  # fmt: skip
-                self.section("designers", self.tr("Designs that travel"), [
-                    ("designer", self.tr("Designer")), ("home", self.tr("Home city")),
-                    ("cities", self.tr("Also made in")), ("made", self.tr("Made elsewhere")),
+                self.section("designers", self.tr(t("Designs that travel")), [
+                    ("designer", self.tr(t("Designer"))), ("home", self.tr(t("Home city"))),
+                    ("cities", self.tr(t("Also made in"))), ("made", self.tr(t("Made elsewhere"))),
                 ])  # fmt: skip
-                self.section("utilisation", self.tr("Machine utilisation"), [
-                    ("kind", self.tr("Kind")), ("machines", self.tr("Machines")),
-                    ("running", self.tr("Running now")), ("today", self.tr("Busy today")),
+                self.section("utilisation", self.tr(t("Machine utilisation")), [
+                    ("kind", self.tr(t("Kind"))), ("machines", self.tr(t("Machines"))),
+                    ("running", self.tr(t("Running now"))), ("today", self.tr(t("Busy today"))),
                 ])  # fmt: skip
             self.publishing()
         self.update()
@@ -141,14 +142,14 @@ class HqPage:
         self._rows("stores", [
             {"key": s.id, "name": s.name, "city": s.city, "jobs_today": s.jobs_today,
              "last_report": age_words(s.last_report_age_s, lang),
-             "status": self.tr("Not reporting") if s.stale else self.tr("Reporting")}
+             "status": self.tr(t("Not reporting")) if s.stale else self.tr(t("Reporting"))}
             for s in stores
         ])  # fmt: skip
         self._rows("machines", [
             {"key": f"{s.id}/{m.machine_id}", "store": s.name, "machine": m.machine_id,
              "kind": KIND_WORDS[m.kind].render(lang) if m.kind in KIND_WORDS else m.kind,
-             "state": (self.tr("Not reporting") + " · " if m.stale else "")
-             + MACHINE_STATE_WORDS.get(m.state, STATE_WORDS.get(m.state, t(m.state))).render(lang),
+             "state": (self.tr(t("Not reporting")) + " · " if m.stale else "")
+             + MACHINE_STATE_WORDS.get(m.state, STATE_WORDS.get(m.state, Text(m.state))).render(lang),
              "last_report": age_words(m.age_s, lang)}
             for s in stores for m in s.machines
         ])  # fmt: skip
@@ -169,7 +170,7 @@ class HqPage:
         ])  # fmt: skip
         self._rows("versions", [
             {"key": v.version_id, "design": self.title(v.template_id), "version": v.version,
-             "where": ", ".join(v.cities) if v.cities else self.tr("every store")}
+             "where": ", ".join(v.cities) if v.cities else self.tr(t("every store"))}
             for v in console.versions(who)
         ])  # fmt: skip
 
@@ -182,14 +183,14 @@ class HqPage:
     def publishing(self) -> None:
         """Choose a version, then every store or some cities, then publish."""
         with ui.column().classes("gap-2"):
-            ui.label(self.tr("Publish a template version")).classes("text-2xl font-bold").props(
+            ui.label(self.tr(t("Publish a template version"))).classes("text-2xl font-bold").props(
                 "role=heading aria-level=2"
             )
             table = ui.table(
                 columns=[
-                    {"name": "design", "label": self.tr("Design"), "field": "design", "align": "left"},
-                    {"name": "version", "label": self.tr("Version"), "field": "version", "align": "left"},
-                    {"name": "where", "label": self.tr("Offered in"), "field": "where", "align": "left"},
+                    {"name": "design", "label": self.tr(t("Design")), "field": "design", "align": "left"},
+                    {"name": "version", "label": self.tr(t("Version")), "field": "version", "align": "left"},
+                    {"name": "where", "label": self.tr(t("Offered in")), "field": "where", "align": "left"},
                 ],
                 rows=[],
                 row_key="key",
@@ -199,14 +200,14 @@ class HqPage:
             self.tables["versions"] = table
             who = self.who()
             cities = self.console.cities(who) if who is not None else []
-            chosen = ui.select(cities, multiple=True, label=self.tr("Cities (none: every store)")).classes("w-96")
+            chosen = ui.select(cities, multiple=True, label=self.tr(t("Cities (none: every store)"))).classes("w-96")
             chosen.mark("publish-cities")
             message = ui.label().classes("text-lg").mark("publish-message")
 
             def publish() -> None:
                 who = self.who()
                 if who is None or not table.selected:
-                    message.set_text(self.tr("Choose a version first."))
+                    message.set_text(self.tr(t("Choose a version first.")))
                     return
                 try:
                     done = self.console.publish(who, table.selected[0]["key"], chosen.value or [])
@@ -216,13 +217,13 @@ class HqPage:
                 except JobRefused as e:
                     message.set_text(e.message.render(self.lang))
                     return
-                where = ", ".join(done.cities) if done.cities else self.tr("every store")
+                where = ", ".join(done.cities) if done.cities else self.tr(t("every store"))
                 message.set_text(
-                    self.tr("Published: {design} in {where}.", design=self.title(done.template_id), where=where)
+                    self.tr(t("Published: {design} in {where}.", design=self.title(done.template_id), where=where))
                 )
                 self.update()
 
-            ui.button(self.tr("Publish"), on_click=publish, icon="campaign").mark("publish")
+            ui.button(self.tr(t("Publish")), on_click=publish, icon="campaign").mark("publish")
 
 
 def register(settings: Settings, accounts: StaffAccounts, console: HqConsole, catalog: dict[str, Template]) -> None:
