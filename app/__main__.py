@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
+from app.chain.publications import ChainError
 from app.config import ConfigError, Settings, load_settings
 from app.designs.catalog import CatalogError
 from app.designs.customizer import describe
@@ -56,8 +57,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _user(settings, args)
         if command == "kiosk":
             return _kiosk(settings, args)
+        if command == "chain":
+            from app.chain.cli import run
+
+            return run(settings, args)
+        if command == "migrate":
+            return _migrate(settings)
         return _quote(settings, args)
-    except (ProfileError, CatalogError) as e:
+    except (ProfileError, CatalogError, ChainError) as e:
         print(f"fabkiosk: {e}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as e:
@@ -132,17 +139,37 @@ def _parser() -> argparse.ArgumentParser:
     kiosk.add_argument("--name", default="", help="a name staff will recognise (pair)")
     kiosk.add_argument("--machine", action="append", default=[], help="a machine beside the kiosk; repeat for more")
     kiosk.add_argument("--data-dir", help="where the database, uploads and caches live")
+    from app.chain.cli import add_parser as add_chain_parser
+
+    add_chain_parser(sub)
+    migrate = sub.add_parser("migrate", help="bring the database to this version (in a chain: in the chain's order)")
+    migrate.add_argument("--data-dir", help="where the database, uploads and caches live")
     return parser
+
+
+def _migrate(settings: Settings) -> int:
+    """Migrate the database; in a chain each migration is checked against the peers' schemas first."""
+    from app.chain.upgrade import UpgradeRefused, migrate_member
+    from app.db import make_engine
+
+    try:
+        applied = migrate_member(make_engine(settings.effective_database_url), settings.chain)
+    except UpgradeRefused as e:
+        print(f"fabkiosk migrate: {e}", file=sys.stderr)
+        return EXIT_REJECTED
+    print(f"Migrated: {', '.join(applied)}." if applied else "The database is up to date.")
+    return 0
 
 
 def _kiosk(settings: Settings, args: argparse.Namespace) -> int:
     """Pair a kiosk by the code its screen shows, list the paired kiosks, or revoke one: staff at the server."""
-    from app.db import make_engine, migrate, session_factory
+    from app.chain.upgrade import migrate_member
+    from app.db import make_engine, session_factory
     from app.kiosks import KioskError, Kiosks
     from machine_adapters.profiles import load_machines
 
     engine = make_engine(settings.effective_database_url)
-    migrate(engine)
+    migrate_member(engine, settings.chain)
     kiosks = Kiosks(session_factory(engine), load_machines(settings.machines_file))
     try:
         if args.verb == "list":
@@ -169,11 +196,12 @@ def _user(settings: Settings, args: argparse.Namespace) -> int:
     """Add a staff account (the password asked twice, or read from standard input) or list the accounts."""
     from getpass import getpass
 
-    from app.db import make_engine, migrate, session_factory
+    from app.chain.upgrade import migrate_member
+    from app.db import make_engine, session_factory
     from app.staff import StaffAccounts, StaffError
 
     engine = make_engine(settings.effective_database_url)
-    migrate(engine)
+    migrate_member(engine, settings.chain)
     accounts = StaffAccounts(session_factory(engine), settings.staff)
     if args.verb == "list":
         for account in accounts.users():

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.access import LOOPBACK_NAMES, host_name
 from app.chain.orders import OrderIntake, keep_taking_orders
+from app.chain.snapshots import MachineSnapshots
 from app.config import Settings
 from app.designs.pictures import Pictures
 from app.dispatch import reconcile, reconcile_unavailable
@@ -230,9 +231,19 @@ def create_app(settings: Settings) -> Services:
         assert services.design_queue is not None
         intake = OrderIntake(settings.chain.store_id, services.sessions, services.pipeline, jobs)
         background_tasks.create(keep_taking_orders(intake, services.design_queue), name="head-office orders")
+        if snapshots is not None:
+            snapshots.start()
 
+    # on PostgreSQL a store may be part of a chain: its machines' states are kept for the head office
+    snapshots = (
+        MachineSnapshots(services.sessions, fleet, settings.chain.store_id, settings.chain.snapshot_every_s)
+        if services.engine.dialect.name == "postgresql"
+        else None
+    )
     app.on_startup(take_machines_into_service)
     app.on_shutdown(fleet.disconnect_all)
+    if snapshots is not None:
+        app.on_shutdown(snapshots.stop)
     register_media_routes(services)
     register_pages(services)
     same_origin_sockets_only()

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.chain.facts import stamp_facts
+from app.chain.upgrade import migrate_member
 from app.config import Settings
-from app.db import make_engine, migrate, session_factory
+from app.db import make_engine, session_factory
 from app.design_queue import DesignQueue
 from app.designs.catalog import Template, load_catalog
 from app.designs.pictures import Pictures
@@ -59,8 +61,9 @@ def build_services(settings: Settings) -> Services:
     cnc_materials = load_cnc_materials(settings.assets_dir / "cnc_materials.toml")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
-    migrate(engine)
+    migrate_member(engine, settings.chain)  # in a chain, in the chain's order (app/chain/upgrade.py)
     sessions = session_factory(engine)
+    stamp_facts(sessions, settings.chain.store_id, machines)
     pipeline = Pipeline(settings, machines, catalog, laser_materials, cnc_materials, sessions)
     staff = StaffAccounts(sessions, settings.staff, store=settings.chain.store_id)
     kiosks = Kiosks(sessions, machines)
