@@ -107,6 +107,13 @@ def event(store: str, job_id: str, number: int, old: str | None, new: str, minut
     )
 
 
+def printer(orders: HqOrders) -> str:
+    """The chain's reference printer: the head office prices printed designs on it."""
+    machine_id = orders.machine_for("fdm_printer")
+    assert machine_id is not None
+    return machine_id
+
+
 @pytest.fixture(scope="module")
 def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeadOffice]:
     office = head_office(tmp_path_factory.mktemp("hq"))
@@ -156,7 +163,7 @@ def test_the_suggestion_is_the_customers_city_with_the_earliest_free_machine_sta
 
 def test_an_order_is_priced_here_and_its_link_tells_the_truth_while_it_travels(office: HeadOffice) -> None:
     orders = office.orders
-    result = office.services.pipeline.quote_template("keychain", {"name": "Lena"}, orders.machine_for("fdm_printer"))
+    result = office.services.pipeline.quote_template("keychain", {"name": "Lena"}, printer(orders))
     token = orders.place(result, "berlin", "Lena")
     with office.services.sessions() as session:
         row = session.scalars(select(HqOrderRow).where(HqOrderRow.store == "berlin")).one()
@@ -196,7 +203,7 @@ def test_an_order_is_priced_here_and_its_link_tells_the_truth_while_it_travels(o
 
 def test_an_order_the_store_refused_says_so_with_the_stores_reason(office: HeadOffice) -> None:
     orders = office.orders
-    result = office.services.pipeline.quote_template("keychain", {"name": "Bo"}, orders.machine_for("fdm_printer"))
+    result = office.services.pipeline.quote_template("keychain", {"name": "Bo"}, printer(orders))
     token = orders.place(result, "koeln_nord", "Bo")
     with office.services.sessions() as session:
         order_id = session.scalar(select(HqOrderRow.id).where(HqOrderRow.customer_name == "Bo"))
@@ -217,7 +224,7 @@ def test_an_order_the_store_refused_says_so_with_the_stores_reason(office: HeadO
 def test_the_link_shows_only_its_own_stores_job(office: HeadOffice) -> None:
     """Two stores may number their jobs alike: the job for an order is the one of the order's store."""
     orders: HqOrders = office.orders
-    result = office.services.pipeline.quote_template("keychain", {"name": "Cy"}, orders.machine_for("fdm_printer"))
+    result = office.services.pipeline.quote_template("keychain", {"name": "Cy"}, printer(orders))
     token = orders.place(result, "koeln_sued", "Cy")
     with office.services.sessions() as session:
         order_id = session.scalar(select(HqOrderRow.id).where(HqOrderRow.customer_name == "Cy"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from nicegui import app, core, run
+from nicegui import app, core, run, ui
 from nicegui.testing import User
 from nicegui.testing.user_simulation import user_simulation
 from sqlalchemy import select
@@ -48,20 +48,24 @@ async def customer(tmp_path: Path) -> AsyncIterator[User]:
     main.write_text(MAIN.format(data=str(tmp_path / "data")))
     async with user_simulation(main_file=main) as user:
         now = datetime.now(UTC)
-        facts = [
-            store("koeln", "Köln"),
-            store("berlin", "Berlin"),
+        machines = [
             machine("koeln", "printer-1", "fdm_printer", state="running"),
             machine("berlin", "printer-1", "fdm_printer"),
         ]
-        for fact in facts[2:]:
-            fact.updated_at = now - timedelta(seconds=5 if fact.store == "koeln" else 3600)
-        arrive(office(), *facts)
+        for reported in machines:
+            reported.updated_at = now - timedelta(seconds=5 if reported.store == "koeln" else 3600)
+        arrive(office(), store("koeln", "Köln"), store("berlin", "Berlin"), *machines)
         yield user
 
 
 def browser() -> User:
     return User(httpx.AsyncClient(transport=httpx.ASGITransport(core.app), base_url="http://test"))
+
+
+def table(user: User, marker: str) -> ui.table:
+    found = user.find(marker=marker).elements.pop()
+    assert isinstance(found, ui.table)
+    return found
 
 
 async def sign_in(user: User, name: str, password: str = PASSWORD) -> str:
@@ -87,10 +91,10 @@ async def test_the_console_needs_head_office_staff_and_marks_a_quiet_store(custo
     await sign_in(hugo, "hugo")
     await hugo.open("/hq?lang=en")
     await hugo.should_see(marker="hq-stores")
-    stores = {row["key"]: row for row in hugo.find(marker="hq-stores").elements.pop().rows}
+    stores = {row["key"]: row for row in table(hugo, "hq-stores").rows}
     assert stores["berlin"]["status"] == "Not reporting" and stores["berlin"]["last_report"] == "60 min ago"
     assert stores["koeln"]["status"] == "Reporting"
-    machines = {row["key"]: row for row in hugo.find(marker="hq-machines").elements.pop().rows}
+    machines = {row["key"]: row for row in table(hugo, "hq-machines").rows}
     assert machines["berlin/printer-1"]["state"].startswith("Not reporting")
     assert machines["koeln/printer-1"]["state"] == "Busy"
     response = await hugo.http_client.post("/hq/session/end", headers={"origin": "http://test"})
@@ -106,10 +110,12 @@ async def test_publishing_a_version_to_chosen_cities(customer: User) -> None:
     await sign_in(hugo, "hugo")
     await hugo.open("/hq?lang=en")
     await hugo.should_see(marker="hq-versions")
-    table = hugo.find(marker="hq-versions").elements.pop()
-    await eventually(lambda: bool(table.rows), timeout=10)
-    table.selected = [table.rows[0]]
-    hugo.find(marker="publish-cities").elements.pop().value = ["Köln"]
+    versions = table(hugo, "hq-versions")
+    await eventually(lambda: bool(versions.rows), timeout=10)
+    versions.selected = [versions.rows[0]]
+    cities = hugo.find(marker="publish-cities").elements.pop()
+    assert isinstance(cities, ui.select)
+    cities.value = ["Köln"]
     hugo.find(marker="publish").click()
     await hugo.should_see("Published: Name keychain in Köln.")
     assert office().console.versions(Principal(Role.HQ, name="hugo"))[0].cities == ("Köln",)
