@@ -156,7 +156,7 @@ def test_the_suggestion_is_the_customers_city_with_the_earliest_free_machine_sta
     arrive(office, machine("koeln_sued", "printer-1", "fdm_printer", age_s=600))  # Köln Süd went quiet
     try:
         choices = orders.stores_for(["fdm_printer"], "Köln")
-        assert [(c.id, c.stale) for c in choices] == [("koeln_nord", False), ("koeln_sued", True), ("berlin", False)]
+        assert [(c.id, c.stale) for c in choices] == [("koeln_nord", False), ("berlin", False), ("koeln_sued", True)]
     finally:
         arrive(office, machine("koeln_sued", "printer-1", "fdm_printer"))
 

@@ -90,8 +90,8 @@ class HqOrders:
             return sorted(set(session.scalars(select(StoreRow.city).where(StoreRow.retired_at.is_(None)))))
 
     def stores_for(self, kinds: Iterable[str], city: str | None = None) -> list[StoreChoice]:
-        """Stores with a machine of these kinds, the customer's city first, then by the earliest free machine;
-        stale stores last (their times are old)."""
+        """Stores with a machine of these kinds that takes jobs: those reporting first, the customer's city first
+        among them, then by the earliest free machine."""
         kinds = set(kinds)
         now = self.clock()
         with self.sessions() as session:
@@ -129,10 +129,12 @@ class HqOrders:
             known = best.get(store.id)
             if known is None or (choice.stale, choice.free_at) < (known.stale, known.free_at):
                 best[store.id] = choice
-        return sorted(best.values(), key=lambda c: (c.city != city, c.stale, c.free_at, c.name))
+        # a quiet store's times are old: any store that reports goes first, then the customer's city, then the soonest
+        return sorted(best.values(), key=lambda c: (c.stale, c.city != city, c.free_at, c.name))
 
     def suggest(self, kinds: Iterable[str], city: str | None) -> StoreChoice | None:
-        """The store in the customer's city with the earliest ready time (any city's, when theirs has none)."""
+        """The store in the customer's city with the earliest ready time (any city's, when theirs has none that
+        reports)."""
         choices = self.stores_for(kinds, city)
         return choices[0] if choices else None
 

@@ -19,6 +19,8 @@ from app.chain.hq_orders import HqOrders
 from app.config import Settings
 from app.design_queue import DesignQueue
 from app.designs.pictures import Pictures
+from app.fleet import Fleet
+from app.jobs import JobService
 from app.services import Services, build_services
 
 
@@ -31,6 +33,10 @@ class HeadOffice:
 
 def build_head_office(settings: Settings) -> HeadOffice:
     services = build_services(settings)
+    # the customers' steps ask for the page's machines: the head office has none (prices are made on the
+    # reference machines, availability comes from the stores' facts)
+    services.fleet = Fleet()
+    services.jobs = JobService(settings, services.sessions, services.fleet)
     services.design_queue = DesignQueue()
     orders = HqOrders(settings, services.sessions, services.catalog, services.machines)
     console = HqConsole(services.sessions, settings.store_timezone, timedelta(seconds=settings.chain.stale_after_s))
@@ -38,7 +44,7 @@ def build_head_office(settings: Settings) -> HeadOffice:
 
 
 def create_hq_app(settings: Settings) -> Services:
-    from app.pages import hq, hq_job, hq_signin
+    from app.pages import hq, hq_job, hq_order, hq_signin
     from app.server import (
         HostAllowList,
         allowed_host_names,
@@ -65,6 +71,7 @@ def create_hq_app(settings: Settings) -> Services:
     hq_signin.register(settings, services.staff)
     hq.register(settings, services.staff, office.console, services.catalog)
     hq_job.register(settings, office.orders)
+    hq_order.register(office)
     same_origin_sockets_only()
     events_from_their_own_socket_only()
     app.add_middleware(HostAllowList, allowed=allowed_host_names(settings))

@@ -22,7 +22,7 @@ from app.jobs import JobState
 from app.models import HqOrderRow
 from app.pipeline import QuoteResult
 from tests.pages.conftest import eventually
-from tests.pages.test_kiosk import seen
+from tests.pages.test_kiosk import enabled, seen
 from tests.test_hq_console import version
 from tests.test_hq_orders import arrive, event, job, machine, store
 
@@ -151,3 +151,29 @@ async def _quote() -> QuoteResult:
     result = await run.io_bound(pipeline.quote_template, "keychain", {"name": "Lena"}, machine_id)
     assert result is not None
     return result
+
+
+async def test_ordering_at_the_head_office_suggests_a_store_in_the_customers_city(customer: User) -> None:
+    """Köln's printer reports, Berlin's went quiet: a customer from Berlin is suggested Köln (a quiet store's times
+    are old) and told Berlin is not reachable; they choose Berlin all the same, and the link says the order waits."""
+    await customer.open("/order?lang=en&city=Berlin")
+    await customer.should_see(marker="availability-keychain")
+    customer.find(marker="template-keychain").click()
+    await customer.should_see("Name keychain")
+    await eventually(lambda: enabled(customer, "See the price"), timeout=60)
+    customer.find(kind=ui.button, content="See the price").click()
+    await customer.should_see(marker="price")
+    stores = customer.find(marker="stores").elements.pop()
+    assert isinstance(stores, ui.radio)
+    assert stores.value == "koeln" and list(stores.options) == ["koeln", "berlin"]
+    assert "not reachable right now" in stores.options["berlin"]  # type: ignore[call-overload]
+    assert "ready around" in stores.options["koeln"]  # type: ignore[call-overload]
+    stores.value = "berlin"
+    customer.find(marker="order").click()
+    await customer.should_see("Your name for pickup")
+    customer.find(marker="customer-name").type("Lena")
+    customer.find(marker="send-order").click()
+    await eventually(lambda: seen(customer, "Waiting: the store cannot be reached right now."), timeout=10)
+    with office().services.sessions() as session:
+        row = session.scalars(select(HqOrderRow)).one()
+    assert (row.store, row.customer_name, row.template_id) == ("berlin", "Lena", "keychain")
