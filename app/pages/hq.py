@@ -120,6 +120,9 @@ class HqPage:
                 rows=[],
                 row_key="key",
             ).props("flat bordered dense wrap-cells")
+            table.props(
+                f'no-data-label="{self.tr(t("Nothing yet"))}"'
+            )  # Quasar's own words follow the server's language
             table.mark(f"hq-{name}")
             self.tables[name] = table
 
@@ -196,6 +199,7 @@ class HqPage:
                 row_key="key",
                 selection="single",
             ).props("flat bordered dense")
+            table.props(f'no-data-label="{self.tr(t("Nothing yet"))}"')
             table.mark("hq-versions")
             self.tables["versions"] = table
             who = self.who()

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from selenium import webdriver
@@ -16,10 +15,11 @@ from selenium.webdriver.common.by import By
 
 from app.chain.hq_server import build_head_office
 from app.config import load_settings
+from app.models import DesignerRow
 from tests.pages.test_browser import browser, shoot, wait  # noqa: F401  (the browser fixture)
+from tests.server_process import running_server
 from tests.test_hq_console import version
 from tests.test_hq_orders import arrive, job, machine, store
-from tests.server_process import running_server
 
 PASSWORD = "correct horse battery"
 CONSOLE = (1440, 1100)
@@ -47,10 +47,18 @@ def head_office_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ]
     for m in machines:
         m.updated_at = now - timedelta(seconds=3600 if m.store == "hamburg" else 4)
+    hour_ago = now - timedelta(hours=1)
     made = [
-        job(city, "printer-1", "ready_for_pickup", template_id=template, created_at=now, started_at=now - timedelta(hours=1), ended_at=now)
-        for city, template in [("koeln", "keychain"), ("koeln", "keychain"), ("berlin", "keychain"), ("berlin", "tag")]
-    ]  # fmt: skip
+        job(city, "printer-1", "ready_for_pickup", template_id=template, started_at=hour_ago, ended_at=now)
+        for city, template in [
+            ("koeln", "keychain"),
+            ("koeln", "plant_tag"),
+            ("berlin", "keychain"),
+            ("berlin", "keychain"),
+        ]
+    ]
+    for today in made:
+        today.created_at = now
     arrive(
         office,
         store("koeln", "Köln"),
@@ -58,8 +66,9 @@ def head_office_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         store("hamburg", "Hamburg"),
         *machines,
         *made,
-        version("v-key", "keychain", "d-none"),
-        version("v-tag", "tag", "d-none"),
+        DesignerRow(id="d-ada", name="ada", display_name="Ada", city="Köln", about={}, created_at=now),
+        version("v-key", "keychain", "d-ada"),
+        version("v-tag", "plant_tag", "d-ada"),
     )
     with running_server(data, config) as base:
         yield base
@@ -79,6 +88,7 @@ def test_the_console_in_chromium(browser: webdriver.Chrome, head_office_url: str
     text = browser.find_element(By.TAG_NAME, "body").text
     assert "Not reporting" in text and "Reporting" in text
     assert "Name keychain" in text and "Publish a template version" in text
+    assert "Ada" in text and "Berlin" in text  # her keychain is made in Berlin too: her design travels
     shoot(browser, "hq-console")
     browser.get(f"{head_office_url}/hq?lang=de")
     wait(lambda: "Meldet sich nicht" in browser.find_element(By.TAG_NAME, "body").text, 30, "the German console")
