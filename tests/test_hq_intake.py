@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.access import Forbidden, Principal, Role
-from app.chain.orders import PRICE_CHANGED, OrderIntake
+from app.chain.orders import CANNOT_MAKE, PRICE_CHANGED, OrderIntake, Taken
 from app.jobs import JobState, token_hash
 from app.models import HqOrderRow
 from app.services import Services
@@ -121,4 +121,13 @@ def test_an_order_waits_while_the_store_has_no_machine_for_it(shop: Services) ->
     order.material = "unobtainium"  # no machine here works it: the order waits, no job, no refusal
     arrive(shop.sessions, order)
     taken = [t for t in intake(shop).take_all() if t.order_id == order.id]
-    assert taken == [type(taken[0])(order.id, None)]
+    assert taken == [Taken(order.id, None)]
+
+
+def test_a_design_the_stores_checks_refuse_is_left_for_staff_and_not_checked_again(shop: Services) -> None:
+    _, order = head_office_order("demo", Decimal("50.00"))
+    order.parameters = {"name": "W" * 500}  # far longer than the store's keychain takes
+    arrive(shop.sessions, order)
+    here = intake(shop)
+    assert [t for t in here.take_all() if t.order_id == order.id] == [Taken(order.id, None, CANNOT_MAKE)]
+    assert order.id not in {o.id for o in here.pending()}  # not rendered again every round

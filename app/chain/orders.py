@@ -69,19 +69,19 @@ class OrderIntake:
         self.jobs = jobs
         self.on_taken = on_taken
         self._waiting_logged: set[str] = set()
+        self._cannot_make: set[str] = set()  # orders whose design failed here: not checked again every round
 
     def pending(self) -> list[HqOrderRow]:
         """This store's orders not cancelled and not yet a job here, oldest first."""
         taken = select(JobRow.hq_order_id).where(JobRow.hq_order_id.is_not(None))
         with self.sessions() as session:
-            return list(
-                session.scalars(
-                    select(HqOrderRow)
-                    .where(HqOrderRow.store == self.store, HqOrderRow.cancelled_at.is_(None))
-                    .where(HqOrderRow.id.not_in(taken))
-                    .order_by(HqOrderRow.created_at)
-                )
+            rows = session.scalars(
+                select(HqOrderRow)
+                .where(HqOrderRow.store == self.store, HqOrderRow.cancelled_at.is_(None))
+                .where(HqOrderRow.id.not_in(taken))
+                .order_by(HqOrderRow.created_at)
             )
+            return [row for row in rows if row.id not in self._cannot_make]
 
     def take_all(self) -> list[Taken]:
         """Take every pending order (slow: OpenSCAD and the slicer run; call off the event loop)."""
@@ -129,7 +129,12 @@ class OrderIntake:
         return Taken(order.id, new.job.id, refusal)
 
     def _refuse_without_price(self, order: HqOrderRow, rejected: DesignRejected) -> Taken:
-        log.warning("head-office order %s: the design does not pass here: %s", order.id, rejected)
+        """The design does not pass the store's own checks (its catalog or machine differs from the head office's):
+        there is no price to make a job of, so the order is left for staff and not checked again until restart."""
+        log.error(
+            "head-office order %s: the design does not pass here, staff must call the customer: %s", order.id, rejected
+        )
+        self._cannot_make.add(order.id)
         return Taken(order.id, None, CANNOT_MAKE)
 
     def _honour(self, quote_id: str, total: Decimal) -> None:
