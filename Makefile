@@ -19,7 +19,7 @@ TEST_SYSTEM_PACKAGES := postgresql chromium chromium-driver
 # the browser tests inject axe-core (accessibility checks) into every page
 AXE_CORE_VERSION := 4.11.0
 
-.PHONY: run test lint format bench system-packages test-system-packages
+.PHONY: run test lint format bench chain-demo system-packages test-system-packages
 
 run: system-packages $(VENV)/.installed-run
 	$(VENV)/bin/fabkiosk serve --host $(HOST) --port $(PORT)
@@ -29,6 +29,11 @@ test: system-packages test-system-packages $(VENV)/.installed-test $(OCTOPRINT_V
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy machine_adapters app ui_components
 	$(VENV)/bin/pytest -n $(TEST_WORKERS)
+
+# a head office and two stores (Köln, Leipzig), each with its own PostgreSQL cluster under data/chain-demo/
+chain-demo: system-packages $(VENV)/.installed-run
+	@scripts/system-packages.sh postgresql
+	$(VENV)/bin/python -m app.chain.demo
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

@@ -128,8 +128,7 @@ class ChainSettings:
     single store, exactly as without this section."""
 
     role: str = "store"  # "store", or "hq" for the head office
-    store_id: str = "demo"  # this store's id in the chain (stamped on every fact it reports)
-    city: str = "Köln"
+    store_id: str = "demo"  # this store's id in the chain (stamped on every fact it reports); its city: [store]
     # a link or a store whose last word is older than this is shown as stale (stores report machines every 10 s)
     stale_after_s: float = 60.0
     # how much write-ahead log a replication slot may hold for a peer that is away before PostgreSQL gives the
@@ -320,7 +319,6 @@ def _chain_from(reader: _Reader, d: ChainSettings) -> ChainSettings:
     chain = ChainSettings(
         role=reader.choice("role", d.role, CHAIN_ROLES),
         store_id=store_id,
-        city=reader.str("city", d.city, max_len=80),
         stale_after_s=reader.float("stale_after_s", d.stale_after_s, 5, 86400),
         slot_keep_mb=reader.int("slot_keep_mb", d.slot_keep_mb, 1, 10_000_000),
         snapshot_every_s=reader.float("snapshot_every_s", d.snapshot_every_s, 1, 3600),

@@ -295,6 +295,7 @@ class FollowRow(Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    store: Mapped[str] = mapped_column(String(64), default="")  # in a chain: the store it was written in
 
 
 class RatingRow(Base):
@@ -311,6 +312,7 @@ class RatingRow(Base):
     comment: Mapped[str] = mapped_column(String(280), default="")
     lang: Mapped[str] = mapped_column(String(8), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    store: Mapped[str] = mapped_column(String(64), default="")  # in a chain: the store it was written in
 
 
 class LedgerEntryRow(Base):
@@ -328,6 +330,7 @@ class LedgerEntryRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     reverses: Mapped[str | None] = mapped_column(String(32))  # the entry a reversal undoes
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    store: Mapped[str] = mapped_column(String(64), default="")  # in a chain: the store it was written in
 
 
 # --- a chain of stores (app/chain/): who writes what is in app/chain/tables.py ---------------------------------

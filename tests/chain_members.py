@@ -33,6 +33,7 @@ class Member:
     services: Services | None = None
     snapshots: MachineSnapshots | None = None
     fleet: Fleet | None = None
+    hq_url: str = ""  # a store: the head office's address `chain add-store` printed for it
     lock: threading.Lock = field(default_factory=threading.Lock)  # one kiosk job at a time per store
 
     def scalar(self, sql: str, **params: Any) -> Any:
@@ -40,6 +41,14 @@ class Member:
         try:
             with engine.connect() as connection:
                 return connection.scalar(text(sql), params)
+        finally:
+            engine.dispose()
+
+    def execute(self, sql: str) -> None:
+        engine = create_engine(self.cluster.url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                connection.execute(text(sql))
         finally:
             engine.dispose()
 
@@ -59,13 +68,14 @@ def chain_folder() -> Path:
     return folder
 
 
-def member_settings(folder: Path, cluster: Cluster, chain: dict[str, Any], speed: float) -> Settings:
+def member_settings(folder: Path, cluster: Cluster, chain: dict[str, Any], city: str, speed: float) -> Settings:
     return load_settings(
         None,
         data_dir=str(folder / "data"),
         database_url=cluster.url,
         machines_file=str(machines_file(folder, speed)),
         chain=chain,
+        store={"city": city},
     )
 
 
@@ -83,7 +93,7 @@ def running_chain(
             Cluster(base / "hq", name="hq", slot_keep_mb=slot_keep_mb, wal_sender_timeout_s=10).create().start()
         )
         chain = {"role": "hq", "stale_after_s": stale_after_s, "slot_keep_mb": slot_keep_mb}
-        hq = Member(hq_cluster, member_settings(base / "hq", hq_cluster, chain, speed))
+        hq = Member(hq_cluster, member_settings(base / "hq", hq_cluster, chain, "Köln", speed))
         members.append(hq)
         build_services(hq.settings)  # migrates, as `fabkiosk serve --role hq` would at start
         links.init_hq(hq.cluster.url, slot_keep_mb)
@@ -92,11 +102,12 @@ def running_chain(
             cluster = (
                 Cluster(base / store, name=store, slot_keep_mb=slot_keep_mb, wal_sender_timeout_s=10).create().start()
             )
-            chain = {"store_id": store, "city": city, "stale_after_s": stale_after_s, "slot_keep_mb": slot_keep_mb}
-            member = joined[store] = Member(cluster, member_settings(base / store, cluster, chain, speed))
+            chain = {"store_id": store, "stale_after_s": stale_after_s, "slot_keep_mb": slot_keep_mb}
+            member = joined[store] = Member(cluster, member_settings(base / store, cluster, chain, city, speed))
             members.append(member)
             invitation = links.add_store(hq.cluster.url, store, f"fabkiosk {city}", city)
             member.services = build_services(member.settings)
+            member.hq_url = invitation.hq_url
             links.join(cluster.url, invitation.hq_url, store, slot_keep_mb, None, resync=False)
             member.fleet = Fleet.build(member.services.machines)
             member.services.run_machines(member.fleet)
@@ -136,6 +147,19 @@ def kiosk_job(store: Member, template: str = "keychain", machine_id: str = "prin
         wait_for(lambda: jobs.get(job_id).state is JobState.READY_FOR_PICKUP, 60)
         jobs.mark_collected(job_id)
     return job_id
+
+
+def config_file(member: Member, folder: Path) -> Path:
+    """The member's settings as a file, for running `fabkiosk` commands as staff do."""
+    chain = member.settings.chain
+    path = folder / f"{chain.store_id}-{chain.role}.toml"
+    path.write_text(
+        f'database_url = "{member.cluster.url}"\ndata_dir = "{folder / "data"}"\n'
+        f'[store]\ncity = "{member.settings.store.city}"\n'
+        f'[chain]\nrole = "{chain.role}"\nstore_id = "{chain.store_id}"\n'
+        f"stale_after_s = {chain.stale_after_s}\nslot_keep_mb = {chain.slot_keep_mb}\n"
+    )
+    return path
 
 
 def wait_until(condition: Any, timeout: float = 60.0) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.__main__ import main
 from app.chain import links, status
-from app.models import JobEventRow, StoreRow
+from app.models import DesignerRow, JobEventRow, StoreRow, TemplateVersionRow
 from app.services import build_services
 from tests.chain_members import Member, kiosk_job, running_chain, wait_until
 
@@ -29,8 +30,33 @@ def chain() -> Iterator[Chain]:
 def test_catalog_written_at_the_head_office_reaches_every_store(chain: Chain) -> None:
     hq, stores = chain
     links.add_store(hq.cluster.url, "dresden", "fabkiosk Dresden", "Dresden")
+    at_hq = build_services(hq.settings)
+    now = datetime.now(UTC)
+    try:
+        with at_hq.sessions.begin() as session:
+            session.add(DesignerRow(id="d1", name="ada", display_name="Ada", city="Köln", about={}, created_at=now))
+            session.flush()
+            session.add(
+                TemplateVersionRow(
+                    id="v1",
+                    template_id="ada_tag",
+                    version=1,
+                    designer_id="d1",
+                    meta_toml="title = 'Tag'",
+                    scad_source="cube(10);",
+                    content_hash="0" * 64,
+                    share_percent=Decimal("10"),
+                    cities=[],
+                    published_at=now,
+                    published_by="hq-staff",
+                )
+            )
+    finally:
+        at_hq.engine.dispose()
     for store in stores.values():
         wait_until(lambda s=store: s.scalar("SELECT city FROM stores WHERE id = 'dresden'") == "Dresden", 30)
+        wait_until(lambda s=store: s.scalar("SELECT designer_id FROM template_versions WHERE id = 'v1'") == "d1", 30)
+        assert store.scalar("SELECT scad_source FROM template_versions WHERE id = 'v1'") == "cube(10);"
 
 
 def test_a_job_made_in_a_store_reaches_the_head_office_with_its_store_and_city(chain: Chain) -> None:

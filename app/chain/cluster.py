@@ -100,7 +100,6 @@ class Cluster:
             "max_logical_replication_workers": "40",
             "max_worker_processes": "48",
             "fsync": "off",  # our own clusters hold tests and demos: speed over crash safety
-            "synchronous_commit": "off",
             **self.settings,
         }
         (self.data / "fabkiosk.conf").write_text("".join(f"{k} = {v}\n" for k, v in conf.items()))

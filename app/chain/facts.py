@@ -9,10 +9,21 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import DesignRow, JobEventRow, JobRow, MachineSnapshotRow, PartRow, PlanRow, QuoteRow
+from app.models import (
+    DesignRow,
+    FollowRow,
+    JobEventRow,
+    JobRow,
+    LedgerEntryRow,
+    MachineSnapshotRow,
+    PartRow,
+    PlanRow,
+    QuoteRow,
+    RatingRow,
+)
 from machine_adapters.profiles import MachineProfile
 
-_STAMPED = (JobRow, JobEventRow, MachineSnapshotRow)
+_STAMPED = (JobRow, JobEventRow, MachineSnapshotRow, RatingRow, LedgerEntryRow, FollowRow)
 
 
 def stamp_facts(sessions: sessionmaker[Session], store_id: str, machines: Mapping[str, MachineProfile]) -> None:

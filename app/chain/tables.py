@@ -1,7 +1,7 @@
 """Who writes which table in a chain: one writer per table, so replication never meets a conflict.
 
 The head office writes the catalog and the orders placed through it; each store writes its facts. Everything
-else (staff, sessions, kiosks, quotes, plans, links) stays where it was written and is never replicated.
+else (staff, sessions, kiosks, quotes, plans, designers' submissions, links) stays where it was written.
 """
 
 from __future__ import annotations
@@ -9,9 +9,16 @@ from __future__ import annotations
 import re
 
 # written at the head office only, published to every store (publication `fabkiosk_catalog`)
-CATALOG_TABLES: tuple[str, ...] = ("stores",)
+CATALOG_TABLES: tuple[str, ...] = ("stores", "designers", "template_versions")
 # written by each store only, about itself, published to the head office (publication `fabkiosk_facts`)
-FACT_TABLES: tuple[str, ...] = ("jobs", "job_events", "machine_snapshots")
+FACT_TABLES: tuple[str, ...] = (
+    "jobs",
+    "job_events",
+    "machine_snapshots",
+    "ratings",
+    "ledger_entries",
+    "follows",
+)
 # written at the head office only; each store gets its own rows (publication `fabkiosk_orders_<store>`)
 ORDER_TABLES: tuple[str, ...] = ("hq_orders",)
 

@@ -1,8 +1,9 @@
 """a chain of stores: stores, machine snapshots, head-office orders and links; jobs carry their store and the
-figures the head office shows; job events are keyed by store and id on PostgreSQL
+figures the head office shows; job events are keyed by store and id on PostgreSQL; ratings, ledger entries and
+follows carry their store
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -13,6 +14,8 @@ revision = "0008"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
+# facts of the designers' work (migration 0005) whose ids are uuid hex already: they only need their store
+STORE_STAMPED = ("ratings", "ledger_entries", "follows")
 
 
 def upgrade() -> None:
@@ -77,6 +80,8 @@ def upgrade() -> None:
         "JOIN parts pa ON pa.id = p.part_id JOIN designs d ON d.id = pa.design_id WHERE q.id = jobs.quote_id)"
     )
     op.add_column("job_events", sa.Column("store", sa.String(64), nullable=False, server_default=""))
+    for table in STORE_STAMPED:
+        op.add_column(table, sa.Column("store", sa.String(64), nullable=False, server_default=""))
     if op.get_bind().dialect.name == "postgresql":
         # every store counts its events from 1: at the head office they meet, so the key is (store, id). SQLite
         # keeps id alone as its key (its counter works only there), and a chain runs on PostgreSQL anyway.
@@ -88,6 +93,8 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE job_events DROP CONSTRAINT job_events_pkey")
         op.execute("ALTER TABLE job_events ADD PRIMARY KEY (id)")
+    for table in STORE_STAMPED:
+        op.drop_column(table, "store")
     op.drop_column("job_events", "store")
     with op.batch_alter_table("jobs") as batch:
         batch.drop_index("ix_jobs_hq_order_id")
