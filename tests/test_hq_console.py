@@ -55,9 +55,9 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeadOffice]:
     ]
     arrive(office, *jobs)
     rated = [
-        RatingRow(id="r1", job_id=jobs[0].id, template_id="keychain", stars=5, created_at=NOW),
-        RatingRow(id="r2", job_id=jobs[3].id, template_id="keychain", stars=3, created_at=NOW),
-        RatingRow(id="r3", job_id=jobs[6].id, template_id="tag", stars=4, created_at=NOW),
+        RatingRow(id="r1", store="koeln", job_id=jobs[0].id, template_id="keychain", stars=5, created_at=NOW),
+        RatingRow(id="r2", store="berlin", job_id=jobs[3].id, template_id="keychain", stars=3, created_at=NOW),
+        RatingRow(id="r3", store="berlin", job_id=jobs[6].id, template_id="tag", stars=4, created_at=NOW),
     ]
     arrive(office, *rated)
     yield office

@@ -162,8 +162,7 @@ class HqConsole:
             ).all()
             rated = session.execute(
                 select(StoreRow.city, RatingRow.template_id, func.avg(RatingRow.stars), func.count())
-                .join(JobRow, JobRow.id == RatingRow.job_id)
-                .join(StoreRow, StoreRow.id == JobRow.store)
+                .join(StoreRow, StoreRow.id == RatingRow.store)  # each rating carries the store it was given at
                 .where(RatingRow.template_id.is_not(None))
                 .group_by(StoreRow.city, RatingRow.template_id)
             ).all()
