@@ -223,7 +223,8 @@ def _user(settings: Settings, args: argparse.Namespace) -> int:
     except StaffError as e:
         print(f"fabkiosk user add: {e}; nothing was changed", file=sys.stderr)
         return EXIT_REJECTED
-    print(f"{account.name} can now sign in at /staff as {account.role.value}.")
+    console = "/hq" if account.role.value == "hq" else "/staff"  # head-office staff sign in at the head office
+    print(f"{account.name} can now sign in at {console} as {account.role.value}.")
     return 0
 
 

@@ -32,11 +32,12 @@ def head_office_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     config = folder / "fabkiosk.toml"
     config.write_text('store_name = "fabkiosk head office"\n[chain]\nrole = "hq"\n')
     data = folder / "data"
-    subprocess.run(
+    added = subprocess.run(
         [sys.executable, "-m", "app", "--config", str(config), "user", "add", "hugo", "--role", "hq",
          "--password-stdin", "--data-dir", str(data)],
         input=PASSWORD.encode(), check=True, capture_output=True,
     )  # fmt: skip
+    assert b"hugo can now sign in at /hq as hq." in added.stdout
     office = build_head_office(load_settings(config, data_dir=str(data)))
     now = datetime.now(UTC)
     machines = [
