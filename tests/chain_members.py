@@ -4,6 +4,7 @@ with their simulated machines, joined the way staff join them (the `fabkiosk cha
 from __future__ import annotations
 
 import contextlib
+import shutil
 import tempfile
 import threading
 import time
@@ -126,10 +127,7 @@ def running_chain(
                 member.services.engine.dispose()
         for member in members:
             member.cluster.stop()
-        for member in members:
-            member.cluster.remove()
-        with contextlib.suppress(OSError):
-            base.rmdir()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def kiosk_job(store: Member, template: str = "keychain", machine_id: str = "printer-1", **values: Any) -> str:

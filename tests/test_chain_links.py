@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.__main__ import main
 from app.chain import links, status
-from app.models import DesignerRow, JobEventRow, StoreRow, TemplateVersionRow
+from app.models import DesignerRow, HqOrderRow, JobEventRow, StoreRow, TemplateVersionRow
 from app.services import build_services
 from tests.chain_members import Member, kiosk_job, running_chain, wait_until
 
@@ -74,6 +74,38 @@ def test_a_job_made_in_a_store_reaches_the_head_office_with_its_store_and_city(c
     events_here = stores["koeln"].scalar("SELECT count(*) FROM job_events WHERE job_id = :j", j=job_id)
     wait_until(lambda: hq.scalar("SELECT count(*) FROM job_events WHERE job_id = :j", j=job_id) == events_here)
     assert hq.scalar("SELECT count(*) FROM job_events WHERE job_id = :j AND store <> 'koeln'", j=job_id) == 0
+
+
+def test_an_order_placed_at_the_head_office_reaches_its_store_alone_and_so_does_its_cancel(chain: Chain) -> None:
+    hq, stores = chain
+    at_hq = build_services(hq.settings)
+    try:
+        with at_hq.sessions.begin() as session:
+            session.add(
+                HqOrderRow(
+                    id="o1",
+                    store="leipzig",
+                    token_hash="1" * 64,
+                    template_id="keychain",
+                    parameters={"name": "Jo"},
+                    machine_kind="fdm_printer",
+                    material="PLA",
+                    customer_name="Jo",
+                    total=Decimal("4.50"),
+                    currency="EUR",
+                    created_at=datetime.now(UTC),
+                )
+            )
+        wait_until(lambda: stores["leipzig"].scalar("SELECT customer_name FROM hq_orders WHERE id = 'o1'") == "Jo")
+        with at_hq.sessions.begin() as session:
+            order = session.get(HqOrderRow, "o1")
+            assert order is not None
+            order.cancelled_at = datetime.now(UTC)
+        cancelled = "SELECT cancelled_at IS NOT NULL FROM hq_orders WHERE id = 'o1'"
+        wait_until(lambda: stores["leipzig"].scalar(cancelled) is True)
+    finally:
+        at_hq.engine.dispose()
+    assert stores["koeln"].scalar("SELECT count(*) FROM hq_orders") == 0  # another store's customer stays there
 
 
 def test_each_replicated_table_has_one_writer(chain: Chain) -> None:

@@ -87,6 +87,10 @@ def upgrade() -> None:
         # keeps id alone as its key (its counter works only there), and a chain runs on PostgreSQL anyway.
         op.execute("ALTER TABLE job_events DROP CONSTRAINT job_events_pkey")
         op.execute("ALTER TABLE job_events ADD PRIMARY KEY (store, id)")
+        # an order reaches its store through a row filter on `store`; PostgreSQL publishes updates (a cancel) of a
+        # filtered table only when the filter's columns are in the replica identity
+        op.execute("CREATE UNIQUE INDEX hq_orders_id_store ON hq_orders (id, store)")
+        op.execute("ALTER TABLE hq_orders REPLICA IDENTITY USING INDEX hq_orders_id_store")
 
 
 def downgrade() -> None:
