@@ -14,7 +14,7 @@ from app.access import Principal, client_address
 from app.config import Settings
 from app.i18n import t
 from app.pages.common import reader_language, touch_page
-from app.pages.staff import SIGN_IN_ERRORS, same_origin
+from app.pages.staff_accounts import SIGN_IN_ERRORS, same_origin
 from app.staff import DEVICE_COOKIE, SignInRefused, StaffAccounts
 
 HQ_COOKIE = "fabkiosk_hq"
