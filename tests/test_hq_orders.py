@@ -196,9 +196,11 @@ def test_an_order_is_priced_here_and_its_link_tells_the_truth_while_it_travels(o
     assert [state for _, state in view.events] == ["submitted", "awaiting_approval"]
 
     taken.state = JobState.RUNNING.value
-    arrive(office, taken, event("berlin", taken.id, 903, "awaiting_approval", "queued", 1))
+    printing = machine("berlin", "printer-1", "fdm_printer", state="running")
+    printing.job_id, printing.progress = taken.id, 0.425
+    arrive(office, taken, printing, event("berlin", taken.id, 903, "awaiting_approval", "queued", 1))
     view = orders.follow(token)
-    assert view is not None and view.job_state == "running"  # the store's live state, as it reported it
+    assert view is not None and (view.job_state, view.percent) == ("running", 42)  # as the store reported it
 
 
 def test_an_order_the_store_refused_says_so_with_the_stores_reason(office: HeadOffice) -> None:

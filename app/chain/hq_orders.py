@@ -65,6 +65,7 @@ class OrderView:
     job_state: str | None  # the store's job state, once it has it
     reason: str  # the store's reason for refusing or holding it, as the store wrote it
     events: tuple[tuple[datetime, str], ...]  # the store's transitions of the job, oldest first
+    percent: int | None = None  # while its machine makes it: how far, as the store's machine reported
 
 
 class HqOrders:
@@ -198,6 +199,16 @@ class HqOrders:
                 if job is not None
                 else []
             )
+            making = job is not None and job.state in MAKING
+            progress = (
+                session.scalar(
+                    select(MachineSnapshotRow.progress).where(
+                        MachineSnapshotRow.store == order.store, MachineSnapshotRow.job_id == job.id
+                    )
+                )
+                if making and job is not None
+                else None
+            )
             last_report = session.scalar(
                 select(MachineSnapshotRow.updated_at)
                 .where(MachineSnapshotRow.store == order.store)
@@ -222,6 +233,7 @@ class HqOrders:
             job.state if job is not None else None,
             job.reason if job is not None else "",
             tuple((aware_utc(at), state) for at, state in events),
+            round(progress * 100) if progress is not None else None,
         )
 
 

@@ -61,7 +61,8 @@ class OrderFollower:
         lang = self.lang
         self.stage.set_text(stage_words(view).render(lang))
         words = STATE_WORDS.get(view.job_state or "")
-        self.state.set_text(words.render(lang) if words is not None and view.stage == "at_store" else "")
+        state = words.render(lang) if words is not None and view.stage == "at_store" else ""
+        self.state.set_text(f"{state} · {view.percent} %" if state and view.percent is not None else state)
         self.reason.set_text(translate(view.reason, lang) if view.reason else "")
         self.history.clear()
         with self.history:
