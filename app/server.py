@@ -26,7 +26,7 @@ from app.designs.pictures import Pictures
 from app.dispatch import reconcile, reconcile_unavailable
 from app.fleet import Fleet
 from app.machine_control import control
-from app.pages import register_pages
+from app.pages import hq_intake, register_pages
 from app.services import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -217,6 +217,8 @@ def create_app(settings: Settings) -> Services:
     fleet = Fleet.build(services.machines)
     jobs = services.run_machines(fleet)
     services.pictures = Pictures(settings.cache_dir, services.catalog, settings.render_timeout_s)
+    # orders the head office took for this store arrive in its own hq_orders table by replication
+    intake = OrderIntake(settings.chain.store_id, services.sessions, services.pipeline, jobs)
 
     def take_machines_into_service() -> None:
         loop = asyncio.get_running_loop()
@@ -227,9 +229,7 @@ def create_app(settings: Settings) -> Services:
         assert services.pictures is not None
         services.pictures.start()
         background_tasks.create(keep_dispatching(services), name="dispatch")
-        # orders the head office took for this store arrive in its own hq_orders table by replication
         assert services.design_queue is not None
-        intake = OrderIntake(settings.chain.store_id, services.sessions, services.pipeline, jobs)
         background_tasks.create(keep_taking_orders(intake, services.design_queue), name="head-office orders")
         if snapshots is not None:
             snapshots.start()
@@ -246,6 +246,7 @@ def create_app(settings: Settings) -> Services:
         app.on_shutdown(snapshots.stop)
     register_media_routes(services)
     register_pages(services)
+    hq_intake.register(services, intake)  # the store's staff see the head office's orders for it
     same_origin_sockets_only()
     events_from_their_own_socket_only()
     app.add_middleware(HostAllowList, allowed=allowed_host_names(settings))

@@ -52,6 +52,7 @@ class StoreOrder:
     total: Decimal
     currency: str
     job_id: str | None
+    cannot_make: bool = False  # its design failed this store's own checks: staff call the customer
 
 
 class OrderIntake:
@@ -169,7 +170,16 @@ class OrderIntake:
                 select(HqOrderRow).where(HqOrderRow.store == self.store).order_by(HqOrderRow.created_at)
             )
             return [
-                StoreOrder(r.id, r.customer_name, r.template_id, r.total, r.currency, job_ids.get(r.id)) for r in rows
+                StoreOrder(
+                    r.id,
+                    r.customer_name,
+                    r.template_id,
+                    r.total,
+                    r.currency,
+                    job_ids.get(r.id),
+                    r.id in self._cannot_make,
+                )
+                for r in rows
             ]
 
 
