@@ -28,13 +28,12 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from app.chain import links
-from app.chain.cluster import Cluster
+from app.chain.cluster import Cluster, scratch_folder
 from app.config import load_settings
 from app.fleet import Fleet
 from app.jobs import Actor, JobService
 from app.models import DesignerRow, TemplateVersionRow
 from app.services import Services, build_services
-from tests.chain_members import chain_folder
 
 SIZES = (1, 2, 4, 8)
 JOBS_PER_S = 0.5  # per store: a busy store makes a job every few minutes; this is a hundred times that
@@ -101,7 +100,7 @@ def _pss_mb(cluster: Cluster) -> tuple[float, float]:
 
 @contextmanager
 def _chain(n: int, cache: Path) -> Iterator[tuple[Cluster, list[tuple[str, Cluster, Services, JobService]]]]:
-    base = chain_folder()
+    base = scratch_folder()
     clusters: list[Cluster] = []
     try:
         hq = Cluster(base / "hq", name="hq").create().start()
@@ -278,7 +277,7 @@ def run(n: int, cache: Path) -> dict[str, float]:
 
 
 def main(sizes: list[int]) -> int:
-    shared = chain_folder()
+    shared = scratch_folder()
     cache = shared / "cache"
     cache.mkdir()
     print(f"Stores each taking {JOBS_PER_S:g} remote orders a second for {STEADY_S:g} s; head office on this machine")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from app.chain import links
-from app.chain.cluster import Cluster
+from app.chain.cluster import Cluster, scratch_folder
 from app.chain.snapshots import MachineSnapshots
 from app.config import Settings, load_settings
 from app.fleet import Fleet
@@ -62,13 +61,6 @@ class Member:
             engine.dispose()
 
 
-def chain_folder() -> Path:
-    """A folder the database user may enter (pytest's own is private to root)."""
-    folder = Path(tempfile.mkdtemp(prefix="fabkiosk-chain-"))
-    folder.chmod(0o755)
-    return folder
-
-
 def member_settings(folder: Path, cluster: Cluster, chain: dict[str, Any], city: str, speed: float) -> Settings:
     return load_settings(
         None,
@@ -87,7 +79,7 @@ def running_chain(
     """A head office and these stores (id -> city), joined, the stores' machines connected and reporting every
     second. An idle link hears from its publisher every half `wal_sender_timeout` (10 s here), so the links are
     stale after `stale_after_s` without a word."""
-    base = chain_folder()
+    base = scratch_folder()
     members: list[Member] = []
     try:
         hq_cluster = (

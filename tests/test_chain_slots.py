@@ -4,7 +4,6 @@ over once again."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -23,10 +22,17 @@ def test_a_slot_past_its_limit_is_given_up_and_resync_brings_every_fact_once(
         hq.cluster.stop()
         try:
             kiosk_job(store)  # the store keeps working while its slot for the head office holds the log
-            for _ in range(4):  # machine snapshots write every second: each switch closes a 16 MB segment
-                time.sleep(1.1)
+
+            def slot_given_up() -> bool:
+                # a megabyte of log, a new 16 MB segment, and a checkpoint: where PostgreSQL drops what no slot
+                # may keep past max_slot_wal_keep_size
+                store.scalar("SELECT pg_logical_emit_message(false, 'fabkiosk-test', repeat('x', 1000000))")
                 store.scalar("SELECT pg_switch_wal()")
-            store.execute("CHECKPOINT")  # where PostgreSQL gives up slots past max_slot_wal_keep_size
+                store.execute("CHECKPOINT")
+                lost = "SELECT wal_status = 'lost' FROM pg_replication_slots WHERE slot_name = 'fabkiosk_koeln_to_hq'"
+                return bool(store.scalar(lost))
+
+            wait_until(slot_given_up, 60)
             out_link = next(link for link in status.links_of(store.cluster.url, 12) if link.direction == "out")
             assert out_link.state == "slot lost" and out_link.stale
             assert "fabkiosk chain join --resync" in out_link.advice

@@ -1,13 +1,12 @@
 """PostgreSQL by URL: the same migrations and pipeline against a real PostgreSQL server started for the test."""
 
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from app.chain.cluster import BIN_DIRS, Cluster
+from app.chain.cluster import BIN_DIRS, Cluster, scratch_folder
 from app.config import load_settings
 from app.models import QuoteRow
 from app.services import build_services
@@ -17,8 +16,7 @@ from app.services import build_services
 def postgres_url() -> Iterator[str]:
     if not BIN_DIRS:
         pytest.fail("PostgreSQL is not installed; `make test` installs it (Debian package postgresql)")
-    base = Path(tempfile.mkdtemp(prefix="fabkiosk-pg-"))  # outside pytest's private folder: the server user must enter
-    base.chmod(0o755)
+    base = scratch_folder("fabkiosk-pg-")  # outside pytest's private folder: the server user must enter
     cluster = Cluster(base / "cluster").create().start()
     try:
         yield cluster.url

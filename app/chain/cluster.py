@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def scratch_folder(prefix: str = "fabkiosk-chain-") -> Path:
+    """A temporary folder the database user may enter (a test's own temporary folder is private to root)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o755)
+    return folder
 
 
 def _as_db_user(args: list[str]) -> list[str]:
@@ -66,11 +74,6 @@ class Cluster:
     def url(self) -> str:
         """SQLAlchemy's URL for `database_url`."""
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/postgres"
-
-    @property
-    def conninfo(self) -> str:
-        """libpq's connection string, as subscriptions take it."""
-        return f"host=127.0.0.1 port={self.port} user={self.user} dbname=postgres"
 
     def create(self) -> Cluster:
         """initdb (once: an existing data folder is kept) and the settings replication needs."""
