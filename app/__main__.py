@@ -8,6 +8,7 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -46,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "serve":
             from app.server import serve
 
+            if getattr(args, "role", None):  # the flag wins over `[chain] role`
+                settings = replace(settings, chain=replace(settings.chain, role=args.role))
             serve(settings)
             return 0
         if command == "templates":
@@ -106,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
     serve.add_argument("--data-dir", help="where the database, uploads and caches live")
+    serve.add_argument("--role", choices=["store", "hq"], help="a store (default), or a chain's head office")
     templates = sub.add_parser("templates", help="list the catalog's templates and their settings")
     templates.add_argument("--lang", default="en", choices=["en", "de"])
     templates.add_argument("--data-dir", help="where the database, uploads and caches live")
@@ -129,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     user.add_argument("verb", choices=["add", "list"])
     user.add_argument("name", nargs="?", help="the account's name (add)")
-    user.add_argument("--role", choices=["staff", "admin", "designer"], default="staff")
+    user.add_argument("--role", choices=["staff", "admin", "designer", "hq"], default="staff")
     user.add_argument("--city", default="", help="a designer's city (designers only)")
     user.add_argument("--display-name", default="", help="a designer's name as customers see it (designers only)")
     user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
@@ -249,7 +253,8 @@ def _user(settings: Settings, args: argparse.Namespace) -> int:
     except StaffError as e:
         print(f"fabkiosk user add: {e}; nothing was changed", file=sys.stderr)
         return EXIT_REJECTED
-    door = "/designer" if args.role == "designer" else "/staff"
+    # designers sign in at /designer; head-office staff at the head office's /hq
+    door = {"designer": "/designer", "hq": "/hq"}.get(account.role.value, "/staff")
     print(f"{account.name} can now sign in at {door} as {account.role.value}.")
     return 0
 

@@ -2,7 +2,9 @@
 
 Customers hold a capability: the job they started at the kiosk or whose link they have; they act on that job only,
 and start or frame it only from a kiosk device staff paired beside that job's machine. Staff act on every job and
-machine; admins also manage the staff accounts. Nobody else may do anything but look at the catalog and order.
+machine of their own store, and see the customers of their own store only; admins also manage the staff accounts.
+Head-office staff see the chain's figures and publish its catalog, but act on no machine and see no customer.
+Nobody else may do anything but look at the catalog and order.
 
 Which request gets which principal is decided here too: the real peer address (X-Forwarded-For believed only from
 configured proxies) and whether a browser is the one on the server's own computer.
@@ -25,6 +27,7 @@ class Role(StrEnum):
     STAFF = "staff"
     ADMIN = "admin"
     DESIGNER = "designer"  # publishes templates; sees only their own submissions and profile, never the store
+    HQ = "hq"  # head-office staff: the chain's stores, machines and figures, and its catalog
 
 
 class Action(StrEnum):
@@ -54,6 +57,7 @@ class Action(StrEnum):
     VIEW_AUDIT = "view_audit"
     MANAGE_KIOSKS = "manage_kiosks"  # pair a kiosk beside machines, revoke one
     REVIEW_SUBMISSIONS = "review_submissions"  # see designers' submissions, approve or send one back
+    VIEW_STORE_ORDERS = "view_store_orders"  # orders the head office took for this store, with customers' names
     # accounts
     MANAGE_USERS = "manage_users"
     INVITE_DESIGNERS = "invite_designers"
@@ -61,12 +65,16 @@ class Action(StrEnum):
     SUBMIT_TEMPLATE = "submit_template"
     VIEW_OWN_SUBMISSIONS = "view_own_submissions"
     EDIT_PROFILE = "edit_profile"
+    # the head office
+    VIEW_HQ = "view_hq"  # every store, its machines and the chain's figures; no customer's name or link
+    PUBLISH = "publish"  # a template version to every store or to chosen cities
 
 
 OWN_JOB = frozenset({Action.VIEW_JOB, Action.PAUSE, Action.RESUME, Action.CANCEL, Action.STOP})
 AT_THE_MACHINE = frozenset({Action.START, Action.FRAME})
 DESIGNER_ACTIONS = frozenset({Action.SUBMIT_TEMPLATE, Action.VIEW_OWN_SUBMISSIONS, Action.EDIT_PROFILE})
-STAFF_ACTIONS = frozenset(Action) - {Action.MANAGE_USERS, Action.INVITE_DESIGNERS} - DESIGNER_ACTIONS
+HQ_ACTIONS = frozenset({Action.VIEW_HQ, Action.PUBLISH})
+STAFF_ACTIONS = frozenset(Action) - {Action.MANAGE_USERS, Action.INVITE_DESIGNERS} - DESIGNER_ACTIONS - HQ_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,7 @@ class Principal:
     job_id: str | None = None  # customers: the one job they hold
     beside: frozenset[str] = frozenset()  # customers at a paired kiosk: the machines it stands beside
     designer_id: str | None = None  # designers: their designers row, the only one whose things they act on
+    store: str = ""  # staff and admins: the store whose server they signed in to (its `[chain] store_id`)
 
     @property
     def at_machine(self) -> bool:
@@ -85,7 +94,7 @@ class Principal:
     @property
     def actor(self) -> str:
         """How the audit log names them."""
-        if self.role in (Role.STAFF, Role.ADMIN):
+        if self.role in (Role.STAFF, Role.ADMIN, Role.HQ):
             return f"{self.role.value}:{self.name}"
         if self.role is Role.CUSTOMER:
             return "kiosk" if self.at_machine else "phone"
@@ -123,15 +132,21 @@ def allowed(
     job_id: str | None = None,
     machine_id: str | None = None,
     designer_id: str | None = None,
+    store: str | None = None,
 ) -> bool:
     """`machine_id`: the machine of the job, for the actions done at the machine. `designer_id`: whose submission or
-    profile a designer's action is on (only their own)."""
+    profile a designer's action is on (only their own). `store`: the store the job or order belongs to, where it
+    may be another's (the head office's orders): a store's staff act on their own only."""
+    if principal.role in (Role.STAFF, Role.ADMIN) and store is not None and store != principal.store:
+        return False
     if principal.role is Role.ADMIN:
         return action not in DESIGNER_ACTIONS  # an admin reviews and invites; a designer's work is the designer's
     if principal.role is Role.STAFF:
         return action in STAFF_ACTIONS
     if principal.role is Role.DESIGNER:
         return action in DESIGNER_ACTIONS and principal.designer_id is not None and designer_id == principal.designer_id
+    if principal.role is Role.HQ:
+        return action in HQ_ACTIONS
     if principal.role is Role.CUSTOMER:
         if job_id is None or job_id != principal.job_id:
             return False
@@ -145,8 +160,9 @@ def authorize(
     job_id: str | None = None,
     machine_id: str | None = None,
     designer_id: str | None = None,
+    store: str | None = None,
 ) -> None:
-    if not allowed(principal, action, job_id, machine_id, designer_id):
+    if not allowed(principal, action, job_id, machine_id, designer_id=designer_id, store=store):
         raise Forbidden()
 
 

@@ -98,9 +98,14 @@ class JobService:
         source: str = "kiosk",
         actor: Actor = Actor.KIOSK,
         customer_name: str = "",
+        hq_order_id: str | None = None,
+        link_hash: str | None = None,
     ) -> NewJob:
         """Accept a quote as a job. A kiosk job within the approval policy waits at once for the customer beside
-        the machine to start it; a larger one, and every remote order, waits for staff to approve it first."""
+        the machine to start it; a larger one, and every remote order, waits for staff to approve it first.
+
+        An order placed at the head office (`hq_order_id`) keeps the link its customer already holds (`link_hash`,
+        the hash of its token): the returned token is then a new one nobody is given."""
         token = secrets.token_urlsafe(24)  # 192 bits
         with self.sessions.begin() as session:
             quote = session.get(QuoteRow, quote_id, with_for_update=True)
@@ -119,7 +124,7 @@ class JobService:
             last = session.scalar(select(func.max(JobRow.position))) or 0
             row = JobRow(
                 id=secrets.token_hex(16),
-                token_hash=token_hash(token),
+                token_hash=link_hash or token_hash(token),
                 quote_id=quote.id,
                 machine_id=plan.machine_id,
                 source=source,
@@ -130,6 +135,7 @@ class JobService:
                 created_at=self.clock(),
                 position=last + 1,
                 customer_name=customer_name,
+                hq_order_id=hq_order_id,
             )
             session.add(row)
             session.flush()  # the job row first: its events refer to it

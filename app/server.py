@@ -19,13 +19,14 @@ from nicegui import Client, app, background_tasks, core, ui
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.access import LOOPBACK_NAMES, host_name
+from app.chain.orders import OrderIntake, keep_taking_orders
 from app.chain.snapshots import MachineSnapshots
 from app.config import Settings
 from app.designs.pictures import Pictures
 from app.dispatch import reconcile, reconcile_unavailable
 from app.fleet import Fleet
 from app.machine_control import control
-from app.pages import register_pages
+from app.pages import hq_intake, register_pages
 from app.services import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -208,11 +209,17 @@ def events_from_their_own_socket_only() -> None:
 
 
 def create_app(settings: Settings) -> Services:
+    if settings.chain.role == "hq":
+        from app.chain.hq_server import create_hq_app  # the head office: no machines, its own pages
+
+        return create_hq_app(settings)
     services = build_services(settings)
     fleet = Fleet.build(services.machines)
     jobs = services.run_machines(fleet)
     services.pictures = Pictures(settings.cache_dir, services.catalog, settings.render_timeout_s)
     services.catalog.on_change.append(services.pictures.start)  # a newly published version gets its picture
+    # orders the head office took for this store arrive in its own hq_orders table by replication
+    intake = OrderIntake(settings.chain.store_id, services.sessions, services.pipeline, jobs)
 
     def take_machines_into_service() -> None:
         loop = asyncio.get_running_loop()
@@ -224,6 +231,8 @@ def create_app(settings: Settings) -> Services:
         services.pictures.start()
         services.submissions.resume()  # designers' templates whose intake the last stop cut short
         background_tasks.create(keep_dispatching(services), name="dispatch")
+        assert services.design_queue is not None
+        background_tasks.create(keep_taking_orders(intake, services.design_queue), name="head-office orders")
         if snapshots is not None:
             snapshots.start()
 
@@ -240,6 +249,7 @@ def create_app(settings: Settings) -> Services:
         app.on_shutdown(snapshots.stop)
     register_media_routes(services)
     register_pages(services)
+    hq_intake.register(services, intake)  # the store's staff see the head office's orders for it
     same_origin_sockets_only()
     events_from_their_own_socket_only()
     app.add_middleware(HostAllowList, allowed=allowed_host_names(settings))

@@ -75,7 +75,7 @@ def build_services(settings: Settings) -> Services:
     catalog = VersionedCatalog(sessions, settings.data_dir / "templates", settings.store.city)
     stamp_facts(sessions, settings.chain.store_id, machines)
     pipeline = Pipeline(settings, machines, catalog, laser_materials, cnc_materials, sessions)
-    staff = StaffAccounts(sessions, settings.staff)
+    staff = StaffAccounts(sessions, settings.staff, store=settings.chain.store_id)
     kiosks = Kiosks(sessions, machines)
     designers = DesignerAccounts(sessions, staff, settings.data_dir / "portraits")
     intake_pipeline = IntakePipeline(settings, machines, catalog, laser_materials, cnc_materials, sessions)

@@ -71,9 +71,11 @@ class StaffAccounts:
         policy: StaffPolicy,
         clock: Clock = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
+        store: str = "",
     ) -> None:
         self.sessions = sessions
         self.policy = policy
+        self.store = store  # the store this server is: its staff act on its own jobs and customers only
         self.clock = clock
         self.monotonic = monotonic
         self._hasher = PasswordHasher()
@@ -96,8 +98,8 @@ class StaffAccounts:
         up with it)."""
         if not NAME.fullmatch(name):
             raise StaffError("the name: 2 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
-        if role not in (Role.STAFF.value, Role.ADMIN.value, Role.DESIGNER.value):
-            raise StaffError("the role: staff, admin or designer")
+        if role not in (Role.STAFF.value, Role.ADMIN.value, Role.DESIGNER.value, Role.HQ.value):
+            raise StaffError("the role: staff, admin, designer or hq")
         if len(password) < MIN_PASSWORD:
             raise StaffError(f"the password: at least {MIN_PASSWORD} characters")
         if role == Role.DESIGNER.value:
@@ -227,7 +229,7 @@ class StaffAccounts:
             designer_id = None
             if user.role == Role.DESIGNER.value:
                 designer_id = session.scalar(select(DesignerRow.id).where(DesignerRow.user_id == user.id))
-            return Principal(Role(user.role), name=user.name, designer_id=designer_id)
+            return Principal(Role(user.role), name=user.name, designer_id=designer_id, store=self.store)
 
     def sign_out(self, token: str | None) -> None:
         if not token:

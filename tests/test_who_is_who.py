@@ -4,15 +4,26 @@ machine clear after a job that did not finish."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from app.access import Action, client_address, is_local_browser, kiosk_customer
+from app.access import (
+    ANONYMOUS,
+    Action,
+    Forbidden,
+    Principal,
+    Role,
+    client_address,
+    is_local_browser,
+    kiosk_customer,
+    phone_customer,
+)
 from app.config import StorePolicy, load_settings
 from app.jobs import JobRefused, JobState
 from app.kiosks import MAX_PENDING_PER_ADDRESS, KioskError, Kiosks
@@ -154,3 +165,55 @@ def test_after_a_stopped_job_only_staff_confirm_the_bed_clear_unless_the_store_s
     jobs.settings = replace(shop.settings, store=StorePolicy(kiosk_may_clear="always"))  # a store that says so
     store.job_action(kiosk_customer(second, at_printer), second, Action.START)
     eventually(lambda: jobs.get(second).state is JobState.READY_FOR_PICKUP, 60)
+
+
+# --- a chain: the head office, a store's staff, another store's staff, customers -----------------------------
+
+CHAIN_EXPECTED: dict[str, set[Action]] = {
+    "anonymous": set(),
+    "customer": set(),
+    "staff of this store": {Action.VIEW_STORE_ORDERS},
+    "staff of another store": set(),  # never another store's customers (names, links)
+    "admin of this store": {Action.VIEW_STORE_ORDERS, Action.VIEW_HQ, Action.PUBLISH},
+    "head-office staff": {Action.VIEW_HQ, Action.PUBLISH},  # the chain's figures, never a customer
+}
+
+
+def test_the_chains_authorization_matrix(tmp_path: Path) -> None:
+    """Each chain action done the way its page does it, by every kind of person: the head office's console and
+    publishing, and a store's list of the orders the head office took for it (with the customers' names)."""
+    from app.chain.orders import OrderIntake
+    from app.fleet import Fleet
+    from app.jobs import JobService
+    from tests.test_hq_console import version
+    from tests.test_hq_intake import head_office_order
+    from tests.test_hq_orders import arrive, head_office
+
+    office = head_office(tmp_path)
+    services = office.services
+    arrive(office, head_office_order("demo", Decimal("5.00"), "Ada")[1], version("v-1", "keychain", "d"))
+    intake = OrderIntake(
+        "demo", services.sessions, services.pipeline, JobService(services.settings, services.sessions, Fleet())
+    )
+    principals = {
+        "anonymous": ANONYMOUS,
+        "customer": phone_customer("a-job"),
+        "staff of this store": Principal(Role.STAFF, name="sam", store="demo"),
+        "staff of another store": Principal(Role.STAFF, name="kim", store="berlin"),
+        "admin of this store": Principal(Role.ADMIN, name="ada", store="demo"),
+        "head-office staff": Principal(Role.HQ, name="hugo"),
+    }
+    calls: dict[Action, Callable[[Principal], object]] = {
+        Action.VIEW_HQ: office.console.stores,
+        Action.PUBLISH: lambda who: office.console.publish(who, "v-1", []),
+        Action.VIEW_STORE_ORDERS: intake.orders,
+    }
+    for label, who in principals.items():
+        for action, call in calls.items():
+            try:
+                call(who)
+                outcome = "allowed"
+            except Forbidden:
+                outcome = "denied"
+            assert outcome == ("allowed" if action in CHAIN_EXPECTED[label] else "denied"), (label, action.value)
+    assert {o.customer_name for o in intake.orders(principals["staff of this store"])} == {"Ada"}
