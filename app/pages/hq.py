@@ -9,7 +9,7 @@ from the head office's own database; nothing is rebuilt.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import Request
@@ -60,7 +60,7 @@ class HqPage:
     def __init__(
         self,
         console: HqConsole,
-        catalog: dict[str, Template],
+        catalog: Mapping[str, Template],
         who: Callable[[], Principal | None],
         lang: str,
         settings: Settings,
@@ -230,7 +230,7 @@ class HqPage:
             ui.button(self.tr(t("Publish")), on_click=publish, icon="campaign").mark("publish")
 
 
-def register(settings: Settings, accounts: StaffAccounts, console: HqConsole, catalog: dict[str, Template]) -> None:
+def register(settings: Settings, accounts: StaffAccounts, console: HqConsole, catalog: Mapping[str, Template]) -> None:
     @ui.page("/hq", title=settings.store_name)
     def hq_page(request: Request, lang: str | None = None) -> RedirectResponse | None:
         who = hq_principal(accounts, request)
