@@ -24,6 +24,7 @@ class Role(StrEnum):
     CUSTOMER = "customer"
     STAFF = "staff"
     ADMIN = "admin"
+    DESIGNER = "designer"
 
 
 class Action(StrEnum):

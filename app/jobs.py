@@ -15,11 +15,14 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.backing import ledger
+from app.backing.support import checked_tip
 from app.config import Settings
 from app.fleet import Fleet
 from app.i18n import Text, t
@@ -98,14 +101,17 @@ class JobService:
         source: str = "kiosk",
         actor: Actor = Actor.KIOSK,
         customer_name: str = "",
+        tip: Decimal = Decimal("0"),
     ) -> NewJob:
         """Accept a quote as a job. A kiosk job within the approval policy waits at once for the customer beside
-        the machine to start it; a larger one, and every remote order, waits for staff to approve it first."""
+        the machine to start it; a larger one, and every remote order, waits for staff to approve it first.
+        `tip`: added to the price, all of it for the template's designer (credited at collection)."""
         token = secrets.token_urlsafe(24)  # 192 bits
         with self.sessions.begin() as session:
             quote = session.get(QuoteRow, quote_id, with_for_update=True)
             if quote is None:
                 raise JobRefused(t("This price is not known. Start again from the design."))
+            tip = checked_tip(tip, self.settings.designers, quote.designer_id is not None)
             if quote.locked_by_job is not None:
                 raise JobRefused(t("This price was already accepted for another job."))
             if utc(quote.valid_until) < self.clock():
@@ -130,6 +136,7 @@ class JobService:
                 created_at=self.clock(),
                 position=last + 1,
                 customer_name=customer_name,
+                tip=tip,
             )
             session.add(row)
             session.flush()  # the job row first: its events refer to it
@@ -291,6 +298,17 @@ class JobService:
             assert row is not None
             row.refund = refund
         return Job.of(row)
+
+    def refund(self, job_id: str) -> Job:
+        """Staff flag a finished job's money to be given back: whatever its designer was credited is reversed in the
+        same transaction, and a job not yet collected is never credited."""
+        with self._lock, self.sessions.begin() as session:
+            row = session.get(JobRow, job_id, with_for_update=True)
+            if row is None or JobState(row.state) not in ENDED:
+                raise JobRefused(t("Only a job that has ended can be refunded."))
+            row.refund = True
+            ledger.reverse(session, row.id, self.clock(), self.settings.store_name)
+            return Job.of(row)
 
     def confirm_ready(self, machine_id: str) -> None:
         """The ready handshake: someone at the machine confirmed the bed is clear and the material is right."""
@@ -594,6 +612,7 @@ class JobService:
         row.state = to.value
         row.reason = reason
         session.add(self._event(row.id, current, to, actor, reason))
+        ledger.on_move(session, row, to, self.clock(), self.settings.store_name)  # what the designer is owed
 
     def _event(self, job_id: str, old: JobState | None, new: JobState, actor: Actor, reason: str) -> JobEventRow:
         return JobEventRow(

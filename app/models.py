@@ -317,3 +317,4 @@ class LedgerEntryRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     reverses: Mapped[str | None] = mapped_column(String(32))  # the entry a reversal undoes
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    store: Mapped[str] = mapped_column(String(80), default="")  # the store whose job it is: statements per store
