@@ -24,7 +24,7 @@ class Role(StrEnum):
     CUSTOMER = "customer"
     STAFF = "staff"
     ADMIN = "admin"
-    DESIGNER = "designer"
+    DESIGNER = "designer"  # publishes templates; sees only their own submissions and profile, never the store
 
 
 class Action(StrEnum):
@@ -53,13 +53,20 @@ class Action(StrEnum):
     CANCEL_AND_REFUND = "cancel_and_refund"
     VIEW_AUDIT = "view_audit"
     MANAGE_KIOSKS = "manage_kiosks"  # pair a kiosk beside machines, revoke one
+    REVIEW_SUBMISSIONS = "review_submissions"  # see designers' submissions, approve or send one back
     # accounts
     MANAGE_USERS = "manage_users"
+    INVITE_DESIGNERS = "invite_designers"
+    # a designer's own
+    SUBMIT_TEMPLATE = "submit_template"
+    VIEW_OWN_SUBMISSIONS = "view_own_submissions"
+    EDIT_PROFILE = "edit_profile"
 
 
 OWN_JOB = frozenset({Action.VIEW_JOB, Action.PAUSE, Action.RESUME, Action.CANCEL, Action.STOP})
 AT_THE_MACHINE = frozenset({Action.START, Action.FRAME})
-STAFF_ACTIONS = frozenset(Action) - {Action.MANAGE_USERS}
+DESIGNER_ACTIONS = frozenset({Action.SUBMIT_TEMPLATE, Action.VIEW_OWN_SUBMISSIONS, Action.EDIT_PROFILE})
+STAFF_ACTIONS = frozenset(Action) - {Action.MANAGE_USERS, Action.INVITE_DESIGNERS} - DESIGNER_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class Principal:
     name: str = ""  # staff: the account's name
     job_id: str | None = None  # customers: the one job they hold
     beside: frozenset[str] = frozenset()  # customers at a paired kiosk: the machines it stands beside
+    designer_id: str | None = None  # designers: their designers row, the only one whose things they act on
 
     @property
     def at_machine(self) -> bool:
@@ -81,6 +89,8 @@ class Principal:
             return f"{self.role.value}:{self.name}"
         if self.role is Role.CUSTOMER:
             return "kiosk" if self.at_machine else "phone"
+        if self.role is Role.DESIGNER:
+            return f"designer:{self.name}"
         return "anonymous"
 
     @property
@@ -107,12 +117,21 @@ class Forbidden(JobRefused):
         super().__init__(t("You are not allowed to do this."))
 
 
-def allowed(principal: Principal, action: Action, job_id: str | None = None, machine_id: str | None = None) -> bool:
-    """`machine_id`: the machine of the job, for the actions done at the machine."""
+def allowed(
+    principal: Principal,
+    action: Action,
+    job_id: str | None = None,
+    machine_id: str | None = None,
+    designer_id: str | None = None,
+) -> bool:
+    """`machine_id`: the machine of the job, for the actions done at the machine. `designer_id`: whose submission or
+    profile a designer's action is on (only their own)."""
     if principal.role is Role.ADMIN:
-        return True
+        return action not in DESIGNER_ACTIONS  # an admin reviews and invites; a designer's work is the designer's
     if principal.role is Role.STAFF:
         return action in STAFF_ACTIONS
+    if principal.role is Role.DESIGNER:
+        return action in DESIGNER_ACTIONS and principal.designer_id is not None and designer_id == principal.designer_id
     if principal.role is Role.CUSTOMER:
         if job_id is None or job_id != principal.job_id:
             return False
@@ -120,8 +139,14 @@ def allowed(principal: Principal, action: Action, job_id: str | None = None, mac
     return False
 
 
-def authorize(principal: Principal, action: Action, job_id: str | None = None, machine_id: str | None = None) -> None:
-    if not allowed(principal, action, job_id, machine_id):
+def authorize(
+    principal: Principal,
+    action: Action,
+    job_id: str | None = None,
+    machine_id: str | None = None,
+    designer_id: str | None = None,
+) -> None:
+    if not allowed(principal, action, job_id, machine_id, designer_id):
         raise Forbidden()
 
 

@@ -318,3 +318,17 @@ class LedgerEntryRow(Base):
     reverses: Mapped[str | None] = mapped_column(String(32))  # the entry a reversal undoes
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     store: Mapped[str] = mapped_column(String(80), default="")  # the store whose job it is: statements per store
+
+
+class DesignerInvitationRow(Base):
+    """A one-time link an admin made for a designer to make their own account; only the SHA-256 of its token is
+    stored. Used once (then `used_at` and the designer it made), and only until it expires."""
+
+    __tablename__ = "designer_invitations"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    designer_id: Mapped[str | None] = mapped_column(String(32))

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -491,6 +492,7 @@ class Pipeline:
             self.clock(),
         )
         quote_id = new_id()
+        template = design.template
         self._store(
             QuoteRow(
                 id=quote_id,
@@ -502,6 +504,10 @@ class Pipeline:
                 total=quote.total,
                 created_at=quote.created_at,
                 valid_until=quote.valid_until,
+                # the version priced and its designer's share: a newer version never changes this quote
+                template_version_id=template.version_id if template else None,
+                designer_id=(template.designer.id or None) if template else None,
+                designer_share=designer_share(quote.total, template.share_percent) if template else Decimal("0"),
             )
         )
         return QuoteResult(design, part, plan, quote, quote_id)
@@ -521,6 +527,11 @@ class Pipeline:
     def _store(self, row: Any) -> None:
         with self.sessions.begin() as session:
             session.add(row)
+
+
+def designer_share(total: Decimal, share_percent: Decimal) -> Decimal:
+    """The designer's part of a job's total: total × share / 100, rounded half-up to the cent, in exact decimals."""
+    return (Decimal(total) * Decimal(share_percent) / Decimal(100)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _no_sheet_material(material: str) -> DesignRejected:

@@ -10,7 +10,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.db import make_engine, migrate, session_factory
 from app.design_queue import DesignQueue
-from app.designs.catalog import Template, load_catalog
+from app.designers.accounts import DesignerAccounts
+from app.designers.intake import Intake, IntakePipeline
+from app.designers.submissions import Submissions
+from app.designers.versions import VersionedCatalog, seed_demo_templates
+from app.designs.catalog import load_catalog
 from app.designs.pictures import Pictures
 from app.fleet import Fleet
 from app.jobs import JobService
@@ -29,12 +33,14 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     machines: dict[str, MachineProfile]
-    catalog: dict[str, Template]
+    catalog: VersionedCatalog  # the newest published version of each template offered in this store's city
     laser_materials: dict[str, LaserMaterial]
     cnc_materials: dict[str, CncMaterial]
     pipeline: Pipeline
     staff: StaffAccounts
     kiosks: Kiosks  # the kiosk devices staff paired, and the machines each stands beside
+    designers: DesignerAccounts  # designers' invitations and profiles
+    submissions: Submissions  # designers' templates: intake checks, review, publishing
     fleet: Fleet | None = None  # the machines at run time; the server builds it, command-line tools need none
     jobs: JobService | None = None  # customers' jobs on the fleet; built with it
     store: StoreOps | None = None  # every action on jobs and machines, checked and audited; built with the jobs
@@ -54,16 +60,37 @@ class Services:
 def build_services(settings: Settings) -> Services:
     """Load and check everything a bad file could break, migrate the database, then build the services."""
     machines = load_machines(settings.machines_file)
-    catalog = load_catalog(settings.templates_dir)
+    load_catalog(settings.templates_dir)  # the shipped templates are checked at start, as any file a store edits
     laser_materials = load_laser_materials(settings.assets_dir / "laser_materials.toml")
     cnc_materials = load_cnc_materials(settings.assets_dir / "cnc_materials.toml")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.effective_database_url)
     migrate(engine)
     sessions = session_factory(engine)
+    # a standalone store owns its catalog: the shipped templates are its first versions (a chain's stores receive
+    # theirs from the head office)
+    seed_demo_templates(sessions, settings.templates_dir)
+    catalog = VersionedCatalog(sessions, settings.data_dir / "templates", settings.store.city)
     pipeline = Pipeline(settings, machines, catalog, laser_materials, cnc_materials, sessions)
     staff = StaffAccounts(sessions, settings.staff)
     kiosks = Kiosks(sessions, machines)
+    designers = DesignerAccounts(sessions, staff, settings.data_dir / "portraits")
+    intake_pipeline = IntakePipeline(settings, machines, catalog, laser_materials, cnc_materials, sessions)
+    intake = Intake(
+        intake_pipeline, Pictures(settings.cache_dir, catalog, settings.render_timeout_s), settings.render_timeout_s
+    )
+    submissions = Submissions(sessions, catalog, intake, settings.designers)
     return Services(
-        settings, engine, sessions, machines, catalog, laser_materials, cnc_materials, pipeline, staff, kiosks
+        settings,
+        engine,
+        sessions,
+        machines,
+        catalog,
+        laser_materials,
+        cnc_materials,
+        pipeline,
+        staff,
+        kiosks,
+        designers,
+        submissions,
     )

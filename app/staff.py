@@ -28,7 +28,7 @@ from app.access import Principal, Role
 from app.config import StaffPolicy
 from app.i18n import Text, t
 from app.jobs import token_hash
-from app.models import StaffDeviceRow, StaffSessionRow, StaffUserRow
+from app.models import DesignerRow, StaffDeviceRow, StaffSessionRow, StaffUserRow
 
 Clock = Callable[[], datetime]
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,63}")
@@ -82,35 +82,65 @@ class StaffAccounts:
         self._failures: OrderedDict[str, _Failures] = OrderedDict()  # by "name:<name>" or "device:<hash>"
         self._lock = threading.Lock()
 
-    def add_user(self, name: str, role: str, password: str) -> StaffUser:
+    def add_user(
+        self,
+        name: str,
+        role: str,
+        password: str,
+        city: str = "",
+        display_name: str = "",
+        session: Session | None = None,
+    ) -> StaffUser:
+        """A new account; for a designer also their `designers` row (their page's name is the account's, in lower
+        case), in the same transaction. `session`: a transaction of the caller's to make it in (an invitation used
+        up with it)."""
         if not NAME.fullmatch(name):
             raise StaffError("the name: 2 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
-        if role not in (Role.STAFF.value, Role.ADMIN.value):
-            raise StaffError("the role: staff or admin")
+        if role not in (Role.STAFF.value, Role.ADMIN.value, Role.DESIGNER.value):
+            raise StaffError("the role: staff, admin or designer")
         if len(password) < MIN_PASSWORD:
             raise StaffError(f"the password: at least {MIN_PASSWORD} characters")
-        with self.sessions.begin() as session:
-            if session.scalar(select(StaffUserRow).where(StaffUserRow.name == name)) is not None:
-                raise StaffError(f"there is already an account called {name}")
-            row = StaffUserRow(
-                name=name,
-                role=role,
-                password_hash=self._hasher.hash(password),
-                failed_logins=0,
-                created_at=self.clock(),
-            )
-            session.add(row)
-            session.flush()
-            return _user(row)
+        if role == Role.DESIGNER.value:
+            from app.designers.accounts import check_designer_fields
+
+            check_designer_fields(name, city, display_name)
+        if session is None:
+            with self.sessions.begin() as own:
+                return self.add_user(name, role, password, city, display_name, own)
+        if session.scalar(select(StaffUserRow).where(StaffUserRow.name == name)) is not None:
+            raise StaffError(f"there is already an account called {name}")
+        row = StaffUserRow(
+            name=name,
+            role=role,
+            password_hash=self._hasher.hash(password),
+            failed_logins=0,
+            created_at=self.clock(),
+        )
+        session.add(row)
+        session.flush()
+        if role == Role.DESIGNER.value:
+            from app.designers.accounts import add_designer_row
+
+            add_designer_row(session, row.id, name, city, display_name or name, self.clock())
+        return _user(row)
 
     def users(self) -> list[StaffUser]:
         with self.sessions() as session:
             return [_user(r) for r in session.scalars(select(StaffUserRow).order_by(StaffUserRow.name))]
 
-    def sign_in(self, name: str, password: str, client: str, device: str | None = None) -> str:
+    def sign_in(
+        self,
+        name: str,
+        password: str,
+        client: str,
+        device: str | None = None,
+        roles: frozenset[Role] = frozenset({Role.STAFF, Role.ADMIN}),
+    ) -> str:
         """A new session token, or SignInRefused: too many tries from this client, a name that must wait after
         wrong passwords (known or not), or a wrong name or password (one message for both). `device`: the browser's
-        device cookie; where this account signed in before, only that browser's own wrong tries slow it down."""
+        device cookie; where this account signed in before, only that browser's own wrong tries slow it down.
+        `roles`: who signs in at this door (staff at /staff, designers at /designer); any other account is
+        answered like a wrong password."""
         self._count_attempt(client)
         now = self.clock()
         with self.sessions.begin() as session:
@@ -119,6 +149,8 @@ class StaffAccounts:
             if row is not None and device and self._device_of(session, device) == row.id:
                 key = f"device:{token_hash(device)}"
             self._check_wait(key)
+            if row is not None and Role(row.role) not in roles:
+                row = None  # another door's account: answered exactly like an unknown name
             if row is None or not self._verify(row.password_hash, password):
                 if row is None:
                     self._verify(self._dummy, password)  # the same time taken as for a real account
@@ -190,7 +222,12 @@ class StaffAccounts:
             if row is None or row.ended_at is not None or _aware(row.expires_at) <= self.clock():
                 return None
             user = session.get(StaffUserRow, row.user_id)
-            return None if user is None else Principal(Role(user.role), name=user.name)
+            if user is None:
+                return None
+            designer_id = None
+            if user.role == Role.DESIGNER.value:
+                designer_id = session.scalar(select(DesignerRow.id).where(DesignerRow.user_id == user.id))
+            return Principal(Role(user.role), name=user.name, designer_id=designer_id)
 
     def sign_out(self, token: str | None) -> None:
         if not token:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from app.designs.customizer import Parameter, TextParam, parse_parameters
 from app.designs.fonts import undrawable_characters
@@ -25,6 +26,7 @@ class Designer:
     name: str
     city: str
     page: str = ""  # the designer's page is /designer/<page>; empty until the designer is known to the store
+    id: str = ""  # the designers row, once published from the store's database
 
 
 @dataclass(frozen=True)
@@ -78,38 +80,64 @@ def load_template(meta_path: Path) -> Template:
     if not scad_path.exists():
         raise CatalogError(f"{meta_path.name}: no OpenSCAD file {scad_path.name} beside it")
     try:
-        meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
+        meta_toml = meta_path.read_text(encoding="utf-8")
         source = scad_path.read_text(encoding="utf-8")
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError as e:
         raise CatalogError(f"{meta_path.name}: {e}") from e
-    title, description, designer = meta.get("title"), meta.get("description", {}), meta.get("designer")
+    return template_from(meta_path.stem, meta_toml, source, scad_path, meta_path.name)
+
+
+def read_meta(meta_toml: str, where: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(meta_toml)
+    except tomllib.TOMLDecodeError as e:
+        raise CatalogError(f"{where}: {e}") from e
+
+
+def template_from(
+    template_id: str,
+    meta_toml: str,
+    source: str,
+    scad_path: Path,
+    where: str,
+    designer: Designer | None = None,
+    version_id: str | None = None,
+    version: int = 0,
+    share_percent: Decimal = Decimal("0"),
+) -> Template:
+    """A template from its metadata (TOML text) and OpenSCAD source, rendered from `scad_path` (which holds
+    `source`); raise CatalogError naming `where`. `designer`: the published designer, instead of the metadata's."""
+    meta = read_meta(meta_toml, where)
+    title, description, named = meta.get("title"), meta.get("description", {}), meta.get("designer")
     if not isinstance(title, dict) or "en" not in title:
-        raise CatalogError(f'{meta_path.name}: title needs at least an English text (title = {{ en = "..." }})')
-    if not isinstance(designer, dict) or not designer.get("name") or not designer.get("city"):
-        raise CatalogError(f"{meta_path.name}: designer needs a name and a city")
+        raise CatalogError(f'{where}: title needs at least an English text (title = {{ en = "..." }})')
+    if designer is None:
+        if not isinstance(named, dict) or not named.get("name") or not named.get("city"):
+            raise CatalogError(f"{where}: designer needs a name and a city")
+        designer = Designer(str(named["name"]), str(named["city"]))
     kinds = tuple(meta.get("machine_kinds", ()))
     if not kinds or any(k not in KNOWN_KINDS for k in kinds):
-        raise CatalogError(f"{meta_path.name}: machine_kinds must list some of {', '.join(KNOWN_KINDS)}")
+        raise CatalogError(f"{where}: machine_kinds must list some of {', '.join(KNOWN_KINDS)}")
     output = meta.get("output", "stl")
     if output not in ("stl", "svg"):
-        raise CatalogError(f"{meta_path.name}: output must be stl or svg")
+        raise CatalogError(f"{where}: output must be stl or svg")
     parameters = tuple(parse_parameters(source))
     fonts = tuple(meta.get("fonts", ()))
     if any(isinstance(p, TextParam) for p in parameters) and not fonts:
-        raise CatalogError(f"{meta_path.name}: a template with text parameters must list its fonts")
+        raise CatalogError(f"{where}: a template with text parameters must list its fonts")
     try:
         outline = outline_from(meta.get("outline"), {p.name for p in parameters})
     except OutlineError as e:
-        raise CatalogError(f"{meta_path.name}: {e}") from e
+        raise CatalogError(f"{where}: {e}") from e
     labels: dict[str, dict[str, str]] = {}
     for lang, by_name in dict(meta.get("labels", {})).items():
         for name, text in dict(by_name).items():
             labels.setdefault(str(name), {})[str(lang)] = str(text)
     return Template(
-        id=meta_path.stem,
+        id=template_id,
         title=dict(title),
         description=dict(description),
-        designer=Designer(str(designer["name"]), str(designer["city"])),
+        designer=designer,
         machine_kinds=kinds,
         output=output,
         fonts=fonts,
@@ -118,4 +146,7 @@ def load_template(meta_path: Path) -> Template:
         parameters=parameters,
         labels=labels,
         outline=outline,
+        version_id=version_id,
+        version=version,
+        share_percent=share_percent,
     )

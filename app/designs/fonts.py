@@ -40,3 +40,26 @@ def drawable_codepoints(font: str) -> frozenset[int]:
 def undrawable_characters(font: str, text: str) -> set[str]:
     codepoints = drawable_codepoints(font)
     return {c for c in text if c != " " and ord(c) not in codepoints}
+
+
+# The fonts a store offers designers (installed with `fonts-liberation`): a template may use only these, so what a
+# customer sees is what the machine makes on every store's server.
+STORE_FONTS = (
+    "Liberation Sans",
+    "Liberation Sans:style=Bold",
+    "Liberation Serif",
+    "Liberation Serif:style=Bold",
+    "Liberation Mono",
+    "Liberation Mono:style=Bold",
+)
+WIDTH_PROBES = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+@cache
+def widest_letter(font: str) -> str:
+    """The letter or digit this font draws widest (its advance width): the longest text a customer can type."""
+    path = font_file(font)
+    with TTFont(path, lazy=True) as tt:
+        cmap = tt.getBestCmap() or {}
+        metrics = tt["hmtx"].metrics
+        return max(WIDTH_PROBES, key=lambda c: metrics.get(cmap.get(ord(c), ""), (0, 0))[0])

@@ -122,6 +122,10 @@ class Pictures:
             self._write(path, mesh_picture(mesh, colour_hex).encode())
         return path
 
+    def keep(self, data: bytes) -> str:
+        """Keep a picture drawn elsewhere (a designer's intake renders); its name for /media/pictures/<name>.svg."""
+        return self._store(data)
+
     def _store(self, data: bytes) -> str:
         name = hashlib.sha256(data).hexdigest()[:32]
         self._write(self.path(name), data)

@@ -130,7 +130,8 @@ def register(services: Services) -> None:
 
     def principal_of(request: Request) -> tuple[Principal | None, str]:
         token = request.cookies.get(COOKIE, "")
-        return accounts.principal(token), token
+        who = accounts.principal(token)
+        return (who if who is not None and who.is_staff else None), token  # a designer's session opens no staff page
 
     @ui.page("/staff", title=settings.store_name)
     def console(request: Request, lang: str | None = None) -> RedirectResponse | None:

@@ -1,0 +1,181 @@
+"""The catalog from published template versions: the newest version of each template offered in this store's city,
+its source materialised under the data folder for OpenSCAD; the one function that publishes a version; and the
+demo templates seeded as version 1 with their designers.
+
+Only the catalog's owner writes these rows (a standalone store, or the head office): a store that is part of a
+chain receives them by replication and never calls `publish_version` or `seed_demo_templates`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.designers.accounts import add_designer_row, page_name
+from app.designs.catalog import CatalogError, Designer, Template, load_catalog, template_from
+from app.models import DesignerRow, TemplateVersionRow
+
+log = logging.getLogger(__name__)
+DEMO_SHARE_PERCENT = Decimal("10")  # what the demo catalog's designers are given of each job's total
+SEEDED_BY = "demo catalog"
+
+
+def publish_version(
+    session: Session,
+    template_id: str,
+    designer_id: str,
+    meta_toml: str,
+    scad_source: str,
+    share_percent: Decimal,
+    published_by: str,
+    now: datetime,
+    cities: list[str] | None = None,
+    submission_id: str | None = None,
+) -> TemplateVersionRow:
+    """Add version n+1 of a template, in the caller's transaction. Older versions are never changed: quotes and
+    jobs keep the version they were made from."""
+    import hashlib
+
+    newest = session.scalar(
+        select(func.max(TemplateVersionRow.version)).where(TemplateVersionRow.template_id == template_id)
+    )
+    row = TemplateVersionRow(
+        id=secrets.token_hex(16),
+        template_id=template_id,
+        version=(newest or 0) + 1,
+        designer_id=designer_id,
+        meta_toml=meta_toml,
+        scad_source=scad_source,
+        content_hash=hashlib.sha256(scad_source.encode("utf-8")).hexdigest(),
+        share_percent=share_percent,
+        cities=list(cities or []),
+        submission_id=submission_id,
+        published_at=now,
+        published_by=published_by,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def seed_demo_templates(sessions: sessionmaker[Session], templates_dir: Path, now: datetime | None = None) -> int:
+    """The shipped templates as version 1, with their designers (page: a slug of the name), where they are
+    missing; how many were added. Idempotent: a template with any version is left alone."""
+    now = now or datetime.now(UTC)
+    added = 0
+    with sessions.begin() as session:
+        present = set(session.scalars(select(TemplateVersionRow.template_id).distinct()))
+        for template in load_catalog(templates_dir).values():
+            if template.id in present:
+                continue
+            page = page_name(template.designer.name)
+            designer = session.scalar(select(DesignerRow).where(DesignerRow.name == page))
+            if designer is None:
+                designer = add_designer_row(session, None, page, template.designer.city, template.designer.name, now)
+            publish_version(
+                session,
+                template.id,
+                designer.id,
+                (templates_dir / f"{template.id}.toml").read_text(encoding="utf-8"),
+                template.source,
+                DEMO_SHARE_PERCENT,
+                SEEDED_BY,
+                now,
+            )
+            added += 1
+    return added
+
+
+def newest_versions(session: Session, city: str) -> list[tuple[TemplateVersionRow, DesignerRow]]:
+    """The newest version of each template that is not withdrawn and is offered in `city` (no cities: everywhere)."""
+    rows = session.execute(
+        select(TemplateVersionRow, DesignerRow)
+        .join(DesignerRow, DesignerRow.id == TemplateVersionRow.designer_id)
+        .where(TemplateVersionRow.withdrawn_at.is_(None))
+        .order_by(TemplateVersionRow.template_id, TemplateVersionRow.version.desc())
+    ).all()
+    newest: dict[str, tuple[TemplateVersionRow, DesignerRow]] = {}
+    for version, designer in rows:
+        if version.template_id in newest:
+            continue
+        cities = [str(c).casefold() for c in (version.cities or [])]
+        if cities and city.casefold() not in cities:
+            continue
+        newest[version.template_id] = (version, designer)
+    return list(newest.values())
+
+
+def template_of(version: TemplateVersionRow, designer: DesignerRow, folder: Path) -> Template:
+    """The catalog's template for a published version; its source written once under `folder`, named by its
+    content, so a file OpenSCAD reads never changes under a render."""
+    scad_path = (folder / version.content_hash[:32] / f"{version.template_id}.scad").resolve()
+    if not scad_path.exists():
+        scad_path.parent.mkdir(parents=True, exist_ok=True)
+        partial = scad_path.with_suffix(f".{secrets.token_hex(4)}.part")
+        partial.write_text(version.scad_source, encoding="utf-8")
+        partial.replace(scad_path)
+    return template_from(
+        version.template_id,
+        version.meta_toml,
+        version.scad_source,
+        scad_path,
+        f"{version.template_id} version {version.version}",
+        designer=Designer(designer.display_name, designer.city, designer.name, designer.id),
+        version_id=version.id,
+        version=version.version,
+        share_percent=Decimal(version.share_percent),
+    )
+
+
+class VersionedCatalog(Mapping[str, Template]):
+    """The catalog the kiosk, /order and the pipeline read: a mapping by template id, rebuilt from the database
+    when a version is published (the whole mapping is swapped, so a reader never sees half of it)."""
+
+    def __init__(self, sessions: sessionmaker[Session], folder: Path, city: str) -> None:
+        self.sessions = sessions
+        self.folder = folder
+        self.city = city
+        self._templates: dict[str, Template] = {}
+        self._lock = threading.Lock()
+        self.on_change: list[Callable[[], None]] = []  # e.g. catalog pictures for new versions
+        self.reload()
+
+    def reload(self) -> None:
+        templates: dict[str, Template] = {}
+        with self.sessions() as session:
+            for version, designer in newest_versions(session, self.city):
+                try:
+                    templates[version.template_id] = template_of(version, designer, self.folder)
+                except CatalogError:
+                    log.exception("published version %s cannot be read; left out", version.id)
+        with self._lock:
+            self._templates = dict(sorted(templates.items()))
+        for listener in list(self.on_change):
+            listener()
+
+    def version(self, version_id: str) -> Template | None:
+        """A published version by its id, newest or not (a quote's own)."""
+        with self.sessions() as session:
+            found = session.execute(
+                select(TemplateVersionRow, DesignerRow)
+                .join(DesignerRow, DesignerRow.id == TemplateVersionRow.designer_id)
+                .where(TemplateVersionRow.id == version_id)
+            ).first()
+            return None if found is None else template_of(found[0], found[1], self.folder)
+
+    def __getitem__(self, template_id: str) -> Template:
+        return self._templates[template_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._templates)
+
+    def __len__(self) -> int:
+        return len(self._templates)
