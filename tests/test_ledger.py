@@ -8,22 +8,23 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import trimesh
 from sqlalchemy import select
 
 from app.access import Action, Principal, Role
 from app.backing import ledger
-from app.backing.showcase import add_designer
+from app.backing.showcase import designer_named
 from app.backing.statements import statement, statement_csv
 from app.jobs import Actor, JobRefused, JobState
 from app.models import DesignerRow, JobRow, LedgerEntryRow, QuoteRow
 from app.services import Services
 from machine_adapters.base import MachineState
-from tests.conftest import running_store, wait_for
+from tests.conftest import running_store, stl_bytes, wait_for
 
 STAFF = Principal(Role.STAFF, name="sam")
 ADMIN = Principal(Role.ADMIN, name="ada")
@@ -36,23 +37,23 @@ def shop(tmp_path: Path) -> Iterator[Services]:
         yield services
 
 
-def designer(services: Services, name: str, display: str, city: str) -> str:
-    with services.sessions.begin() as session:
-        return add_designer(session, name, display, city, datetime.now(UTC)).id
+def designer(services: Services, name: str) -> str:
+    """A designer the demo catalog was seeded with (by page name)."""
+    with services.sessions() as session:
+        row = designer_named(session, name)
+        assert row is not None
+        return row.id
 
 
-def priced(
-    services: Services, template: str, values: dict[str, object], machine: str, designer_id: str | None, percent: str
-) -> str:
-    """A quote through the real pipeline, then the designer and their share fixed on it as publishing does: the
-    template's share percent of the total, to the cent."""
-    quote_id = services.pipeline.quote_template(template, values, machine).quote_id
-    with services.sessions.begin() as session:
-        quote = session.get(QuoteRow, quote_id)
-        assert quote is not None
-        quote.designer_id = designer_id
-        quote.designer_share = (quote.total * Decimal(percent) / 100).quantize(CENT, ROUND_HALF_UP)
-    return quote_id
+def priced(services: Services, template: str, values: dict[str, object], machine: str) -> str:
+    """A quote through the real pipeline: it fixes the template version's designer and their share on it."""
+    return services.pipeline.quote_template(template, values, machine).quote_id
+
+
+def uploaded(services: Services) -> str:
+    """A customer's own file: a design without a designer."""
+    box = trimesh.creation.box(extents=(20, 20, 4))
+    return services.pipeline.quote_upload(stl_bytes(box), "box.stl", "printer-1").quote_id
 
 
 def make(services: Services, job_id: str) -> None:
@@ -79,28 +80,28 @@ def entries_of(services: Services, job_id: str) -> list[LedgerEntryRow]:
 def test_a_days_mixed_orders_reconcile_to_the_cent(shop: Services) -> None:
     assert shop.jobs is not None and shop.store is not None
     jobs, store = shop.jobs, shop.store
-    lena = designer(shop, "lena-vogt", "Lena Vogt", "Leipzig")
-    jonas = designer(shop, "jonas-becker", "Jonas Becker", "Berlin")
+    lena = designer(shop, "lena-vogt")
+    jonas = designer(shop, "jonas-becker")
     tag = {"name": "Lena"}
     sign = {"name": "Jonas"}
 
-    walk_in = jobs.create(priced(shop, "keychain", tag, "printer-1", lena, "12.5"), tip=Decimal("2.50")).job.id
+    walk_in = jobs.create(priced(shop, "keychain", tag, "printer-1"), tip=Decimal("2.50")).job.id
     remote = jobs.create(
-        priced(shop, "name_sign", sign, "laser-1", jonas, "15"),
+        priced(shop, "name_sign", sign, "laser-1"),
         source="remote",
         actor=Actor.PHONE,
         customer_name="Ada",
     ).job.id
-    refunded = jobs.create(priced(shop, "name_sign", sign, "laser-1", jonas, "15"), tip=Decimal("1")).job.id
+    refunded = jobs.create(priced(shop, "name_sign", sign, "laser-1"), tip=Decimal("1")).job.id
     cancelled = jobs.create(
-        priced(shop, "keychain", tag, "printer-1", lena, "12.5"),
+        priced(shop, "keychain", tag, "printer-1"),
         source="remote",
         actor=Actor.PHONE,
         customer_name="Bo",
         tip=Decimal("5"),
     ).job.id
-    waiting = jobs.create(priced(shop, "keychain", tag, "printer-1", lena, "12.5"), tip=Decimal("3.33")).job.id
-    nobodys = jobs.create(priced(shop, "keychain", tag, "printer-1", None, "0")).job.id
+    waiting = jobs.create(priced(shop, "keychain", tag, "printer-1"), tip=Decimal("3.33")).job.id
+    nobodys = jobs.create(uploaded(shop)).job.id
 
     store.job_action(STAFF, cancelled, Action.CANCEL)  # before it started: nothing was ever owed
     for job_id in (walk_in, refunded, remote, waiting, nobodys):  # the walk-in at the laser before the remote order
@@ -145,15 +146,14 @@ def test_a_days_mixed_orders_reconcile_to_the_cent(shop: Services) -> None:
             table = list(csv.DictReader(io.StringIO(statement_csv(session, ADMIN, row, zone))))
             assert sum((Decimal(r["amount"]) for r in table), Decimal("0.00")) == expected
             assert {r["job"] for r in table} <= set(jobs_of)  # every amount names its job
-    assert owed[lena] == quotes[walk_in].designer_share + Decimal("2.50")  # type: ignore[union-attr]
+    share = quotes[walk_in]
+    assert share is not None and share.designer_id == lena and share.designer_share > 0  # fixed when priced
+    assert owed[lena] == share.designer_share + Decimal("2.50")
 
 
 def test_collecting_twice_or_a_refund_twice_never_counts_twice(shop: Services) -> None:
     assert shop.jobs is not None and shop.store is not None
-    lena = designer(shop, "lena-vogt", "Lena Vogt", "Leipzig")
-    job_id = shop.jobs.create(
-        priced(shop, "keychain", {"name": "Max"}, "printer-1", lena, "10"), tip=Decimal("4")
-    ).job.id
+    job_id = shop.jobs.create(priced(shop, "keychain", {"name": "Max"}, "printer-1"), tip=Decimal("4")).job.id
     make(shop, job_id)
     assert entries_of(shop, job_id) == []  # ready for pickup is not yet collected
     shop.store.mark_collected(STAFF, job_id)
@@ -170,10 +170,7 @@ def test_a_cancel_after_the_credit_reverses_it_in_the_same_transaction(shop: Ser
     """The ledger's own rule for a job that ends cancelled (or failed) after it was credited: every credit is
     reversed once, naming it. (In a single store a collected job is final and is refunded instead.)"""
     assert shop.jobs is not None
-    lena = designer(shop, "lena-vogt", "Lena Vogt", "Leipzig")
-    job_id = shop.jobs.create(
-        priced(shop, "keychain", {"name": "Max"}, "printer-1", lena, "10"), tip=Decimal("1.10")
-    ).job.id
+    job_id = shop.jobs.create(priced(shop, "keychain", {"name": "Max"}, "printer-1"), tip=Decimal("1.10")).job.id
     now = datetime.now(UTC)
     with shop.sessions.begin() as session:
         row = session.get(JobRow, job_id)
@@ -192,8 +189,7 @@ def test_a_cancel_after_the_credit_reverses_it_in_the_same_transaction(shop: Ser
 )
 def test_tips_are_money_within_the_stores_limit(shop: Services, tip: str, message: str) -> None:
     assert shop.jobs is not None
-    lena = designer(shop, "lena-vogt", "Lena Vogt", "Leipzig")
-    quote_id = priced(shop, "keychain", {"name": "Max"}, "printer-1", lena, "10")
+    quote_id = priced(shop, "keychain", {"name": "Max"}, "printer-1")
     with pytest.raises(JobRefused, match=message):
         shop.jobs.create(quote_id, tip=tip)  # type: ignore[arg-type]  # what a form hands over
     assert shop.jobs.create(quote_id, tip=Decimal("50")).job.id  # the limit itself is allowed
@@ -201,6 +197,6 @@ def test_tips_are_money_within_the_stores_limit(shop: Services, tip: str, messag
 
 def test_a_design_without_a_designer_takes_no_tip(shop: Services) -> None:
     assert shop.jobs is not None
-    quote_id = priced(shop, "keychain", {"name": "Max"}, "printer-1", None, "0")
+    quote_id = uploaded(shop)
     with pytest.raises(JobRefused, match="no designer"):
         shop.jobs.create(quote_id, tip=Decimal("1"))

@@ -3,9 +3,7 @@ of the store's city first, the most loved first within each group) and its filte
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,33 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.backing.support import Loved
+from app.designers.accounts import RESERVED_NAMES
 from app.designs.catalog import Template
 from app.job_states import JobState
 from app.models import DesignerRow, DesignRow, JobRow, PartRow, PlanRow, QuoteRow
 
-# words of the designer's own area (/designer/submit, /designer/statement, ...): never a designer's page name
-RESERVED_NAMES = frozenset({"submit", "submissions", "statement", "profile", "join", "login", "logout"})
 MADE = (JobState.READY_FOR_PICKUP.value, JobState.COLLECTED.value)  # a part exists
-
-
-def add_designer(
-    session: Session, name: str, display_name: str, city: str, now: datetime, about: Mapping[str, str] | None = None
-) -> DesignerRow:
-    """A designer row (the one writer of designers here, for the store's own tests and demo data)."""
-    if name in RESERVED_NAMES:
-        raise ValueError(f"{name!r} is a word of the designer's area, not a designer's name")
-    row = DesignerRow(
-        id=secrets.token_hex(16),
-        name=name,
-        display_name=display_name,
-        city=city,
-        about=dict(about or {}),
-        portrait_path=None,
-        user_id=None,
-        created_at=now,
-    )
-    session.add(row)
-    return row
 
 
 def designer_named(session: Session, name: str) -> DesignerRow | None:
@@ -64,13 +41,8 @@ def made_counts(session: Session) -> dict[str, int]:
 
 
 def designs_of(catalog: Mapping[str, Template], designer: DesignerRow) -> list[Template]:
-    """The catalog's templates by this designer (the page name the catalog gives them, else their shown name)."""
-    return [
-        template
-        for template in catalog.values()
-        if template.designer.page == designer.name
-        or (not template.designer.page and template.designer.name == designer.display_name)
-    ]
+    """The catalog's templates by this designer, as published."""
+    return [template for template in catalog.values() if template.designer.id == designer.id]
 
 
 def same_city(a: str, b: str) -> bool:

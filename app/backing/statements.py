@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.access import Forbidden, Principal, Role
 from app.backing.ledger import REVERSAL, SHARE, TIP, Owed, cents, owed
 from app.job_records import utc
-from app.models import DesignerRow, LedgerEntryRow, StaffUserRow
+from app.models import DesignerRow, LedgerEntryRow
 
 
 @dataclass(frozen=True)
@@ -34,20 +34,12 @@ class StatementLine:
     net: Decimal
 
 
-def signed_in_designer(session: Session, who: Principal) -> DesignerRow | None:
-    """The designer a designer account is (designers.user_id names the account)."""
-    if who.role is not Role.DESIGNER or not who.name:
-        return None
-    query = select(DesignerRow).join(StaffUserRow, StaffUserRow.id == DesignerRow.user_id)
-    return session.scalars(query.where(StaffUserRow.name == who.name)).first()
-
-
-def authorize_statement(session: Session, who: Principal, designer: DesignerRow) -> None:
-    """A designer sees their own statement only; an admin sees any. Everyone else: the same refusal."""
+def authorize_statement(who: Principal, designer: DesignerRow) -> None:
+    """A designer sees their own statement only (their session names their designers row); an admin sees any.
+    Everyone else gets the same refusal, whatever the reason."""
     if who.role is Role.ADMIN:
         return
-    own = signed_in_designer(session, who)
-    if own is None or own.id != designer.id:
+    if who.role is not Role.DESIGNER or who.designer_id is None or who.designer_id != designer.id:
         raise Forbidden()
 
 
@@ -65,7 +57,7 @@ def entries(session: Session, designer_id: str) -> list[LedgerEntryRow]:
 
 def statement(session: Session, who: Principal, designer: DesignerRow, zone: ZoneInfo) -> list[StatementLine]:
     """The designer's statement, newest month first, then by design and store."""
-    authorize_statement(session, who, designer)
+    authorize_statement(who, designer)
     groups: dict[tuple[str, str, str, str], list[LedgerEntryRow]] = {}
     for entry in entries(session, designer.id):
         month = utc(entry.created_at).astimezone(zone).strftime("%Y-%m")
@@ -87,7 +79,7 @@ def statement(session: Session, who: Principal, designer: DesignerRow, zone: Zon
 def statement_csv(session: Session, who: Principal, designer: DesignerRow, zone: ZoneInfo) -> str:
     """Every entry as a CSV row (date, month, job, design, store, kind, amount, currency, the entry it reverses),
     so each amount can be traced to its job; amounts written exactly, to the cent."""
-    authorize_statement(session, who, designer)
+    authorize_statement(who, designer)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["date", "month", "entry", "job", "design", "store", "kind", "amount", "currency", "reverses"])

@@ -9,13 +9,10 @@ them.
 from __future__ import annotations
 
 import json
-import mimetypes
-from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import HTTPException, Request
-from fastapi.responses import FileResponse
-from nicegui import app, ui
+from fastapi import Request
+from nicegui import ui
 
 from app.backing import support
 from app.backing.showcase import designer_named, designs_of, made_counts
@@ -31,7 +28,6 @@ async (url, title) => {
   return 'copied';
 }
 """
-PORTRAIT_TYPES = {"image/jpeg", "image/png", "image/webp"}
 
 
 def page_url(services: Services, request: Request | None, name: str) -> str:
@@ -42,17 +38,6 @@ def page_url(services: Services, request: Request | None, name: str) -> str:
 
 def register(services: Services) -> None:
     settings = services.settings
-
-    @app.get("/designer/{name}/portrait")
-    def portrait(name: str) -> FileResponse:
-        """The portrait the server re-encoded when the designer uploaded it; never the upload itself."""
-        with services.sessions() as session:
-            designer = designer_named(session, name)
-            path = Path(designer.portrait_path) if designer and designer.portrait_path else None
-        media_type = mimetypes.guess_type(path.name)[0] if path else None
-        if path is None or not path.is_file() or media_type not in PORTRAIT_TYPES:
-            raise HTTPException(status_code=404)
-        return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=3600"})
 
     @ui.page("/designer/{name}", title=settings.store_name)
     def designer_page(name: str, request: Request, lang: str | None = None) -> None:
@@ -93,7 +78,7 @@ class DesignerPage:
                 language_switch(settings, lang, lambda code: ui.navigate.to(f"?lang={code}"))
             with ui.row().classes("items-center gap-6"):
                 if designer.portrait_path:
-                    ui.image(f"/designer/{quote(designer.name)}/portrait").classes(
+                    ui.image(f"/media/portraits/{quote(designer.portrait_path)}").classes(
                         "w-32 h-32 rounded-full"
                     ).props(f'fit=cover alt="{_attribute(designer.display_name)}"').mark("portrait")
                 else:
@@ -129,7 +114,9 @@ class DesignerPage:
                             ui.label(t("Made {count} times", count=times).render(lang)).mark(f"made-{template.id}")
                             rating = loved.get(template.id)
                             if rating is not None:
-                                stars = t("{stars} of 5 stars ({count} ratings)", stars=rating.stars, count=rating.count)
+                                stars = t(
+                                    "{stars} of 5 stars ({count} ratings)", stars=rating.stars, count=rating.count
+                                )
                                 ui.label("★ " + stars.render(lang)).mark(f"stars-{template.id}")
 
     def share_links(self, url: str, title: str) -> None:
