@@ -1,0 +1,136 @@
+"""Backing a designer on the real pages (NiceGUI's simulated users, the real server wiring and simulated machines):
+a phone follows the designer of its finished part and undoes it, rates the part after pickup, the designer's page
+counts it and shows the rating, the share card names the page; the designer reads their statement and its CSV,
+another designer cannot, and only an admin sees what is owed to whom."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from decimal import Decimal
+
+import httpx
+from nicegui import core
+from nicegui.testing import User
+
+from app.access import Action, Principal, Role
+from app.backing import support
+from app.backing.showcase import designer_named
+from app.jobs import JobState
+from app.models import JobRow, QuoteRow
+from tests.pages.conftest import eventually
+from tests.pages.test_kiosk import seen
+from tests.pages.test_staff import services
+
+PASSWORD = "correct horse battery"
+STAFF = Principal(Role.STAFF, name="sam")
+
+
+def browser() -> User:
+    return User(httpx.AsyncClient(transport=httpx.ASGITransport(core.app), base_url="http://test"))
+
+
+def designer_browser(name: str, city: str, display: str) -> User:
+    """A designer's browser with a session of its own, made by the real accounts (their sign-in door)."""
+    accounts = services().staff
+    accounts.add_user(name, "designer", PASSWORD, city, display)
+    token = accounts.sign_in(name, PASSWORD, "127.0.0.1", roles=frozenset({Role.DESIGNER}))
+    person = browser()
+    person.http_client.cookies.set("fabkiosk_designer", token)
+    return person
+
+
+def staff_browser(name: str, role: str) -> User:
+    accounts = services().staff
+    accounts.add_user(name, role, PASSWORD)
+    person = browser()
+    person.http_client.cookies.set("fabkiosk_staff", accounts.sign_in(name, PASSWORD, "127.0.0.1"))
+    return person
+
+
+def made_to_pickup(tip: Decimal) -> tuple[str, str]:
+    """A kiosk keychain by Lena Vogt with a tip, made on the printer to ready for pickup (staff start it)."""
+    shop = services()
+    assert shop.jobs is not None and shop.store is not None
+    quote = shop.pipeline.quote_template("keychain", {"name": "Mila"}, "printer-1")
+    new = shop.jobs.create(quote.quote_id, tip=tip)
+    shop.store.confirm_ready(STAFF, "printer-1")
+    shop.store.job_action(STAFF, new.job.id, Action.START)
+    return new.job.id, new.token
+
+
+async def test_a_phone_backs_the_designer_and_the_designer_reads_the_statement(user: User, another_user: User) -> None:
+    shop = services()
+    assert shop.jobs is not None and shop.store is not None
+    await eventually(lambda: shop.fleet is not None and shop.fleet.machines["printer-1"].status.state.value == "idle")
+    job_id, token = await asyncio.to_thread(made_to_pickup, Decimal("2.50"))
+    phone = another_user
+    await phone.open(f"/job/{token}?lang=en")
+    await eventually(lambda: seen(phone, marker="ready"), timeout=90)
+    await phone.should_see("More by Lena Vogt")
+    phone.find(marker="follow").click()
+    await phone.should_see("You follow Lena Vogt.")
+    phone.find(marker="unfollow").click()
+    await eventually(lambda: seen(phone, "Follow Lena Vogt"), timeout=5)
+    with shop.sessions() as session:
+        assert not support.follows(session, job_id)
+    phone.find(marker="follow").click()
+    await phone.should_see("You follow Lena Vogt.")
+    await phone.should_not_see("How did it turn out?")  # not before pickup
+
+    shop.store.mark_collected(STAFF, job_id)  # the phone that watched it is asked at once
+    await eventually(lambda: seen(phone, "How did it turn out?"), timeout=10)
+    phone.find(marker="star-4").click()
+    phone.find(marker="rating-comment").type("Sturdy, and the letters are crisp")
+    phone.find(marker="rating-send").click()
+    await phone.should_see("Thank you! Your rating helps the designer.")
+    await phone.open(f"/job/{token}?lang=en")  # the link opens the part's after-pickup page now, no controls
+    await phone.should_see("Picked up. Enjoy it!")
+    await phone.should_see("You follow Lena Vogt.")
+    await phone.should_not_see(marker="stop")
+    card = await phone.http_client.get(f"/job/{token}/card.svg?lang=en")
+    assert card.status_code == 200 and b"/designer/lena-vogt" in card.content
+
+    visitor = browser()
+    await visitor.open("/designer/lena-vogt?lang=en")
+    await visitor.should_see("Lena Vogt")
+    await visitor.should_see("Leipzig")
+    await visitor.should_see("Made 1 times")
+    await visitor.should_see("4.0 of 5 stars (1 ratings)")
+    await visitor.should_see("1 followers")
+    await visitor.should_see(marker="share-page")
+    await visitor.open("/designer/nobody-at-all?lang=en")
+    await visitor.should_see("This link does not open anything (any more).")
+    assert (await visitor.http_client.get("/designer/statement.csv")).status_code == 303  # not signed in
+
+    with shop.sessions() as session:
+        quote = session.get(QuoteRow, session.get(JobRow, job_id).quote_id)  # type: ignore[union-attr]
+        assert quote is not None
+        owed = quote.designer_share + Decimal("2.50")
+        lena = designer_named(session, "lena-vogt")
+        assert lena is not None
+        lena_id = lena.id
+    designer = designer_browser("lena-vogt", "Leipzig", "Lena Vogt")
+    await designer.open("/designer/statement?lang=en")
+    await designer.should_see(f"Owed to you: €{owed}")
+    await designer.should_see(marker="statement")
+    rows = list(csv.DictReader(io.StringIO((await designer.http_client.get("/designer/statement.csv")).text)))
+    assert sorted((r["job"], r["kind"], r["amount"]) for r in rows) == [
+        (job_id, "share", str(quote.designer_share)),
+        (job_id, "tip", "2.50"),
+    ]
+    other = designer_browser("jonas-becker", "Berlin", "Jonas Becker")
+    assert list(csv.DictReader(io.StringIO((await other.http_client.get("/designer/statement.csv")).text))) == []
+    assert (await other.http_client.get(f"/staff/owed/{lena_id}.csv")).status_code in (303, 403)
+
+    admin = staff_browser("ada", "admin")
+    await admin.open("/staff/owed?lang=en")
+    await admin.should_see(marker=f"owed-amount-{lena_id}")
+    await admin.should_see(f"€{owed}")
+    assert (await admin.http_client.get(f"/staff/owed/{lena_id}.csv")).status_code == 200
+    clerk = staff_browser("sam", "staff")
+    await clerk.open("/staff/owed?lang=en")
+    await clerk.should_see("Only an admin may see what is owed to designers.")
+    assert (await clerk.http_client.get(f"/staff/owed/{lena_id}.csv")).status_code == 403
+    assert JobState(shop.jobs.get(job_id).state) is JobState.COLLECTED
