@@ -14,6 +14,7 @@ import pytest
 
 from app.access import ANONYMOUS, Action, Forbidden, Principal, Role, kiosk_customer, phone_customer
 from app.config import StaffPolicy, load_settings
+from app.designers.accounts import DesignerError
 from app.fleet import Fleet
 from app.jobs import Actor, JobRefused, JobState
 from app.models import StaffUserRow
@@ -22,6 +23,7 @@ from app.staff import SignInRefused, StaffAccounts, StaffError
 from app.store import StoreOps
 from machine_adapters.base import MachineState
 from tests.conftest import machines_file, running_store
+from tests.designer_helpers import COASTER_FIXED, coaster_form, designer, submitted
 
 STAFF = Principal(Role.STAFF, name="sam")
 ADMIN = Principal(Role.ADMIN, name="ada")
@@ -56,19 +58,24 @@ def order(services: Services, name: str = "Lena", source: str = "remote") -> tup
 # --- the authorization matrix --------------------------------------------------------------------------------
 
 OWN = {Action.VIEW_JOB, Action.PAUSE, Action.RESUME, Action.CANCEL, Action.STOP}
+DESIGNERS_OWN = {Action.SUBMIT_TEMPLATE, Action.VIEW_OWN_SUBMISSIONS, Action.EDIT_PROFILE}
 EXPECTED: dict[str, set[Action]] = {
     "anonymous": set(),
     "customer of job A (phone)": OWN,
     "customer of job A (at the kiosk)": OWN | {Action.START, Action.FRAME},
     "customer of job A (at a kiosk beside another machine)": OWN,
     "customer of job B": set(),
-    "staff": set(Action) - {Action.MANAGE_USERS},
-    "admin": set(Action),
+    "staff": set(Action) - {Action.MANAGE_USERS, Action.INVITE_DESIGNERS} - DESIGNERS_OWN,
+    "admin": set(Action) - DESIGNERS_OWN,  # a designer's submissions and profile are the designer's own
+    "designer (their own)": DESIGNERS_OWN,
+    "designer (another's)": set(),
 }
 
 
-def perform(store: StoreOps, who: Principal, action: Action, job_a: str) -> None:
-    """Do the action on job A (or the machine it is queued for) the way the pages do it."""
+def perform(services: Services, who: Principal, action: Action, job_a: str, designer_a: str, submission_a: str) -> None:
+    """Do the action on job A (or the machine it is queued for; or designer A's submissions and profile) the way
+    the pages do it."""
+    store = ops(services)
     machine = "printer-1"
     calls: dict[Action, Callable[[], object]] = {
         Action.VIEW_JOB: lambda: store.view_job(who, job_a),
@@ -88,14 +95,23 @@ def perform(store: StoreOps, who: Principal, action: Action, job_a: str) -> None
         Action.MANAGE_USERS: lambda: store.staff_accounts(who),
         Action.VIEW_CONSOLE: lambda: store.board(who),
         Action.MANAGE_KIOSKS: lambda: store.paired_kiosks(who),
+        Action.REVIEW_SUBMISSIONS: lambda: services.submissions.for_review(who),
+        Action.INVITE_DESIGNERS: lambda: services.designers.invite(who),
+        # a fix of designer A's submission, refused for its share only once past the check
+        Action.SUBMIT_TEMPLATE: lambda: services.submissions.submit(who, coaster_form(share="?"), submission_a),
+        Action.VIEW_OWN_SUBMISSIONS: lambda: services.submissions.of_designer(who, designer_a),
+        Action.EDIT_PROFILE: lambda: services.designers.update_profile(who, designer_a, "Ayla", "Köln", {}),
     }
     call = calls.get(action) or (lambda: store.job_action(who, job_a, action))
     call()
 
 
 def test_the_authorization_matrix(shop: Services) -> None:
-    store = ops(shop)
     job_a, _ = order(shop, "Ada")
+    designer_a = designer(shop, "ayla")
+    designer_b = designer(shop, "bea")
+    assert designer_a.designer_id is not None
+    submission_a = submitted(shop, designer_a, COASTER_FIXED).id
     job_b, _ = order(shop, "Bo")
     principals = {
         "anonymous": ANONYMOUS,
@@ -105,21 +121,23 @@ def test_the_authorization_matrix(shop: Services) -> None:
         "customer of job B": phone_customer(job_b),
         "staff": STAFF,
         "admin": ADMIN,
+        "designer (their own)": designer_a,
+        "designer (another's)": designer_b,
     }
     cells = 0
     for label, who in principals.items():
         for action in Action:
             try:
-                perform(store, who, action, job_a)
+                perform(shop, who, action, job_a, designer_a.designer_id, submission_a)
                 outcome = "allowed"
             except Forbidden:
                 outcome = "denied"
-            except JobRefused:
+            except (JobRefused, DesignerError):
                 outcome = "allowed"  # past the check; refused only because of the job's or machine's state
             expected = "allowed" if action in EXPECTED[label] else "denied"
             assert outcome == expected, (label, action.value)
             cells += 1
-    assert cells == len(principals) * len(Action) == 7 * 23
+    assert cells == len(principals) * len(Action) == 9 * 28
 
 
 # --- approvals, the handshake, dispatch ----------------------------------------------------------------------

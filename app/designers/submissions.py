@@ -91,7 +91,12 @@ class Submissions:
     def submit(self, who: Principal, form: SubmissionForm, replaces: str | None = None) -> tuple[str, Future[None]]:
         """Store the submission (or the designer's fix of an open one) and start its intake; its id and the
         intake's future. DesignerError says what to change."""
-        authorize(who, Action.SUBMIT_TEMPLATE, designer_id=who.designer_id)
+        owner = who.designer_id
+        if replaces:  # a fix is of the designer's own submission only (Forbidden alike for another's or none)
+            with self.sessions() as session:
+                earlier = session.get(SubmissionRow, replaces)
+                owner = earlier.designer_id if earlier is not None else ""
+        authorize(who, Action.SUBMIT_TEMPLATE, designer_id=owner)
         assert who.designer_id is not None
         share = self._share(form.share_percent)
         now = self.clock()
@@ -124,11 +129,15 @@ class Submissions:
         return submission_id, self._worker.submit(self._run_intake, submission_id)
 
     def mine(self, who: Principal) -> list[Submission]:
-        authorize(who, Action.VIEW_OWN_SUBMISSIONS, designer_id=who.designer_id)
+        return self.of_designer(who, who.designer_id or "")
+
+    def of_designer(self, who: Principal, designer_id: str) -> list[Submission]:
+        """A designer's submissions, newest first: for that designer only."""
+        authorize(who, Action.VIEW_OWN_SUBMISSIONS, designer_id=designer_id)
         with self.sessions() as session:
             rows = session.scalars(
                 select(SubmissionRow)
-                .where(SubmissionRow.designer_id == who.designer_id)
+                .where(SubmissionRow.designer_id == designer_id)
                 .order_by(SubmissionRow.updated_at.desc())
             )
             return [self._view(session, row) for row in rows]

@@ -8,13 +8,31 @@ from app.upload_route import register_upload_route
 
 
 def register_pages(services: Services) -> None:
-    from app.pages import designer_public, designer_statement, kiosk, kiosk_pairing, order, phone, staff, staff_owed
+    from app.pages import (
+        designer,
+        designer_profile,
+        designer_public,
+        designer_statement,
+        designer_submit,
+        kiosk,
+        kiosk_pairing,
+        order,
+        phone,
+        staff,
+        staff_owed,
+        staff_submissions,
+    )
 
+    # the designer's own area first: its fixed words (submit, profile, login, ...) come before /designer/<name>
+    designer.register(services)
+    designer_submit.register(services)
+    designer_profile.register(services)
     handoffs = Handoffs()
     kiosk.register(services, handoffs)
     phone.register(services, handoffs)
     order.register(services, handoffs)
     staff.register(services)
+    staff_submissions.register(services)
     settings = services.settings
     register_upload_route(handoffs, settings.uploads, settings.uploads_dir / "incoming")
     kiosk_pairing.register(services)

@@ -11,21 +11,14 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from nicegui import app, ui
 
-from app.access import Forbidden, Principal, Role
+from app.access import Forbidden, Principal
 from app.backing.statements import StatementLine, statement, statement_csv
 from app.i18n import t
 from app.models import DesignerRow
-from app.pages.common import language_switch, reader_language, touch_page
+from app.pages.common import reader_language, touch_page
+from app.pages.designer import designer_header, designer_of, to_sign_in
 from app.production.quotes import format_money
 from app.services import Services
-
-DESIGNER_COOKIE = "fabkiosk_designer"  # the designer's session (scoped to /designer), as the sign-in sets it
-
-
-def designer_of(services: Services, request: Request) -> Principal | None:
-    """The signed-in designer of this request, or None."""
-    who = services.staff.principal(request.cookies.get(DESIGNER_COOKIE, ""))
-    return who if who is not None and who.role is Role.DESIGNER and who.designer_id else None
 
 
 def register(services: Services) -> None:
@@ -44,7 +37,7 @@ def register(services: Services) -> None:
         who = designer_of(services, request)
         row = own_row(who) if who else None
         if who is None or row is None:
-            return RedirectResponse("/designer/login", 303)
+            return to_sign_in(services, None)
         with services.sessions() as session:
             text = statement_csv(session, who, row, zone)
         return Response(
@@ -61,14 +54,15 @@ def register(services: Services) -> None:
         who = designer_of(services, request)
         row = own_row(who) if who else None
         if who is None or row is None:
-            return RedirectResponse("/designer/login", 303)
+            return to_sign_in(services, lang)
         lang = reader_language(settings, lang, request)
         touch_page(lang)
+        designer_header(services, who, lang)
         try:
             with services.sessions() as session:
                 lines = statement(session, who, row, zone)
         except Forbidden:
-            return RedirectResponse("/designer/login", 303)
+            return to_sign_in(services, lang)
         StatementView(services, row, lines, lang)
         return None
 
@@ -80,9 +74,6 @@ class StatementView:
         self.lang = lang
         catalog = services.catalog
         with ui.column().classes("w-full max-w-4xl mx-auto p-4 gap-4"):
-            with ui.row().classes("w-full justify-between items-center"):
-                ui.link(t("Back to my designs").render(lang), f"/designer?lang={lang}").classes("py-3 text-lg")
-                language_switch(services.settings, lang, lambda code: ui.navigate.to(f"?lang={code}"))
             ui.label(t("Statement for {name}", name=designer.display_name).render(lang)).classes(
                 "text-3xl font-bold"
             ).props("role=heading aria-level=1")

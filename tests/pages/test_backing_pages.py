@@ -19,6 +19,7 @@ from app.backing import support
 from app.backing.showcase import designer_named
 from app.jobs import JobState
 from app.models import JobRow, QuoteRow
+from app.pages.designer import COOKIE as DESIGNER_COOKIE
 from tests.pages.conftest import eventually
 from tests.pages.test_kiosk import seen
 from tests.pages.test_staff import services
@@ -37,7 +38,7 @@ def designer_browser(name: str, city: str, display: str) -> User:
     accounts.add_user(name, "designer", PASSWORD, city, display)
     token = accounts.sign_in(name, PASSWORD, "127.0.0.1", roles=frozenset({Role.DESIGNER}))
     person = browser()
-    person.http_client.cookies.set("fabkiosk_designer", token)
+    person.http_client.cookies.set(DESIGNER_COOKIE, token)
     return person
 
 
