@@ -6,7 +6,7 @@ job runs) and STOP to the machine (the tap until the first byte of the stop comm
 Targets at N = 20: kiosk quote <= 2 x its time at N = 0; STOP <= 100 ms p99; START <= 1 s.
 
 How clients are driven: in this process, through the entry points the pages call (not through pages in a browser):
-the remote pages' and the kiosk's design work through the design-work queue exactly as app/pages/preparing.py
+the remote pages' and the kiosk's design work through the design-work queue exactly as app/pages/steps/personalise.py
 submits it (each remote page with its own address, as phones on the store's Wi-Fi have), machine actions through
 `app.machine_control.act(...)` as the kiosk page does (STOP on its own lane). Real OpenSCAD, PrusaSlicer, mesh
 checks, database and Marlin host; the printer is the firmware simulator behind a port that timestamps what arrives.
@@ -62,7 +62,7 @@ class WatchedPort(MarlinSimulator):
 
 
 async def quote_through_queue(pipeline: Pipeline, ticket: Ticket, name: str) -> QuoteResult:
-    """The personalise step's stages, as app/pages/preparing.py runs them."""
+    """The personalise step's stages, as app/pages/steps/personalise.py runs them."""
     design = await ticket.run(pipeline.design_from_template, "keychain", {"name": name}, PRINTER)
     part = await ticket.run(pipeline.part_for, design, PRINTER, 1.0)
     plan = await ticket.run(pipeline.plan_for, part, PRINTER)

@@ -12,71 +12,79 @@ from nicegui import ui
 
 from app.handoff import Handoffs
 from app.i18n import t
-from app.jobs import Actor, JobRefused
+from app.jobs import Actor, JobRefused, JobService
 from app.pages.common import language_switch, reader_language, store_text
-from app.pages.kiosk import Kiosk
-from app.pages.steps import Step
+from app.pages.steps import Step, back_button
+from app.pages.steps.page import StepsPage
 from app.services import Services
 from machine_adapters.base import Machine, MachineState
 
 NAME_MAX = 40
 
 
-class RemoteOrder(Kiosk):
-    idle_reset = False
-    compact = True
+class RemoteOrder:
+    def __init__(self, services: Services, handoffs: Handoffs, lang: str, base_url: str) -> None:
+        assert services.jobs is not None, "the server runs the machines"
+        self.settings = services.settings
+        self.jobs: JobService = services.jobs
+        # a customer's own phone scrolls, and is never wiped for being left alone
+        self.page = StepsPage(services, handoffs, lang, base_url, compact=True)
+        self.screen = self.page.screen
+        self.page.show(self.header, {Step.MACHINE: self.pickup_name}, self.price_actions)
 
-    @ui.refreshable_method
-    def header(self) -> None:  # type: ignore[override]  # refreshable_method is generic in the class it is on
+    def header(self) -> None:
         with ui.row().classes("w-full items-center justify-between px-3 py-2 bg-gray-900 text-white no-wrap"):
             ui.label(self.settings.store_name).classes("text-lg font-bold")
-            language_switch(self.settings, self.lang, self._switch_language)
+            language_switch(self.settings, self.screen.lang, self.page.switch_language)
 
     def price_actions(self, machine: Machine, free_at: datetime | None) -> None:
+        """From a distance: an order for pickup, whatever the machine is doing now (the store checks it first)."""
+        tr = self.screen.tr
         if machine.status.state in (MachineState.OFFLINE, MachineState.CONNECTING):
             ui.label(
-                self.tr(
+                tr(
                     t(
                         "{machine} is not available right now. Please try again later.",
                         machine=store_text(machine.profile.name),
                     )
                 )
             ).classes("text-2xl text-red-800")
-        ui.label(self.tr(t("The store checks every order before it is made; the time above is an estimate.")))
+        ui.label(tr(t("The store checks every order before it is made; the time above is an estimate.")))
         with ui.row().classes("gap-4 mt-auto"):
-            self.back_button(Step.PERSONALISE)
+            back_button(self.screen.lang, lambda: self.page.go(Step.PERSONALISE))
             ui.button(
-                self.tr(t("Order for pickup")), on_click=lambda: self.go(Step.MACHINE), icon="shopping_bag"
+                tr(t("Order for pickup")), on_click=lambda: self.page.go(Step.MACHINE), icon="shopping_bag"
             ).props("size=xl").classes("min-h-[64px]").mark("order")
 
-    def at_machine(self) -> None:
+    def pickup_name(self) -> None:
         """Instead of the machine's checklist: the name the part is picked up under."""
-        ui.label(self.tr(t("Your name for pickup"))).classes("text-4xl font-bold")
+        tr = self.screen.tr
+        ui.label(tr(t("Your name for pickup"))).classes("text-4xl font-bold")
         name = (
-            ui.input(self.tr(t("Name")), validation={self.tr(t("Give a name of 1 to 40 characters.")): _name_ok})
+            ui.input(tr(t("Name")), validation={tr(t("Give a name of 1 to 40 characters.")): _name_ok})
             .props(f"maxlength={NAME_MAX} autocomplete=name")
             .classes("w-full text-2xl")
             .mark("customer-name")
         )
         message = ui.label().classes("text-xl text-red-800")
         with ui.row().classes("gap-4 mt-auto"):
-            self.back_button(Step.PRICE)
+            back_button(self.screen.lang, lambda: self.page.go(Step.PRICE))
             ui.button(
-                self.tr(t("Send the order")), on_click=lambda: self.submit(name.value or "", message), icon="send"
+                tr(t("Send the order")), on_click=lambda: self.submit(name.value or "", message), icon="send"
             ).props("size=xl color=green").classes("min-h-[64px]").mark("send-order")
 
     def submit(self, name: str, message: ui.label) -> None:
-        result = self.visit.result
+        result = self.page.visit.result
         assert result is not None
         if not _name_ok(name):
-            message.set_text(self.tr(t("Give a name of 1 to 40 characters.")))
+            message.set_text(self.screen.tr(t("Give a name of 1 to 40 characters.")))
             return
         try:
             new = self.jobs.create(result.quote_id, source="remote", actor=Actor.PHONE, customer_name=name.strip())
         except JobRefused as e:
-            message.set_text(self.tr(e.message))
+            message.set_text(self.screen.tr(e.message))
             return
-        ui.navigate.to(f"/job/{new.token}?lang={self.lang}")
+        ui.navigate.to(f"/job/{new.token}?lang={self.screen.lang}")
 
 
 def _name_ok(value: str) -> bool:

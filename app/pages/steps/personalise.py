@@ -1,4 +1,4 @@
-"""The kiosk's personalise step: typed controls from the template, a debounced 3-D preview, problems in words.
+"""The personalise step: typed controls from the template, a debounced 3-D preview, problems in words.
 
 After each change (and a short pause) the design is rendered by OpenSCAD, checked, shown, sliced and priced, each
 stage in the design-work queue (app/design_queue.py) with its progress shown. A newer change drops the older work,
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nicegui import background_tasks, ui
 from nicegui.events import ValueChangeEventArguments
@@ -21,22 +21,18 @@ from app.designs.problems import DesignRejected, Problem, Severity
 from app.designs.uploads import DRAWING_FORMATS
 from app.i18n import Text, t
 from app.pages.common import store_text
-from app.pages.steps import Step, show_problems
+from app.pages.steps import back_button, show_problems
+from app.pages.steps.floor import ShopFloor
+from app.pages.steps.toolpaths import toolpaths_view
+from app.pages.steps.visit import Screen, Visit
 from app.pipeline import Design, Part, QuoteResult
-from app.production.toolpaths import MARGIN_MM
 from ui_components.keyboard import CLEAR, DELETE, Keyboard
 from ui_components.part_viewer import PartViewer
-from ui_components.sheet_view import SheetView
-
-if TYPE_CHECKING:
-    from app.pages.kiosk import Kiosk
-    from app.services import Services
 
 log = logging.getLogger(__name__)
 DEBOUNCE_S = 0.6
 RETRY_S = 10.0  # after too many runs from one address: the price is tried again by itself, not on every keystroke
 TOGGLE_MAX_OPTIONS = 4
-LASER_SHEET_MM = 3.0  # how thick the engraver's sheet looks in the 3-D view
 
 SOMETHING_WENT_WRONG = Problem(
     "internal",
@@ -46,30 +42,51 @@ SOMETHING_WENT_WRONG = Problem(
 )
 
 
-class Preparation:
-    def __init__(self, kiosk: Kiosk) -> None:
-        self.kiosk = kiosk
-        self.visit = kiosk.visit
-        self.pipeline = kiosk.services.pipeline
+class Personalise:
+    def __init__(
+        self,
+        screen: Screen,
+        visit: Visit,
+        floor: ShopFloor,
+        on_back: Callable[[], None],
+        on_price: Callable[[], None],
+    ) -> None:
+        """Personalise
+
+        The template's controls (or the customer's own file), the part as it will be made, its problems in words,
+        and "See the price" once it is priced (the quote is kept in `visit.result`).
+
+        :param screen: the page the step is drawn on
+        :param visit: the visit: its template and values, or its uploaded file; the result is written back
+        :param floor: the machines the page offers (an uploaded file goes to one of the kind it needs)
+        :param on_back: called when the customer goes back to the catalog
+        :param on_price: called when the customer goes on to the price
+        """
+        self.screen = screen
+        self.visit = visit
+        self.floor = floor
+        services = screen.services
+        self.services = services
+        self.pipeline = services.pipeline
         self.generation = 0
-        self.working = False
+        self.working = False  # design work is under way: the customer waits for us, not the other way round
         self.design: Design | None = None
         self.scale = 1.0
         self._debounce: ui.timer | None = None
-        assert kiosk.services.design_queue is not None
-        self.queue: DesignQueue = kiosk.services.design_queue
+        assert services.design_queue is not None
+        self.queue: DesignQueue = services.design_queue
         page = ui.context.client
         request = page.request
         peer = request.client.host if request is not None and request.client else ""
-        address = client_address(peer, request.headers, kiosk.settings.trusted_proxies) if request else peer
+        address = client_address(peer, request.headers, services.settings.trusted_proxies) if request else peer
         # a paired kiosk's customer stands beside the machines: their design work goes ahead of remote pages'
-        self.client = Client(page.id, address, at_machine=kiosk.device is not None)
+        self.client = Client(page.id, address, at_machine=floor.device is not None)
         page.on_delete(lambda: self.queue.drop(self.client.page))  # a closed page's work is not done for nobody
         template = self.visit.template
-        title = template.title_in(kiosk.lang) if template else kiosk.tr(t("Your own design"))
+        title = template.title_in(screen.lang) if template else screen.tr(t("Your own design"))
         ui.label(title).classes("text-4xl font-bold")
-        compact = kiosk.compact  # a phone: controls above the preview instead of beside it
-        self.view_width = 340 if compact else 820 if kiosk.wide else 560
+        compact = screen.compact  # a phone: controls above the preview instead of beside it
+        self.view_width = 340 if compact else 820 if screen.wide else 560
         with ui.row().classes("w-full gap-8 grow " + ("flex-col" if compact else "no-wrap")):
             with ui.column().classes(("w-full" if compact else "w-1/2") + " gap-3"):
                 if template is not None:
@@ -84,8 +101,8 @@ class Preparation:
                     self.progress_text = ui.label().classes("text-xl").props("data-testid=progress").mark("progress")
                 self.progress.set_visibility(False)
         with ui.row().classes("gap-4 mt-auto"):
-            kiosk.back_button(Step.CATALOG)
-            self.next = ui.button(kiosk.tr(t("See the price")), on_click=lambda: kiosk.go(Step.PRICE), icon="euro")
+            back_button(screen.lang, on_back)
+            self.next = ui.button(screen.tr(t("See the price")), on_click=on_price, icon="euro")
             self.next.props("size=xl").classes("min-h-[64px]")
         self.next.set_enabled(False)
         if self.visit.result is not None:
@@ -98,7 +115,7 @@ class Preparation:
     # --- controls ---------------------------------------------------------------------------------------
 
     def control(self, parameter: Parameter, labels: dict[str, str]) -> None:
-        label = labels.get(self.kiosk.lang) or labels.get("en") or parameter.description or parameter.name
+        label = labels.get(self.screen.lang) or labels.get("en") or parameter.description or parameter.name
         value = self.visit.values.get(parameter.name, parameter.default)
         wide = isinstance(parameter, TextParam) or (isinstance(parameter, ChoiceParam) and len(parameter.options) > 2)
         with ui.column().classes("w-full gap-0" + (" col-span-2" if wide else "")) as box:
@@ -118,7 +135,7 @@ class Preparation:
             elif isinstance(parameter, NumberParam):
                 ui.number(value=value, on_change=lambda e, p=parameter: self.changed(p.name, e.value)).classes("w-40")
             elif isinstance(parameter, ChoiceParam):
-                options = {v: self.kiosk.tr(store_text(text)) for v, text in parameter.options}
+                options = {v: self.screen.tr(store_text(text)) for v, text in parameter.options}
                 widget = ui.toggle if len(options) <= TOGGLE_MAX_OPTIONS else ui.select
                 widget(options, value=value, on_change=lambda e, p=parameter: self.changed(p.name, e.value)).props(
                     f"size=lg no-caps data-testid=param-{parameter.name}"
@@ -134,7 +151,7 @@ class Preparation:
         counter = ui.label().classes("order-last")
 
         def show(text: str) -> None:
-            counter.set_text(self.kiosk.tr(t("{n} of {max} characters", n=len(text), max=parameter.max_length)))
+            counter.set_text(self.screen.tr(t("{n} of {max} characters", n=len(text), max=parameter.max_length)))
             counter.classes(
                 replace="text-base " + ("text-red-800" if len(text) > parameter.max_length else "text-gray-600")
             )
@@ -147,13 +164,13 @@ class Preparation:
         field.props(f"outlined input-class=text-2xl data-testid=param-{parameter.name}").classes("w-full")
         field.props["aria-label"] = label  # the designer's words, as a value (never parsed as props)
         field.mark(f"param-{parameter.name}")
-        if not self.kiosk.compact:  # the kiosk has no keyboard of its own; a phone brings its own
+        if not self.screen.compact:  # the kiosk has no keyboard of its own; a phone brings its own
             field.props("readonly")
             field.on("click", lambda: self.open_keyboard(field, label))
         show(value)
 
     def open_keyboard(self, field: ui.input, label: str) -> None:
-        tr = self.kiosk.tr
+        tr = self.screen.tr
         with (
             ui.dialog().props("position=bottom full-width") as dialog,
             ui.card().classes("w-full items-center p-2 gap-2").mark("keyboard-dialog"),
@@ -176,15 +193,15 @@ class Preparation:
                 field.value = text[:-1] if char == DELETE else "" if char == CLEAR else text + char
                 shown.set_text(field.value)
                 keyboard.follow(field.value)
-                self.kiosk.touch()
+                self.screen.touch()
 
             keyboard = Keyboard(
-                self.kiosk.lang, key, tr(t("Space")), tr(t("Delete")), tr(t("Clear all")), field.value or ""
+                self.screen.lang, key, tr(t("Space")), tr(t("Delete")), tr(t("Clear all")), field.value or ""
             )
         dialog.open()
 
     def changed(self, name: str, value: Any) -> None:
-        self.kiosk.touch()
+        self.screen.touch()
         self.visit.values[name] = value
         self.visit.result = None
         self.generation += 1  # whatever is still being worked on is for older values now: drop it when it comes
@@ -196,10 +213,10 @@ class Preparation:
     # --- the pipeline, off the event loop --------------------------------------------------------------------
 
     def stage(self, text: Text | None) -> None:
-        self.kiosk.touch()  # while we work and once we are done, the customer is not idle but waiting for us
+        self.screen.touch()  # while we work and once we are done, the customer is not idle but waiting for us
         self.working = text is not None
         self.progress.set_visibility(text is not None)
-        self.progress_text.set_text(self.kiosk.tr(text) if text else "")
+        self.progress_text.set_text(self.screen.tr(text) if text else "")
 
     def begin(self, again: Callable[[], object]) -> Ticket | None:
         """A new run in the design-work queue (the page's older one is dropped); None when this address asked for
@@ -271,7 +288,7 @@ class Preparation:
                 kinds = (
                     ("laser_engraver", "cnc_router") if design.geometry_format in DRAWING_FORMATS else ("fdm_printer",)
                 )
-                machine_id = self.kiosk.machine_for(kinds)
+                machine_id = self.floor.machine_for(kinds)
                 if machine_id is None:
                     self.show_problems(
                         [
@@ -302,7 +319,7 @@ class Preparation:
     async def rescale(self, scale: float) -> None:
         if self.design is None:
             return
-        self.kiosk.touch()
+        self.screen.touch()
         self.scale = scale
         self.generation += 1
         generation = self.generation
@@ -332,14 +349,14 @@ class Preparation:
         if result.part.drawing is None or result.plan.program_path is None:
             return
         with self.preview:
-            toolpaths_view(result, self.kiosk.services, self.view_width, 360)
+            toolpaths_view(result, self.services, self.view_width, 360)
 
     def show_part(self, part: Part) -> None:
         self.preview.clear()
         with self.preview:
             if part.preview_path is not None:
-                machine = self.kiosk.services.machines[part.machine_id]
-                colour = machine.materials.get(self.kiosk.services.pipeline.loaded_material(machine.id))
+                machine = self.services.machines[part.machine_id]
+                colour = machine.materials.get(self.services.pipeline.loaded_material(machine.id))
                 hex_colour = colour.colour_hex if colour and colour.colour_hex else "#f28c28"
                 PartViewer(
                     f"/media/previews/{part.preview_path.stem}.glb", part.size, hex_colour, width=self.view_width
@@ -351,24 +368,11 @@ class Preparation:
     def show_problems(self, problems: list[Problem]) -> None:
         self.problems.clear()
         with self.problems:
-            show_problems(problems, self.kiosk.lang)
+            show_problems(problems, self.screen.lang)
             for problem in problems:
                 if problem.suggested_scale:
                     scale = problem.suggested_scale
                     ui.button(
-                        self.kiosk.tr(t("Use it at {percent} % size", percent=f"{scale * 100:g}")),
+                        self.screen.tr(t("Use it at {percent} % size", percent=f"{scale * 100:g}")),
                         on_click=lambda s=scale: self.rescale(s),
                     ).props("size=lg")
-
-
-def toolpaths_view(result: QuoteResult, services: Services, width: int, height: int) -> SheetView:
-    """The engraver's or router's toolpaths on the sheet, in 3-D (the sheet as thick as the material)."""
-    assert result.plan.program_path is not None
-    machine = services.machines[result.plan.machine_id]
-    material = machine.materials.get(result.plan.material)
-    stock = services.cnc_materials.get(result.plan.material)
-    w, d, _ = result.part.size
-    sheet = (w + 2 * MARGIN_MM, d + 2 * MARGIN_MM, stock.thickness_mm if stock else LASER_SHEET_MM)
-    colour = material.colour_hex if material and material.colour_hex else "#e9d3a6"
-    url = f"/media/toolpaths/{result.plan.program_path.stem}.svg"
-    return SheetView(url, sheet, colour, width=width, height=height).mark("toolpaths")
