@@ -11,7 +11,7 @@ import io
 from decimal import Decimal
 
 import httpx
-from nicegui import core
+from nicegui import core, ui
 from nicegui.testing import User
 
 from app.access import Action, Principal, Role
@@ -21,7 +21,7 @@ from app.jobs import JobState
 from app.models import JobRow, QuoteRow
 from app.pages.designer import COOKIE as DESIGNER_COOKIE
 from tests.pages.conftest import eventually
-from tests.pages.test_kiosk import seen
+from tests.pages.test_kiosk import enabled, printer_ready, seen
 from tests.pages.test_staff import services
 
 PASSWORD = "correct horse battery"
@@ -135,3 +135,63 @@ async def test_a_phone_backs_the_designer_and_the_designer_reads_the_statement(u
     await clerk.should_see("Only an admin may see what is owed to designers.")
     assert (await clerk.http_client.get(f"/staff/owed/{lena_id}.csv")).status_code == 403
     assert JobState(shop.jobs.get(job_id).state) is JobState.COLLECTED
+
+
+def card_order(person: User) -> list[str]:
+    """The catalog's cards in the order the page shows them."""
+    return [
+        marker.removeprefix("template-")
+        for element in person.client.elements.values()  # in the order they were drawn
+        for marker in element._markers
+        if marker.startswith("template-")
+    ]
+
+
+async def test_the_kiosk_shows_its_citys_designers_first_filters_by_designer_and_takes_a_tip(user: User) -> None:
+    shop = services()
+    await printer_ready(user)
+    await user.should_see("Most loved in Köln first")
+    order = card_order(user)
+    assert order[0] == "phone_stand" and set(order) == set(shop.catalog)  # Mehmet Kaya is from Köln
+    await user.should_see("by Mehmet Kaya, Köln")  # the city on the card
+    user.find(marker="designer-Lena Vogt").click()
+    await eventually(lambda: card_order(user) == ["keychain"], timeout=5)
+    user.find(marker="designer-all").click()
+    await eventually(lambda: len(card_order(user)) == len(shop.catalog), timeout=5)
+
+    user.find(marker="designer-Lena Vogt").click()
+    await eventually(lambda: card_order(user) == ["keychain"], timeout=5)
+    user.find(marker="template-keychain").click()
+    await user.should_see("Name keychain")
+    await eventually(lambda: enabled(user, "See the price"))
+    user.find(kind=ui.button, content="See the price").click()
+    await user.should_see(marker="price")
+    await user.should_see("A tip for Lena Vogt? All of it goes to the designer.")
+    user.find(marker="tip-2").click()
+    await user.should_see("With your tip of €2.00")
+    user.find(kind=ui.button, content="Go to Printer 1").click()
+    await user.should_see("At Printer 1: please check")
+    with shop.sessions() as session:
+        (row,) = session.query(JobRow).all()
+        assert row.tip == Decimal("2.00")
+
+
+async def test_a_remote_order_takes_a_tip_within_the_stores_limit(user: User) -> None:
+    shop = services()
+    await user.open("/order?lang=en")
+    await eventually(lambda: seen(user, "Printer 1: Ready"), timeout=30)
+    user.find(marker="template-keychain").click()
+    await eventually(lambda: enabled(user, "See the price"))
+    user.find(kind=ui.button, content="See the price").click()
+    await user.should_see(marker="price")
+    user.find(marker="tip-amount").type("500")  # more than the store allows: held to its limit
+    user.find(marker="tip-amount").trigger("change")
+    await user.should_see("With your tip of €50.00")
+    user.find(marker="order").click()
+    await user.should_see("Your name for pickup")
+    user.find(marker="customer-name").type("Ada")
+    user.find(marker="send-order").click()
+    await eventually(lambda: seen(user, "Waiting for the store to approve it"), timeout=20)
+    with shop.sessions() as session:
+        (row,) = session.query(JobRow).all()
+        assert row.tip == shop.settings.designers.max_tip == Decimal("50")
