@@ -80,19 +80,25 @@ class DesignerPage:
                 if designer.portrait_path:
                     ui.image(f"/media/portraits/{quote(designer.portrait_path)}").classes(
                         "w-32 h-32 rounded-full"
-                    ).props(f'fit=cover alt="{_attribute(designer.display_name)}"').mark("portrait")
+                    ).props(f'fit=cover alt="{_attribute(designer.display_name)}"').props("data-testid=portrait").mark(
+                        "portrait"
+                    )
                 else:
-                    ui.icon("person", size="96px").classes("text-gray-500").mark("portrait")
+                    ui.icon("person", size="96px").classes("text-gray-500").props("data-testid=portrait").mark(
+                        "portrait"
+                    )
                 with ui.column().classes("gap-1"):
                     ui.label(designer.display_name).classes("text-3xl font-bold").props(
                         "role=heading aria-level=1"
-                    ).mark("designer-name")
-                    ui.label(designer.city).classes("text-xl").mark("designer-city")
+                    ).props("data-testid=designer-name").mark("designer-name")
+                    ui.label(designer.city).classes("text-xl").props("data-testid=designer-city").mark("designer-city")
                     if followers:
                         ui.label(t("{count} followers", count=followers).render(lang)).classes("text-gray-700")
             about = designer.about.get(lang) or designer.about.get("en") or ""
             if about:
-                ui.label(str(about)).classes("text-lg whitespace-pre-line").mark("designer-about")
+                ui.label(str(about)).classes("text-lg whitespace-pre-line").props("data-testid=designer-about").mark(
+                    "designer-about"
+                )
             self.share_links(url, title)
             ui.label(t("Designs").render(lang)).classes("text-2xl font-bold").props("role=heading aria-level=2")
             designs = designs_of(services.catalog, designer)
@@ -101,7 +107,12 @@ class DesignerPage:
             with ui.row().classes("gap-4"):
                 for template in designs:
                     picture = services.pictures.url_for_template(template.id) if services.pictures else None
-                    with ui.card().classes("w-64 p-0 gap-0").mark(f"design-{template.id}"):
+                    with (
+                        ui.card()
+                        .classes("w-64 p-0 gap-0")
+                        .props(f"data-testid=design-{template.id}")
+                        .mark(f"design-{template.id}")
+                    ):
                         name = template.title_in(lang)
                         if picture:
                             ui.image(picture).classes("w-full h-40").props(f'fit=contain alt="{_attribute(name)}"')
@@ -111,13 +122,17 @@ class DesignerPage:
                             ui.label(name).classes("text-xl font-bold")
                             ui.label(template.description_in(lang)).classes("text-base")
                             times = made.get(template.id, 0)
-                            ui.label(t("Made {count} times", count=times).render(lang)).mark(f"made-{template.id}")
+                            ui.label(t("Made {count} times", count=times).render(lang)).props(
+                                f"data-testid=made-{template.id}"
+                            ).mark(f"made-{template.id}")
                             rating = loved.get(template.id)
                             if rating is not None:
                                 stars = t(
                                     "{stars} of 5 stars ({count} ratings)", stars=rating.stars, count=rating.count
                                 )
-                                ui.label("★ " + stars.render(lang)).mark(f"stars-{template.id}")
+                                ui.label("★ " + stars.render(lang)).props(f"data-testid=stars-{template.id}").mark(
+                                    f"stars-{template.id}"
+                                )
 
     def share_links(self, url: str, title: str) -> None:
         """The page's own address to pass on: the phone's share sheet (or the clipboard), e-mail and messengers."""
@@ -127,12 +142,14 @@ class DesignerPage:
                 t("Share this page").render(self.lang),
                 icon="share",
                 on_click=lambda: ui.run_javascript(f"({SHARE_PAGE_JS})({json.dumps(url)}, {json.dumps(title)})"),
-            ).mark("share-page")
+            ).props("data-testid=share-page").mark("share-page")
             ui.link(t("E-mail").render(self.lang), f"mailto:?subject={quote(title)}&body={quote(url)}").classes(
                 "py-3"
-            ).mark("share-mail")
-            ui.link("WhatsApp", f"https://wa.me/?text={text}", new_tab=True).classes("py-3").mark("share-whatsapp")
-            ui.label(url).classes("text-sm text-gray-600 break-all").mark("page-url")
+            ).props("data-testid=share-mail").mark("share-mail")
+            ui.link("WhatsApp", f"https://wa.me/?text={text}", new_tab=True).classes("py-3").props(
+                "data-testid=share-whatsapp"
+            ).mark("share-whatsapp")
+            ui.label(url).classes("text-sm text-gray-600 break-all").props("data-testid=page-url").mark("page-url")
 
 
 def _attribute(text: str) -> str:

@@ -86,7 +86,7 @@ class StatementView:
                     "Owed to you: {amount}",
                     amount=owed or format_money(Decimal(0), services.settings.prices.currency, lang),
                 ).render(lang)
-            ).classes("text-2xl").mark("statement-total")
+            ).classes("text-2xl").props("data-testid=statement-total").mark("statement-total")
             ui.link(t("Download as CSV").render(lang), "/designer/statement.csv").classes("py-3 text-lg").mark(
                 "statement-csv"
             )
@@ -119,4 +119,6 @@ class StatementView:
                 }
                 for line in lines
             ]
-            ui.table(columns=columns, rows=rows, row_key="id").classes("w-full").mark("statement")
+            ui.table(columns=columns, rows=rows, row_key="id").classes("w-full").props("data-testid=statement").mark(
+                "statement"
+            )

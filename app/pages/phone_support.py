@@ -38,19 +38,22 @@ class SupportPanel:
             with ui.column().classes("w-full gap-2") as follow_box:
                 ui.link(
                     t("More by {name}", name=self.designer_name).render(lang), f"/designer/{quote(page)}?lang={lang}"
-                ).classes("text-xl py-3").mark("designer-link")
+                ).classes("text-xl py-3").props("data-testid=designer-link").mark("designer-link")
                 self.follow_button = (
                     ui.button(
                         t("Follow {name}", name=self.designer_name).render(lang), icon="favorite", on_click=self.follow
                     )
                     .props("size=lg")
+                    .props("data-testid=follow")
                     .mark("follow")
                 )
                 with ui.row().classes("items-center gap-4") as self.followed:
                     ui.label(t("You follow {name}.", name=self.designer_name).render(lang)).classes("text-lg").mark(
                         "following"
                     )
-                    ui.button(t("Undo").render(lang), on_click=self.unfollow).props("flat").mark("unfollow")
+                    ui.button(t("Undo").render(lang), on_click=self.unfollow).props("flat").props(
+                        "data-testid=unfollow"
+                    ).mark("unfollow")
             follow_box.bind_visibility_from(live, "state", lambda s: s in FINISHED)
             self.show_follow(following)
         with ui.column().classes("w-full gap-3 p-4 bg-amber-50 rounded") as rate_box:
@@ -62,6 +65,7 @@ class SupportPanel:
                 self.star_buttons = [
                     ui.button("★", on_click=lambda n=n: self.choose(n))
                     .props(f'flat size=xl aria-label="{n}"')
+                    .props(f"data-testid=star-{n}")
                     .mark(f"star-{n}")
                     for n in range(1, 6)
                 ]
@@ -69,10 +73,15 @@ class SupportPanel:
                 ui.input(t("A sentence about it (optional)").render(lang), value=rating.comment if rating else "")
                 .props("outlined maxlength=280")
                 .classes("w-full")
+                .props("data-testid=rating-comment")
                 .mark("rating-comment")
             )
-            ui.button(t("Send my rating").render(lang), on_click=self.send).props("size=lg").mark("rating-send")
-            self.thanks = ui.label("").classes("text-lg text-green-900").mark("rating-thanks")
+            ui.button(t("Send my rating").render(lang), on_click=self.send).props("size=lg").props(
+                "data-testid=rating-send"
+            ).mark("rating-send")
+            self.thanks = (
+                ui.label("").classes("text-lg text-green-900").props("data-testid=rating-thanks").mark("rating-thanks")
+            )
         rate_box.bind_visibility_from(live, "state", lambda s: s == JobState.COLLECTED.value)
         self.paint_stars()
 
@@ -126,7 +135,9 @@ def after_pickup(services: Services, job_id: str, token: str, title: str, lang: 
             ui.label(settings.store_name).classes("text-lg font-bold")
             language_switch(settings, lang, lambda code: ui.navigate.to(f"/job/{token}?lang={code}"))
         ui.label(title).classes("text-2xl font-bold")
-        ui.label(t("Picked up. Enjoy it!").render(lang)).classes("text-xl").mark("collected")
+        ui.label(t("Picked up. Enjoy it!").render(lang)).classes("text-xl").props("data-testid=collected").mark(
+            "collected"
+        )
         ui.link(t("Save the share card").render(lang), f"/job/{token}/card.svg?lang={lang}", new_tab=True).classes(
             "text-xl py-3"
         )

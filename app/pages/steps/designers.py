@@ -44,13 +44,13 @@ class DesignerFilter:
         services = screen.services
         city = services.settings.store.city
         names = designers_in(services.catalog.values(), city)
-        with ui.row().classes("items-center gap-2 w-full").mark("designer-filter"):
+        with ui.row().classes("items-center gap-2 w-full").props("data-testid=designer-filter").mark("designer-filter"):
             ui.label(screen.tr(t("Most loved in {city} first", city=city))).classes("text-lg text-gray-700 mr-4")
             for name, label in [("", screen.tr(t("All designers")))] + [(n, n) for n in names]:
                 chosen = name == current
                 ui.button(label, on_click=lambda n=name: on_pick(n)).props(
                     ("unelevated" if chosen else "outline") + f" no-caps aria-pressed={str(chosen).lower()}"
-                ).mark(f"designer-{name or 'all'}")
+                ).props(f"data-testid=designer-{name.replace(' ', '-') or 'all'}").mark(f"designer-{name or 'all'}")
 
 
 def rating_line(screen: Screen, template: Template, loved: dict[str, support.Loved]) -> None:
@@ -58,7 +58,9 @@ def rating_line(screen: Screen, template: Template, loved: dict[str, support.Lov
     rating = loved.get(template.id)
     if rating is not None:
         words = t("{stars} of 5 stars ({count} ratings)", stars=rating.stars, count=rating.count)
-        ui.label("★ " + screen.tr(words)).classes("text-base").mark(f"stars-{template.id}")
+        ui.label("★ " + screen.tr(words)).classes("text-base").props(f"data-testid=stars-{template.id}").mark(
+            f"stars-{template.id}"
+        )
 
 
 class TipLine:
@@ -81,22 +83,25 @@ class TipLine:
         screen = self.screen
         limit = screen.services.settings.designers.max_tip
         currency = result.quote.currency
-        with ui.column().classes("items-end gap-1").mark("tip"):
+        with ui.column().classes("items-end gap-1").props("data-testid=tip").mark("tip"):
             ui.label(screen.tr(t("A tip for {name}? All of it goes to the designer.", name=template.designer.name)))
             with ui.row().classes("gap-2"):
                 for amount in (Decimal("0"), *[a for a in TIP_CHOICES if a <= limit]):
                     words = screen.tr(t("No tip")) if not amount else format_money(amount, currency, screen.lang)
-                    ui.button(words, on_click=lambda a=amount: self.choose(a, result)).props("outline no-caps").mark(
-                        f"tip-{amount}"
-                    )
+                    ui.button(words, on_click=lambda a=amount: self.choose(a, result)).props(
+                        f"outline no-caps data-testid=tip-{amount}"
+                    ).mark(f"tip-{amount}")
             self.other = (
                 ui.number(screen.tr(t("Another amount")), min=0, max=float(limit), step=0.5, format="%.2f")
                 .props("outlined dense")
                 .classes("w-40")
+                .props("data-testid=tip-amount")
                 .mark("tip-amount")
             )
             self.other.on("change", lambda: self.choose_other(result))
-            self.total = ui.label().classes("text-xl font-bold").mark("price-with-tip")
+            self.total = (
+                ui.label().classes("text-xl font-bold").props("data-testid=price-with-tip").mark("price-with-tip")
+            )
         self.show(result)
 
     def choose(self, amount: Decimal, result: QuoteResult) -> None:
