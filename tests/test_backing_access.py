@@ -63,4 +63,3 @@ def test_a_designer_reads_only_their_own_statement(services: Services) -> None:
 def _read(services: Services, read: Callable[[object], object]) -> object:
     with services.sessions() as session:
         return read(session)
-
