@@ -211,6 +211,7 @@ def create_app(settings: Settings) -> Services:
     fleet = Fleet.build(services.machines)
     jobs = services.run_machines(fleet)
     services.pictures = Pictures(settings.cache_dir, services.catalog, settings.render_timeout_s)
+    services.catalog.on_change.append(services.pictures.start)  # a newly published design gets its picture too
 
     def take_machines_into_service() -> None:
         loop = asyncio.get_running_loop()

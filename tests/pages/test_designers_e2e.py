@@ -262,6 +262,8 @@ def test_a_designer_from_koeln_end_to_end(browser: webdriver.Chrome, store: tupl
     seen(person, "Made 1 times")
     seen(person, "5.0 of 5 stars (1 ratings)")
     seen(person, "1 followers")
+    picture = "[data-testid=design-initials-coaster] img"
+    until(lambda: browser.find_elements(By.CSS_SELECTOR, picture) or browser.refresh(), 60, "the design's picture")
     shoot(browser, "designers-3-designer-page")
 
     # the designer's statement: the share and the tip
