@@ -19,6 +19,7 @@ from app.backing.showcase import designer_named, designs_of, made_counts
 from app.i18n import t
 from app.models import DesignerRow
 from app.pages.common import language_switch, not_found, reader_language, touch_page
+from app.pages.steps.designers import stars_text
 from app.services import Services
 
 SHARE_PAGE_JS = """
@@ -93,7 +94,11 @@ class DesignerPage:
                     ).props("data-testid=designer-name").mark("designer-name")
                     ui.label(designer.city).classes("text-xl").props("data-testid=designer-city").mark("designer-city")
                     if followers:
-                        ui.label(t("{count} followers", count=followers).render(lang)).classes("text-gray-700")
+                        ui.label(
+                            (t("1 follower") if followers == 1 else t("{count} followers", count=followers)).render(
+                                lang
+                            )
+                        ).classes("text-gray-700")
             about = designer.about.get(lang) or designer.about.get("en") or ""
             if about:
                 ui.label(str(about)).classes("text-lg whitespace-pre-line").props("data-testid=designer-about").mark(
@@ -122,17 +127,14 @@ class DesignerPage:
                             ui.label(name).classes("text-xl font-bold")
                             ui.label(template.description_in(lang)).classes("text-base")
                             times = made.get(template.id, 0)
-                            ui.label(t("Made {count} times", count=times).render(lang)).props(
-                                f"data-testid=made-{template.id}"
-                            ).mark(f"made-{template.id}")
+                            ui.label(
+                                (t("Made once") if times == 1 else t("Made {count} times", count=times)).render(lang)
+                            ).props(f"data-testid=made-{template.id}").mark(f"made-{template.id}")
                             rating = loved.get(template.id)
                             if rating is not None:
-                                stars = t(
-                                    "{stars} of 5 stars ({count} ratings)", stars=rating.stars, count=rating.count
-                                )
-                                ui.label("★ " + stars.render(lang)).props(f"data-testid=stars-{template.id}").mark(
-                                    f"stars-{template.id}"
-                                )
+                                ui.label("★ " + stars_text(rating).render(lang)).props(
+                                    f"data-testid=stars-{template.id}"
+                                ).mark(f"stars-{template.id}")
 
     def share_links(self, url: str, title: str) -> None:
         """The page's own address to pass on: the phone's share sheet (or the clipboard), e-mail and messengers."""

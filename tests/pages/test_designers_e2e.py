@@ -259,9 +259,9 @@ def test_a_designer_from_koeln_end_to_end(browser: webdriver.Chrome, store: tupl
     browser.get(base + "/designer/ayla?lang=en")
     seen(person, "Ayla Demir")
     seen(person, "Köln")
-    seen(person, "Made 1 times")
-    seen(person, "5.0 of 5 stars (1 ratings)")
-    seen(person, "1 followers")
+    seen(person, "Made once")
+    seen(person, "5.0 of 5 stars (1 rating)")
+    seen(person, "1 follower")
     picture = "[data-testid=design-initials-coaster] img"
     until(lambda: browser.find_elements(By.CSS_SELECTOR, picture) or browser.refresh(), 60, "the design's picture")
     shoot(browser, "designers-3-designer-page")

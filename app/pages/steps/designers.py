@@ -12,7 +12,7 @@ from nicegui import ui
 from app.backing import support
 from app.backing.showcase import by_designer, catalog_order, designers_in
 from app.designs.catalog import Template
-from app.i18n import t
+from app.i18n import Text, t
 from app.pages.steps.visit import Screen, Visit
 from app.pipeline import QuoteResult
 from app.production.quotes import format_money
@@ -53,14 +53,20 @@ class DesignerFilter:
                 ).props(f"data-testid=designer-{name.replace(' ', '-') or 'all'}").mark(f"designer-{name or 'all'}")
 
 
+def stars_text(rating: support.Loved) -> Text:
+    """How customers rated a design, in words: "4.5 of 5 stars (2 ratings)"."""
+    if rating.count == 1:
+        return t("{stars} of 5 stars (1 rating)", stars=rating.stars)
+    return t("{stars} of 5 stars ({count} ratings)", stars=rating.stars, count=rating.count)
+
+
 def rating_line(screen: Screen, template: Template, loved: dict[str, support.Loved]) -> None:
     """A card's line for how customers rated the design (nothing before the first rating)."""
     rating = loved.get(template.id)
     if rating is not None:
-        words = t("{stars} of 5 stars ({count} ratings)", stars=rating.stars, count=rating.count)
-        ui.label("★ " + screen.tr(words)).classes("text-base").props(f"data-testid=stars-{template.id}").mark(
-            f"stars-{template.id}"
-        )
+        ui.label("★ " + screen.tr(stars_text(rating))).classes("text-base").props(
+            f"data-testid=stars-{template.id}"
+        ).mark(f"stars-{template.id}")
 
 
 class TipLine:
