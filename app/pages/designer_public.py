@@ -51,10 +51,15 @@ def register(services: Services) -> None:
                 made = made_counts(session)
                 loved = support.loved(session)
                 followers = support.followers(session, designer.id)
+                said = {  # customers' own sentences, newest first, in the language each was written in
+                    template.id: [(r.comment, r.lang) for r in support.comments(session, template.id, 2)]
+                    for template in designs_of(services.catalog, designer)
+                }
         if designer is None:
             not_found(settings, lang)
             return
-        DesignerPage(services, designer, lang, page_url(services, request, name), made, loved, followers)
+        url = page_url(services, request, name)
+        DesignerPage(services, designer, lang, url, made, loved, followers, said)
 
 
 class DesignerPage:
@@ -69,6 +74,7 @@ class DesignerPage:
         made: dict[str, int],
         loved: dict[str, support.Loved],
         followers: int,
+        said: dict[str, list[tuple[str, str]]],
     ) -> None:
         settings = services.settings
         self.lang = lang
@@ -135,6 +141,10 @@ class DesignerPage:
                                 ui.label("★ " + stars_text(rating).render(lang)).props(
                                     f"data-testid=stars-{template.id}"
                                 ).mark(f"stars-{template.id}")
+                            for comment, written_in in said.get(template.id, []):
+                                ui.label(f"“{comment}”").classes("text-base italic").props(
+                                    f"lang={written_in or 'und'} data-testid=comment-{template.id}"
+                                ).mark(f"comment-{template.id}")
 
     def share_links(self, url: str, title: str) -> None:
         """The page's own address to pass on: the phone's share sheet (or the clipboard), e-mail and messengers."""

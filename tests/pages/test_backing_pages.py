@@ -100,6 +100,7 @@ async def test_a_phone_backs_the_designer_and_the_designer_reads_the_statement(u
     await visitor.should_see("Made once")
     await visitor.should_see("4.0 of 5 stars (1 rating)")
     await visitor.should_see("1 follower")
+    await visitor.should_see("“Sturdy, and the letters are crisp”")  # the customer's sentence, as written
     await visitor.should_see(marker="share-page")
     await visitor.open("/designer/nobody-at-all?lang=en")
     await visitor.should_see("This link does not open anything (any more).")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 
@@ -113,14 +114,20 @@ def tick(person: Person, label: str) -> None:
 def tap_text(person: Person, text: str, timeout: float = 30.0) -> None:
     """Tap a button by its words, scrolled to as a person would."""
     xpath = f"//button[(.//span[normalize-space()='{text}'] or normalize-space(text())='{text}') and not(@disabled)]"
-    button = until(
-        lambda: next((b for b in person.driver.find_elements(By.XPATH, xpath) if b.is_displayed()), None),
-        timeout,
-        f"the button {text!r}",
-    )  # a Quasar button, or a plain form's
-    person.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
-    time.sleep(0.3)
-    person.tap(button, f"the button {text!r}", count=False)
+    for _ in range(5):  # a live page (the staff console) may redraw the button meanwhile: look again
+        button = until(
+            lambda: next((b for b in person.driver.find_elements(By.XPATH, xpath) if b.is_displayed()), None),
+            timeout,
+            f"the button {text!r}",
+        )  # a Quasar button, or a plain form's
+        try:
+            person.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+            time.sleep(0.3)
+            person.tap(button, f"the button {text!r}", count=False)
+            return
+        except StaleElementReferenceException:
+            time.sleep(0.5)
+    raise AssertionError(f"the button {text!r} kept changing under the finger")
 
 
 def seen(person: Person, text: str, timeout: float = 30.0, reload_every: float | None = None) -> None:
