@@ -53,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _user(settings, args)
         if command == "kiosk":
             return _kiosk(settings, args)
+        if command == "designer":
+            return _designer(settings, args)
         return _quote(settings, args)
     except (ProfileError, CatalogError) as e:
         print(f"fabkiosk: {e}", file=sys.stderr)
@@ -99,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", help="where the database, uploads and caches live")
     templates = sub.add_parser("templates", help="list the catalog's templates and their settings")
     templates.add_argument("--lang", default="en", choices=["en", "de"])
+    templates.add_argument("--data-dir", help="where the database, uploads and caches live")
     quote = sub.add_parser("quote", help="check a design and print time and price")
     quote.add_argument("model", nargs="?", help="a model file (STL, 3MF, OBJ) or drawing (SVG)")
     quote.add_argument("--template", help="a catalog template instead of a file")
@@ -114,10 +117,14 @@ def _parser() -> argparse.ArgumentParser:
     quote.add_argument("--scale", type=float, default=1.0, help="scale an upload, e.g. 25.4 for a file in inches")
     quote.add_argument("--lang", default="en", choices=["en", "de"])
     quote.add_argument("--data-dir", help="where the database, uploads and caches live")
-    user = sub.add_parser("user", help="staff accounts: `user add NAME --role staff`, `user list`")
+    user = sub.add_parser(
+        "user", help="accounts: `user add NAME --role staff`, `user add NAME --role designer --city CITY`, `user list`"
+    )
     user.add_argument("verb", choices=["add", "list"])
     user.add_argument("name", nargs="?", help="the account's name (add)")
-    user.add_argument("--role", choices=["staff", "admin"], default="staff")
+    user.add_argument("--role", choices=["staff", "admin", "designer"], default="staff")
+    user.add_argument("--city", default="", help="a designer's city (designers only)")
+    user.add_argument("--display-name", default="", help="a designer's name as customers see it (designers only)")
     user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     user.add_argument("--data-dir", help="where the database, uploads and caches live")
     kiosk = sub.add_parser(
@@ -128,7 +135,29 @@ def _parser() -> argparse.ArgumentParser:
     kiosk.add_argument("--name", default="", help="a name staff will recognise (pair)")
     kiosk.add_argument("--machine", action="append", default=[], help="a machine beside the kiosk; repeat for more")
     kiosk.add_argument("--data-dir", help="where the database, uploads and caches live")
+    designer = sub.add_parser("designer", help="designers: `designer invite` prints a one-time link to join")
+    designer.add_argument("verb", choices=["invite"])
+    designer.add_argument("--days", type=float, default=7.0, help="how long the link works (default 7 days)")
+    designer.add_argument("--data-dir", help="where the database, uploads and caches live")
     return parser
+
+
+def _designer(settings: Settings, args: argparse.Namespace) -> int:
+    """An invitation link for a designer to make their own account (made as an admin at the server)."""
+    from app.access import Principal, Role
+    from app.db import make_engine, migrate, session_factory
+    from app.designers.accounts import DesignerAccounts
+    from app.staff import StaffAccounts
+
+    engine = make_engine(settings.effective_database_url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    designers = DesignerAccounts(sessions, StaffAccounts(sessions, settings.staff), settings.data_dir / "portraits")
+    token = designers.invite(Principal(Role.ADMIN, name="command line"), args.days)
+    base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+    print(f"{base}/designer/join/{token}")
+    print(f"The link works once, for {args.days:g} days.")
+    return 0
 
 
 def _kiosk(settings: Settings, args: argparse.Namespace) -> int:
@@ -187,21 +216,23 @@ def _user(settings: Settings, args: argparse.Namespace) -> int:
             print("fabkiosk user add: the two passwords differ; nothing was changed", file=sys.stderr)
             return EXIT_REJECTED
     try:
-        account = accounts.add_user(args.name, args.role, password)
+        account = accounts.add_user(args.name, args.role, password, args.city, args.display_name)
     except StaffError as e:
         print(f"fabkiosk user add: {e}; nothing was changed", file=sys.stderr)
         return EXIT_REJECTED
-    print(f"{account.name} can now sign in at /staff as {account.role.value}.")
+    door = "/designer" if args.role == "designer" else "/staff"
+    print(f"{account.name} can now sign in at {door} as {account.role.value}.")
     return 0
 
 
 def _templates(settings: Settings, lang: str) -> int:
-    from app.designs.catalog import load_catalog
+    """The store's catalog: the newest published version of each template offered in its city."""
+    from app.services import build_services
 
-    for template in load_catalog(settings.templates_dir).values():
+    for template in build_services(settings).catalog.values():
         print(
             f"{template.id}: {template.title_in(lang)} — {template.designer.name}, {template.designer.city} "
-            f"({', '.join(template.machine_kinds)})"
+            f"({', '.join(template.machine_kinds)}; version {template.version})"
         )
         for param in template.parameters:
             print(f"    {describe(param)}")

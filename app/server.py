@@ -211,7 +211,7 @@ def create_app(settings: Settings) -> Services:
     fleet = Fleet.build(services.machines)
     jobs = services.run_machines(fleet)
     services.pictures = Pictures(settings.cache_dir, services.catalog, settings.render_timeout_s)
-    services.catalog.on_change.append(services.pictures.start)  # a newly published design gets its picture too
+    services.catalog.on_change.append(services.pictures.start)  # a newly published version gets its picture
 
     def take_machines_into_service() -> None:
         loop = asyncio.get_running_loop()
@@ -221,6 +221,7 @@ def create_app(settings: Settings) -> Services:
         reconcile_unavailable(jobs)
         assert services.pictures is not None
         services.pictures.start()
+        services.submissions.resume()  # designers' templates whose intake the last stop cut short
         background_tasks.create(keep_dispatching(services), name="dispatch")
 
     app.on_startup(take_machines_into_service)

@@ -138,6 +138,10 @@ class DesignerAccounts:
             row = session.get(DesignerInvitationRow, token_hash(token), with_for_update=True)
             if row is None or row.used_at is not None or _aware(row.expires_at) <= now:
                 raise DesignerError(t("This invitation link was used already or has expired. Ask for a new one."))
+            if session.scalar(select(DesignerRow.id).where(DesignerRow.name == page_name(name.strip()))):
+                # a designer known to the store without an account (the demo catalog's) is claimed only by an
+                # admin at the server (`fabkiosk user add`), never by whoever holds an invitation
+                raise DesignerError(t("This name is taken already; choose another."))
             try:
                 self.staff.add_user(name.strip(), Role.DESIGNER.value, password, city, display_name, session)
             except StaffError as e:

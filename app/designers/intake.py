@@ -118,9 +118,14 @@ class Intake:
                     seconds=f"{self.render_budget_s:g}",
                 )
                 return [_failed("budget", corner.label, message, code=problem.code)]
-            return [_failed("render", corner.label, problem.message, code=problem.code)]
+            message = t(
+                "OpenSCAD could not make the template with these settings. Open it in OpenSCAD with the same "
+                "settings to see why."
+            )
+            return [_failed("render", corner.label, message, code=problem.code)]
         picture = self._picture(path)
-        results = [_passed("render", corner.label, t("Rendered and inside its text area."), picture)]
+        said = t("Rendered and inside its text area.") if template.outline else t("Rendered.")
+        results = [_passed("render", corner.label, said, picture)]
         design = Design(new_id(), "template", template.output, path, template.title_in("en"), template, checked)
         for kind in template.machine_kinds:
             machine = self._machine_of(kind)

@@ -86,6 +86,14 @@ class Submissions:
         # one template at a time: its corners already use every tool slot
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="intake")
 
+    def resume(self) -> int:
+        """Check again what was being checked when the server stopped (intake runs in memory only); how many."""
+        with self.sessions() as session:
+            waiting = list(session.scalars(select(SubmissionRow.id).where(SubmissionRow.status == "checking")))
+        for submission_id in waiting:
+            self._worker.submit(self._run_intake, submission_id)
+        return len(waiting)
+
     # --- the designer's side ------------------------------------------------------------------------------
 
     def submit(self, who: Principal, form: SubmissionForm, replaces: str | None = None) -> tuple[str, Future[None]]:

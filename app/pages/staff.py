@@ -248,6 +248,9 @@ class StaffConsole:
                 ui.link(self.tr(t("Console")), f"/staff?lang={self.lang}").classes(TOUCH_LINK + " text-white")
                 ui.link(self.tr(t("Audit log")), f"/staff/audit?lang={self.lang}").classes(TOUCH_LINK + " text-white")
                 ui.link(self.tr(t("Kiosks")), f"/staff/kiosks?lang={self.lang}").classes(TOUCH_LINK + " text-white")
+                ui.link(self.tr(t("Designers")), f"/staff/submissions?lang={self.lang}").classes(
+                    TOUCH_LINK + " text-white"
+                )
                 ui.link(self.tr(t("Owed to designers")), f"/staff/owed?lang={self.lang}").classes(
                     TOUCH_LINK + " text-white"
                 )

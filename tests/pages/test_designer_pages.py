@@ -113,3 +113,33 @@ def _submission_id() -> str:
 def _status() -> str:
     found = services().submissions.for_review(Principal(Role.ADMIN, name="ada"))
     return found[0].status if found else ""
+
+
+async def designer_sign_in(person: User, name: str, password: str, origin: str = "http://test") -> str:
+    response = await person.http_client.post(
+        "/designer/session", data={"name": name, "password": password, "lang": "en"}, headers={"origin": origin}
+    )
+    assert response.status_code == 303
+    return response.headers["location"]
+
+
+async def test_the_designer_door_has_the_staff_doors_protections_and_opens_only_designer_pages(user: User) -> None:
+    services().staff.add_user("ayla", "designer", PASSWORD, city="Köln")
+    outsider = browser()
+    assert (
+        await designer_sign_in(outsider, "ayla", PASSWORD, "http://evil.example")
+        == "/designer/login?lang=en&error=origin"
+    )
+    answers = [await designer_sign_in(outsider, "ayla", "guess") for _ in range(6)]
+    assert answers[:5] == ["/designer/login?lang=en&error=wrong"] * 5
+    assert answers[5] == "/designer/login?lang=en&error=locked"  # the name must wait, as at the staff door
+    staff = staff_member()
+    assert await designer_sign_in(staff, "sam", "correct horse battery") == "/designer/login?lang=en&error=wrong"
+    assert await sign_in(staff) == "/staff?lang=en"
+    assert (await staff.http_client.get("/designer")).headers["location"].startswith("/designer/login")
+    designer = browser()
+    services().staff.add_user("bea", "designer", PASSWORD, city="Köln")
+    assert await designer_sign_in(designer, "bea", PASSWORD) == "/designer?lang=en"
+    assert await sign_in(designer, "bea", PASSWORD) == "/staff/login?lang=en&error=wrong"
+    designer.http_client.cookies.set("fabkiosk_staff", designer.http_client.cookies.get("fabkiosk_designer") or "")
+    assert (await designer.http_client.get("/staff")).headers["location"].startswith("/staff/login")
