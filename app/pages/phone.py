@@ -80,121 +80,144 @@ def _client_key(request: Request, trusted_proxies: tuple[str, ...]) -> str:
 
 
 def register(services: Services, handoffs: Handoffs) -> None:
-    settings = services.settings
-    jobs = services.jobs
-    assert jobs is not None
+    title = services.settings.store_name
 
     @app.get("/job/{token}/card.svg")
     def share_card_route(token: str, request: Request, lang: str | None = None) -> Response:
-        """The share card of a finished job: the part, its designer, the store. Same key as the job page."""
-        job = jobs.find(token, collected=True)  # the card stays the customer's after pickup, for the link's lifetime
-        if job is None or job.state not in (JobState.READY_FOR_PICKUP, JobState.COLLECTED) or services.pictures is None:
-            raise HTTPException(status_code=404)
-        summary = jobs.summary(job.id)
-        if summary.geometry_path is None:
-            raise HTTPException(status_code=404)
-        lang = lang if lang in settings.languages else settings.default_language
-        template = services.catalog.get(summary.template_id) if summary.template_id else None
-        machine = services.machines[job.machine_id]
-        material = machine.materials.get(summary.material)
-        colour = material.colour_hex if material and material.colour_hex else "#f28c28"
-        picture = services.pictures.for_part(summary.geometry_path, colour).read_text()
-        title = template.title_in(lang) if template else summary.display_name
-        credit = (
-            t("by {name}, {city}", name=template.designer.name, city=template.designer.city).render(lang)
-            if template
-            else ""
+        return share_card_response(services, token, request, lang)
+
+    @ui.page("/job/{token}", title=title)
+    def job_route(token: str, request: Request, lang: str | None = None) -> None:
+        job_page(services, token, request, lang)
+
+    @ui.page("/j", title=title)
+    def code_route(request: Request, lang: str | None = None) -> None:
+        code_page(services, handoffs, request, lang)
+
+    @ui.page("/send/{inbox}", title=title)
+    def send_route(inbox: str, request: Request, lang: str | None = None) -> None:
+        send_page(services, handoffs, inbox, request, lang)
+
+
+def share_card_response(services: Services, token: str, request: Request, lang: str | None) -> Response:
+    """The share card of a finished job: the part, its designer, the store. Same key as the job page."""
+    settings, jobs = services.settings, services.jobs
+    assert jobs is not None
+    job = jobs.find(token, collected=True)  # the card stays the customer's after pickup, for the link's lifetime
+    if job is None or job.state not in (JobState.READY_FOR_PICKUP, JobState.COLLECTED) or services.pictures is None:
+        raise HTTPException(status_code=404)
+    summary = jobs.summary(job.id)
+    if summary.geometry_path is None:
+        raise HTTPException(status_code=404)
+    lang = lang if lang in settings.languages else settings.default_language
+    template = services.catalog.get(summary.template_id) if summary.template_id else None
+    machine = services.machines[job.machine_id]
+    material = machine.materials.get(summary.material)
+    colour = material.colour_hex if material and material.colour_hex else "#f28c28"
+    picture = services.pictures.for_part(summary.geometry_path, colour).read_text()
+    title = template.title_in(lang) if template else summary.display_name
+    credit = (
+        t("by {name}, {city}", name=template.designer.name, city=template.designer.city).render(lang)
+        if template
+        else ""
+    )
+    with services.sessions() as session:
+        designer = designer_of_job(session, job.id)
+        link = page_url(services, request, designer.name) if designer else ""
+    card = share_card(picture, title, credit, settings.store_name, t("Made at").render(lang), link)
+    return Response(
+        card,
+        media_type="image/svg+xml",
+        headers={
+            "Content-Disposition": 'attachment; filename="fabkiosk-card.svg"',
+            "Cache-Control": "private, max-age=3600",
+            "Content-Security-Policy": "script-src 'none'",
+        },
+    )
+
+
+def job_page(services: Services, token: str, request: Request, lang: str | None) -> None:
+    """`/job/<token>`: one job, followed live; any other token gets the polite page that says nothing."""
+    settings, jobs = services.settings, services.jobs
+    assert jobs is not None
+    lang = reader_language(settings, lang, request)
+    touch_page(lang)
+    ui.add_head_html('<meta name="robots" content="noindex">' + SHARE_JS)
+    job = jobs.find(token, collected=True)
+    if job is None:
+        not_found(settings, lang)
+        return
+    if job.state is JobState.COLLECTED:  # the job's own page closed at pickup: its card and designer stay
+        after_pickup(services, job.id, token, job.display_name, lang)
+        return
+    JobFollower(services, jobs, job.id, token, lang)
+
+
+def code_page(services: Services, handoffs: Handoffs, request: Request, lang: str | None) -> None:
+    """`/j`: the short code the kiosk shows opens its job (guesses are limited per address)."""
+    settings = services.settings
+    lang = reader_language(settings, lang, request)
+    client = _client_key(request, settings.trusted_proxies)
+    touch_page(lang)
+
+    def open_job() -> None:
+        try:
+            token = handoffs.redeem(code.value or "", client)
+        except TooManyAttempts:
+            message.set_text(t("Too many wrong codes. Please wait ten minutes, or scan the QR code.").render(lang))
+            return
+        if token is None:
+            message.set_text(t("This code does not open anything. Check it and try again.").render(lang))
+            return
+        ui.navigate.to(f"/job/{token}?lang={lang}")
+
+    with ui.column().classes("w-full max-w-md mx-auto p-6 gap-4"):
+        ui.label(settings.store_name).classes("text-2xl font-bold")
+        ui.label(t("Type the code shown on the kiosk").render(lang)).classes("text-xl")
+        code = (
+            ui.input(t("Code").render(lang))
+            .props("outlined autocapitalize=characters maxlength=12 input-class=text-3xl data-testid=code-input")
+            .mark("code-input")
+            .classes("w-full font-mono")
         )
-        with services.sessions() as session:
-            designer = designer_of_job(session, job.id)
-            link = page_url(services, request, designer.name) if designer else ""
-        card = share_card(picture, title, credit, settings.store_name, t("Made at").render(lang), link)
-        return Response(
-            card,
-            media_type="image/svg+xml",
-            headers={
-                "Content-Disposition": 'attachment; filename="fabkiosk-card.svg"',
-                "Cache-Control": "private, max-age=3600",
-                "Content-Security-Policy": "script-src 'none'",
-            },
-        )
+        code.on("keydown.enter", open_job)
+        ui.button(t("Open my job").render(lang), on_click=open_job).props("size=xl")
+        message = ui.label().classes("text-xl text-red-800").props("data-testid=code-message").mark("code-message")
 
-    @ui.page("/job/{token}", title=settings.store_name)
-    def job_page(token: str, request: Request, lang: str | None = None) -> None:
-        lang = reader_language(settings, lang, request)
-        touch_page(lang)
-        ui.add_head_html('<meta name="robots" content="noindex">' + SHARE_JS)
-        job = jobs.find(token, collected=True)
-        if job is None:
-            not_found(settings, lang)
-            return
-        if job.state is JobState.COLLECTED:  # the job's own page closed at pickup: its card and designer stay
-            after_pickup(services, job.id, token, job.display_name, lang)
-            return
-        JobFollower(services, jobs, job.id, token, lang)
 
-    @ui.page("/j", title=settings.store_name)
-    def code_page(request: Request, lang: str | None = None) -> None:
-        lang = reader_language(settings, lang, request)
-        client = _client_key(request, settings.trusted_proxies)
-        touch_page(lang)
+def send_page(services: Services, handoffs: Handoffs, inbox: str, request: Request, lang: str | None) -> None:
+    """`/send/<inbox>`: a phone sends a file to the kiosk that showed this inbox's QR code."""
+    settings = services.settings
+    lang = reader_language(settings, lang, request)
+    touch_page(lang)
+    if not handoffs.inbox_open(inbox):
+        not_found(settings, lang)
+        return
+    with ui.column().classes("w-full max-w-md mx-auto p-6 gap-4"):
+        ui.label(settings.store_name).classes("text-2xl font-bold")
+        ui.label(t("Send your design to the kiosk").render(lang)).classes("text-2xl")
+        ui.label(t("3-D models (STL, 3MF, OBJ) are printed; drawings (SVG) are engraved.").render(lang))
+        done = ui.label().classes("text-xl text-green-800").props("data-testid=sent").mark("sent")
 
-        def open_job() -> None:
-            try:
-                token = handoffs.redeem(code.value or "", client)
-            except TooManyAttempts:
-                message.set_text(t("Too many wrong codes. Please wait ten minutes, or scan the QR code.").render(lang))
-                return
-            if token is None:
-                message.set_text(t("This code does not open anything. Check it and try again.").render(lang))
-                return
-            ui.navigate.to(f"/job/{token}?lang={lang}")
+        def sent() -> None:
+            done.set_text(t("Sent. Look at the kiosk screen.").render(lang))
+            upload.set_visibility(False)
 
-        with ui.column().classes("w-full max-w-md mx-auto p-6 gap-4"):
-            ui.label(settings.store_name).classes("text-2xl font-bold")
-            ui.label(t("Type the code shown on the kiosk").render(lang)).classes("text-xl")
-            code = (
-                ui.input(t("Code").render(lang))
-                .props("outlined autocapitalize=characters maxlength=12 input-class=text-3xl data-testid=code-input")
-                .mark("code-input")
-                .classes("w-full font-mono")
-            )
-            code.on("keydown.enter", open_job)
-            ui.button(t("Open my job").render(lang), on_click=open_job).props("size=xl")
-            message = ui.label().classes("text-xl text-red-800").props("data-testid=code-message").mark("code-message")
+        def refused() -> None:  # too large, or the inbox closed meanwhile
+            if handoffs.inbox_open(inbox):
+                ui.notify(t("This file is too large.").render(lang), type="warning")
+            else:
+                done.set_text(t("The kiosk no longer waits for this file. Scan its code again.").render(lang))
 
-    @ui.page("/send/{inbox}", title=settings.store_name)
-    def send_page(inbox: str, request: Request, lang: str | None = None) -> None:
-        lang = reader_language(settings, lang, request)
-        touch_page(lang)
-        if not handoffs.inbox_open(inbox):
-            not_found(settings, lang)
-            return
-        with ui.column().classes("w-full max-w-md mx-auto p-6 gap-4"):
-            ui.label(settings.store_name).classes("text-2xl font-bold")
-            ui.label(t("Send your design to the kiosk").render(lang)).classes("text-2xl")
-            ui.label(t("3-D models (STL, 3MF, OBJ) are printed; drawings (SVG) are engraved.").render(lang))
-            done = ui.label().classes("text-xl text-green-800").props("data-testid=sent").mark("sent")
-
-            def sent() -> None:
-                done.set_text(t("Sent. Look at the kiosk screen.").render(lang))
-                upload.set_visibility(False)
-
-            def refused() -> None:  # too large, or the inbox closed meanwhile
-                if handoffs.inbox_open(inbox):
-                    ui.notify(t("This file is too large.").render(lang), type="warning")
-                else:
-                    done.set_text(t("The kiosk no longer waits for this file. Scan its code again.").render(lang))
-
-            # streamed to the server, which refuses it past the size limit while it arrives (app/upload_route.py)
-            upload = FileSender(
-                f"/inbox/{inbox}",
-                t("Choose a file").render(lang),
-                settings.uploads.max_file_bytes,
-                ".stl,.3mf,.obj,.svg",
-                on_sent=sent,
-                on_refused=refused,
-            ).classes("w-full")
+        # streamed to the server, which refuses it past the size limit while it arrives (app/upload_route.py)
+        upload = FileSender(
+            f"/inbox/{inbox}",
+            t("Choose a file").render(lang),
+            settings.uploads.max_file_bytes,
+            ".stl,.3mf,.obj,.svg",
+            on_sent=sent,
+            on_refused=refused,
+        ).classes("w-full")
 
 
 class JobFollower:

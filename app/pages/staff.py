@@ -1,196 +1,113 @@
-"""The staff console: sign-in, the machine board, the queue, incidents, the audit log, and (admins) accounts.
+"""The staff console: the machine board, what needs staff, the queue.
 
-Signing in is a plain HTML form posted to the server, which sets the session cookie (HttpOnly, SameSite=Strict,
-path /staff); the kiosk and the phone pages never see it. Every staff page is built only for a valid session, and
-every button checks the session again on the server before it acts (StoreOps checks the role), so a page left
-open after sign-out or expiry can do nothing. Page events arrive over the page's own socket, which only pages of
-this server's origin may open (see app/server.py); the sign-in and sign-out forms check the Origin header.
-
-Longer than our 400 lines: the console's three sections, its change-driven updates and the audit and accounts
-pages share one session check; the machine card is the next to become a component of its own.
+Every staff page is built only for a valid session, and every button checks the session again on the server before
+it acts (StoreOps checks the role), so a page left open after sign-out or expiry can do nothing. Page events arrive
+over the page's own socket, which only pages of this server's origin may open (see app/server.py). Signing in (a
+plain HTML form posted to the server, which sets the session cookie) and the accounts page are
+app/pages/staff_accounts.py; the machine cards app/pages/staff_machine_card.py; the audit log
+app/pages/staff_audit.py; the kiosks app/pages/staff_kiosks.py.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from datetime import UTC
-from urllib.parse import urlencode, urlparse
 from zoneinfo import ZoneInfo
 
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 from nicegui import app, ui
 
-from app.access import Action, Forbidden, Principal, client_address
+from app.access import Action, Forbidden, Principal
 from app.i18n import Text, t, translate
 from app.job_states import NOT_STARTED, QUEUE_STATES
 from app.jobs import Job, JobRefused, JobState
 from app.machine_control import control, stop
 from app.machine_settings import STAFF_READIES
 from app.pages.common import MACHINE_WORDS, language_switch, reader_language, touch_page
+from app.pages.staff_accounts import login_page, principal_of, sign_in, sign_out, to_sign_in, users_page
+from app.pages.staff_machine_card import MachineCard
 from app.production.quotes import format_money
 from app.services import Services
-from app.staff import COOKIE, SignInRefused
-from app.staff import DEVICE_COOKIE as STAFF_DEVICE_COOKIE
 from app.store import StoreOps
-from machine_adapters.base import NEEDS_STAFF_STATES, MachineState
+from machine_adapters.base import NEEDS_STAFF_STATES
 from ui_components.job_progress import STATE_WORDS
 
-SIGN_IN_ERRORS: dict[str, Text] = {
-    "wrong": t("The name or the password is wrong."),
-    "locked": t("Too many wrong passwords for this name. Wait a moment, then try again."),
-    "busy": t("Too many tries from this device. Wait a minute, then try again."),
-    "origin": t("Sign in from this store's own page."),
-}
 REFRESH_S = 1.5
 NEEDS_YOU_JOBS = (JobState.HELD, JobState.AWAITING_APPROVAL)
 TOUCH_LINK = "inline-block py-3 px-1 min-w-[48px]"  # a link is a touch target too: 48 px tall at least
 
 
-def _quoteless(text: str) -> str:
-    """Text for a props attribute value: Quasar props are split on spaces and quotes, so quotes go."""
-    return text.replace('"', "'")
-
-
 def register(services: Services) -> None:
-    settings = services.settings
-    accounts = services.staff
-    store = services.store
-    assert store is not None
-
-    def to_sign_in(lang: str | None, error: str = "") -> RedirectResponse:
-        query = {"lang": lang if lang in settings.languages else "", "error": error}
-        filled = urlencode({key: value for key, value in query.items() if value})
-        return RedirectResponse("/staff/login" + (f"?{filled}" if filled else ""), 303)
+    title = services.settings.store_name
 
     @app.post("/staff/session")
-    def sign_in(request: Request, name: str = Form(""), password: str = Form(""), lang: str = Form("")) -> Response:
-        if not same_origin(request):
-            return to_sign_in(lang, "origin")
-        try:
-            peer = request.client.host if request.client else "?"
-            peer = client_address(peer, request.headers, settings.trusted_proxies)
-            token = accounts.sign_in(name.strip(), password, peer, request.cookies.get(STAFF_DEVICE_COOKIE))
-        except SignInRefused as e:
-            return to_sign_in(lang, next((k for k, v in SIGN_IN_ERRORS.items() if v.msgid == e.message.msgid), "wrong"))
-        response = RedirectResponse(f"/staff?lang={lang}" if lang in settings.languages else "/staff", 303)
-        device = accounts.remember_device(token)
-        if device is not None:  # this browser's own wrong tries slow it, nobody else's (app/staff.py)
-            response.set_cookie(
-                STAFF_DEVICE_COOKIE,
-                device,
-                max_age=365 * 86400,
-                path="/staff/session",
-                httponly=True,
-                samesite="strict",
-                secure=request.url.scheme == "https",
-            )
-        response.set_cookie(
-            COOKIE,
-            token,
-            max_age=int(settings.staff.session_hours * 3600),
-            path="/staff",
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-        )
-        return response
+    def sign_in_route(
+        request: Request, name: str = Form(""), password: str = Form(""), lang: str = Form("")
+    ) -> Response:
+        return sign_in(services, request, name, password, lang)
 
     @app.post("/staff/session/end")
-    def sign_out(request: Request) -> Response:
-        if same_origin(request):
-            accounts.sign_out(request.cookies.get(COOKIE))
-        response = to_sign_in(None)
-        response.delete_cookie(COOKIE, path="/staff")
-        return response
+    def sign_out_route(request: Request) -> Response:
+        return sign_out(services, request)
 
-    @ui.page("/staff/login", title=settings.store_name)
-    def login_page(request: Request, lang: str | None = None, error: str = "") -> None:
-        lang = reader_language(settings, lang, request)
-        touch_page(lang)
-        with ui.column().classes("w-full max-w-md mx-auto mt-16 gap-6"):
-            ui.label(t("Staff sign-in").render(lang)).classes("text-3xl font-bold").props("role=heading aria-level=1")
-            if error in SIGN_IN_ERRORS:
-                ui.label(SIGN_IN_ERRORS[error].render(lang)).classes("text-lg text-red-800").mark("sign-in-error")
-            ui.html(
-                '<form method="post" action="/staff/session" class="flex flex-col gap-4">'
-                f'<input type="hidden" name="lang" value="{html.escape(lang)}">'
-                f"<label>{html.escape(t('Name').render(lang))}<br>"
-                '<input name="name" autocomplete="username" required'
-                ' class="border rounded p-3 w-full min-h-[48px]"></label>'
-                f"<label>{html.escape(t('Password').render(lang))}<br>"
-                '<input name="password" type="password" autocomplete="current-password" required'
-                ' class="border rounded p-3 w-full min-h-[48px]"></label>'
-                f'<button type="submit" class="bg-blue-700 text-white rounded p-3 min-h-[48px]">'
-                f"{html.escape(t('Sign in').render(lang))}</button>"
-                "</form>",
-                sanitize=False,
-            )
+    @ui.page("/staff/login", title=title)
+    def login_route(request: Request, lang: str | None = None, error: str = "") -> None:
+        login_page(services, request, lang, error)
 
-    def principal_of(request: Request) -> tuple[Principal | None, str]:
-        token = request.cookies.get(COOKIE, "")
-        who = accounts.principal(token)
-        return (who if who is not None and who.is_staff else None), token  # a designer's session opens no staff page
+    @ui.page("/staff", title=title)
+    def console_route(request: Request, lang: str | None = None) -> RedirectResponse | None:
+        return console_page(services, request, lang)
 
-    @ui.page("/staff", title=settings.store_name)
-    def console(request: Request, lang: str | None = None) -> RedirectResponse | None:
-        who, token = principal_of(request)
-        if who is None:
-            return to_sign_in(lang)
-        lang = reader_language(settings, lang, request)
-        touch_page(lang)
-        StaffConsole(services, store, token, who, lang).build()
-        return None
+    @ui.page("/staff/audit", title=title)
+    def audit_route(request: Request, lang: str | None = None, job: str = "") -> RedirectResponse | None:
+        return audit_page(services, request, lang, job)
 
-    @ui.page("/staff/audit", title=settings.store_name)
-    def audit(request: Request, lang: str | None = None, job: str = "") -> RedirectResponse | None:
-        who, token = principal_of(request)
-        if who is None:
-            return to_sign_in(lang)
-        lang = reader_language(settings, lang, request)
-        touch_page(lang)
-        StaffConsole(services, store, token, who, lang).audit_page(job)
-        return None
+    @ui.page("/staff/kiosks", title=title)
+    def kiosks_route(request: Request, lang: str | None = None) -> RedirectResponse | None:
+        return kiosks_page(services, request, lang)
 
-    @ui.page("/staff/kiosks", title=settings.store_name)
-    def kiosks(request: Request, lang: str | None = None) -> RedirectResponse | None:
-        from app.pages.staff_kiosks import KioskList  # it builds on StaffConsole below
-
-        who, token = principal_of(request)
-        if who is None:
-            return to_sign_in(lang)
-        KioskList(services, store, token, who, reader_language(settings, lang, request)).kiosks_page()
-        return None
-
-    @ui.page("/staff/users", title=settings.store_name)
-    def users(request: Request, lang: str | None = None) -> RedirectResponse | None:
-        who, _ = principal_of(request)
-        if who is None:
-            return to_sign_in(lang)
-        lang = reader_language(settings, lang, request)
-        try:
-            accounts_list = store.staff_accounts(who)
-        except Forbidden:
-            ui.label(t("Only an admin may manage the staff accounts.").render(lang)).classes("text-2xl m-8").mark(
-                "forbidden"
-            )
-            return None
-        with ui.column().classes("m-8 gap-2"):
-            ui.label(t("Staff accounts").render(lang)).classes("text-3xl font-bold")
-            for account in accounts_list:
-                locked = t(" (locked)").render(lang) if account.locked_until else ""
-                ui.label(f"{account.name}: {account.role.value}{locked}").mark("account")
-            ui.label(t("Add accounts with: fabkiosk user add NAME --role staff").render(lang)).classes("text-gray-600")
-        return None
+    @ui.page("/staff/users", title=title)
+    def users_route(request: Request, lang: str | None = None) -> RedirectResponse | None:
+        return users_page(services, request, lang)
 
 
-def same_origin(request: Request) -> bool:
-    """A form post from this server's own pages: the Origin (or, without one, the Referer) names our host."""
-    origin = request.headers.get("origin") or request.headers.get("referer")
-    if not origin:
-        return True  # not a browser posting across sites (browsers always send Origin on cross-site posts)
-    return urlparse(origin).netloc == request.headers.get("host", "")
+def console_page(services: Services, request: Request, lang: str | None) -> RedirectResponse | None:
+    """`/staff`: the console (machines, what needs staff, the queue), for a signed-in session only."""
+    who, token = principal_of(services, request)
+    if who is None:
+        return to_sign_in(services.settings, lang)
+    lang = reader_language(services.settings, lang, request)
+    touch_page(lang)
+    assert services.store is not None
+    StaffConsole(services, services.store, token, who, lang).build()
+    return None
+
+
+def audit_page(services: Services, request: Request, lang: str | None, job: str) -> RedirectResponse | None:
+    """`/staff/audit`: the audit log, of one job when its number is given."""
+    from app.pages.staff_audit import AuditLog  # it builds on StaffConsole below
+
+    who, token = principal_of(services, request)
+    if who is None:
+        return to_sign_in(services.settings, lang)
+    lang = reader_language(services.settings, lang, request)
+    touch_page(lang)
+    assert services.store is not None
+    AuditLog(services, services.store, token, who, lang).audit_page(job)
+    return None
+
+
+def kiosks_page(services: Services, request: Request, lang: str | None) -> RedirectResponse | None:
+    """`/staff/kiosks`: pair, list and revoke kiosks."""
+    from app.pages.staff_kiosks import KioskList  # it builds on StaffConsole below
+
+    who, token = principal_of(services, request)
+    if who is None:
+        return to_sign_in(services.settings, lang)
+    assert services.store is not None
+    KioskList(services, services.store, token, who, reader_language(services.settings, lang, request)).kiosks_page()
+    return None
 
 
 class StaffConsole:
@@ -207,8 +124,7 @@ class StaffConsole:
         self.zone = ZoneInfo(services.settings.store_timezone)
         self._queue: list[Job] = []  # read once per tick for every section
         self._shown: dict[str, object] = {}  # what each section shows now, to redraw it only when that changes
-        self._progress: dict[str, ui.linear_progress] = {}
-        self._temperatures: dict[str, ui.label] = {}
+        self._cards: dict[str, MachineCard] = {}  # the board's cards as drawn last, for the values that move
 
     def tr(self, text: Text) -> str:
         return text.render(self.lang)
@@ -321,10 +237,8 @@ class StaffConsole:
         return [machines, clearing, jobs]
 
     def show_live_values(self) -> None:
-        for machine_id, bar in self._progress.items():
-            bar.set_value(self.fleet.machines[machine_id].status.progress)
-        for machine_id, label in self._temperatures.items():
-            label.set_text(self.temperatures(machine_id))
+        for card in self._cards.values():
+            card.show_live_values()
 
     # --- the machine board ---------------------------------------------------------------------------------
 
@@ -336,73 +250,7 @@ class StaffConsole:
 
     def machine_card(self, machine_id: str) -> None:
         machine = self.fleet.machines[machine_id]
-        profile, status = machine.profile, machine.status
-        setting = self.jobs.machine_settings.get(machine_id)
-        with ui.card().classes("w-80 gap-2").mark(f"machine-card-{machine_id}"):
-            ui.label(profile.name).classes("text-xl font-bold")
-            state = self.tr(t("In maintenance")) if setting.maintenance else self.tr(MACHINE_WORDS[status.state])
-            ui.label(f"{state} ({status.state.value})").mark(f"machine-state-{machine_id}")
-            if status.job_id:
-                try:
-                    job = self.jobs.get(status.job_id)
-                    ui.label(self.tr(t("Job: {name}", name=job.customer_name or job.display_name)))
-                except JobRefused:
-                    pass
-                self._progress[machine_id] = ui.linear_progress(status.progress, show_value=False).props(
-                    f'aria-label="{_quoteless(profile.name)}"'
-                )
-            else:
-                self._progress.pop(machine_id, None)
-            if status.hotend is not None and status.bed is not None:
-                self._temperatures[machine_id] = ui.label(self.temperatures(machine_id))
-            if status.last_error:
-                ui.label(translate(status.last_error, self.lang)).classes("text-red-800")
-            if setting.needs_clearing:
-                ready = (
-                    t("New stock clamped, work zero set")
-                    if profile.kind.value in STAFF_READIES
-                    else t("Bed is clear, material is right")
-                )
-                ui.button(
-                    self.tr(ready),
-                    on_click=lambda: self.do(lambda w: self.store.confirm_ready(w, machine_id), t("Ready again.")),
-                    icon="task_alt",
-                ).mark(f"confirm-ready-{machine_id}")
-            ui.select(
-                {name: name for name in profile.materials},
-                value=setting.loaded_material,
-                label=self.tr(t("Material loaded")),
-                on_change=lambda e: self.do(lambda w: self.store.set_material(w, machine_id, e.value)),
-            ).classes("w-full").mark(f"material-{machine_id}")
-            ui.switch(
-                self.tr(t("Maintenance")),
-                value=setting.maintenance,
-                on_change=lambda e: self.do(lambda w: self.store.set_maintenance(w, machine_id, e.value)),
-            ).classes("min-h-[48px]").mark(f"maintenance-{machine_id}")
-            with ui.row().classes("gap-2"):
-                if status.state in NEEDS_STAFF_STATES or status.state is MachineState.OFFLINE:
-                    ui.button(
-                        self.tr(t("Bring back")), on_click=lambda: self.bring_back(machine_id), icon="restart_alt"
-                    ).mark(f"bring-back-{machine_id}")
-                ui.button(
-                    self.tr(t("STOP")),
-                    on_click=lambda: self.do(lambda w: self.store.stop_machine(w, machine_id), urgent=True),
-                    color="red-9",
-                ).props("size=lg").mark(f"stop-{machine_id}")
-
-    def temperatures(self, machine_id: str) -> str:
-        status = self.fleet.machines[machine_id].status
-        if status.hotend is None or status.bed is None:
-            return ""
-        return self.tr(
-            t(
-                "Nozzle {h:.0f}/{ht:.0f} °C, bed {b:.0f}/{bt:.0f} °C",
-                h=status.hotend.current,
-                ht=status.hotend.target,
-                b=status.bed.current,
-                bt=status.bed.target,
-            )
-        )
+        self._cards[machine_id] = MachineCard(machine, self.jobs, self.store, self.lang, self.do, self.bring_back)
 
     async def bring_back(self, machine_id: str) -> None:
         """Rehome or reconnect takes seconds: done off the event loop, so other pages keep moving."""
@@ -551,28 +399,3 @@ class StaffConsole:
 
             ui.button(self.tr(t("Refuse the job")), on_click=refuse).mark("deny-confirm")
         dialog.open()
-
-    # --- the audit log ----------------------------------------------------------------------------------------
-
-    def audit_page(self, job: str) -> None:
-        self.header()
-        who = self.who()
-        if who is None:
-            return
-        with ui.column().classes("w-full p-4 gap-2"):
-            ui.label(self.tr(t("Audit log"))).classes("text-2xl font-bold")
-            search = ui.input(self.tr(t("Job number (the first characters are enough)")), value=job).classes("w-96")
-            ui.button(
-                self.tr(t("Search")),
-                on_click=lambda: ui.navigate.to(f"/staff/audit?job={search.value.strip()}&lang={self.lang}"),
-            )
-            for entry in self.store.audit(who, job.strip()[:32]):
-                when = entry.at.astimezone(self.zone) if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)
-                parts = [f"{when:%Y-%m-%d %H:%M:%S}", entry.actor, entry.what]
-                if entry.job_id:
-                    parts.append(self.tr(t("job {id}", id=entry.job_id[:8])))
-                if entry.machine_id:
-                    parts.append(entry.machine_id)
-                if entry.reason:
-                    parts.append(translate(entry.reason, self.lang))
-                ui.label(" · ".join(parts)).classes("font-mono text-sm").mark("audit-entry")

@@ -9,15 +9,15 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from nicegui import app, ui
 
-from app.access import Forbidden, Principal
+from app.access import Forbidden
 from app.backing.statements import owed_to_designers, statement_csv
 from app.i18n import t
 from app.models import DesignerRow
 from app.pages.common import reader_language, touch_page
 from app.pages.staff import StaffConsole
+from app.pages.staff_accounts import principal_of
 from app.production.quotes import format_money
 from app.services import Services
-from app.staff import COOKIE
 
 
 def register(services: Services) -> None:
@@ -25,13 +25,9 @@ def register(services: Services) -> None:
     store = services.store
     assert store is not None
 
-    def principal_of(request: Request) -> tuple[Principal | None, str]:
-        token = request.cookies.get(COOKIE, "")
-        return services.staff.principal(token), token
-
     @ui.page("/staff/owed", title=settings.store_name)
     def owed_page(request: Request, lang: str | None = None) -> RedirectResponse | None:
-        who, token = principal_of(request)
+        who, token = principal_of(services, request)
         if who is None:
             return RedirectResponse("/staff/login", 303)
         lang = reader_language(settings, lang, request)
@@ -41,7 +37,7 @@ def register(services: Services) -> None:
 
     @app.get("/staff/owed/{designer_id}.csv")
     def owed_csv(designer_id: str, request: Request) -> Response:
-        who, _ = principal_of(request)
+        who, _ = principal_of(services, request)
         if who is None:
             return RedirectResponse("/staff/login", 303)
         with services.sessions() as session:
