@@ -21,7 +21,7 @@ from app.access import Principal, Role, client_address
 from app.designers.accounts import DesignerError
 from app.i18n import Text, t
 from app.pages.common import language_switch, reader_language, touch_page
-from app.pages.staff import SIGN_IN_ERRORS, same_origin
+from app.pages.staff_accounts import SIGN_IN_ERRORS, same_origin
 from app.services import Services
 from app.staff import SignInRefused
 
