@@ -154,3 +154,38 @@ def _template_of(session: Session, quote: QuoteRow) -> str | None:
     part = session.get(PartRow, plan.part_id) if plan else None
     design = session.get(DesignRow, part.design_id) if part else None
     return design.template_id if design else None
+
+
+@dataclass(frozen=True)
+class CreditedJob:
+    """A collected job whose designer's credit stands (not reversed): what a refund would take back."""
+
+    job_id: str
+    display_name: str
+    designer: str
+    amount: Decimal
+    currency: str
+    collected_at: datetime
+
+
+def credited_jobs(session: Session, limit: int = 50) -> list[CreditedJob]:
+    """The newest jobs whose credit still stands, newest first."""
+    totals: dict[str, Decimal] = {}
+    first: dict[str, LedgerEntryRow] = {}
+    for row in session.scalars(select(LedgerEntryRow).order_by(LedgerEntryRow.created_at.desc())):
+        totals[row.job_id] = totals.get(row.job_id, Decimal("0.00")) + cents(row.amount)
+        first.setdefault(row.job_id, row)
+    standing = [job_id for job_id, total in totals.items() if total > 0][:limit]
+    result = []
+    for job_id in standing:
+        job = session.get(JobRow, job_id)
+        entry = first[job_id]
+        designer = session.get(DesignerRow, entry.designer_id)
+        if job is None or designer is None:
+            continue
+        result.append(
+            CreditedJob(
+                job_id, job.display_name, designer.display_name, totals[job_id], entry.currency, entry.created_at
+            )
+        )
+    return result

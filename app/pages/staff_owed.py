@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from nicegui import app, ui
 
 from app.access import Forbidden
+from app.backing.ledger import credited_jobs
 from app.backing.statements import owed_to_designers, statement_csv
 from app.i18n import t
 from app.models import DesignerRow
@@ -70,11 +71,13 @@ class OwedList(StaffConsole):
                 with self.services.sessions() as session:
                     owed = owed_to_designers(session, who)
             except Forbidden:
-                ui.label(self.tr(t("Only an admin may see what is owed to designers."))).mark("forbidden")
-                return
-            if not owed:
+                owed = None
+                ui.label(self.tr(t("Only an admin may see what is owed to designers."))).props(
+                    "data-testid=forbidden"
+                ).mark("forbidden")
+            if owed == []:
                 ui.label(self.tr(t("Nothing is owed to any designer."))).classes("text-gray-600")
-            for line in owed:
+            for line in owed or []:
                 with ui.row().classes("items-center gap-4 border-b py-1 w-full").mark(f"owed-{line.designer_id}"):
                     ui.label(line.display_name).classes("font-bold w-48")
                     ui.label(line.city).classes("w-32")
@@ -83,3 +86,25 @@ class OwedList(StaffConsole):
                         f"owed-amount-{line.designer_id}"
                     )
                     ui.link(self.tr(t("Statement (CSV)")), f"/staff/owed/{line.designer_id}.csv").classes("py-3")
+            ui.label(self.tr(t("Refund a picked-up part"))).classes("text-2xl font-bold mt-4")
+            ui.label(self.tr(t("The money goes back to the customer; the designer's share and tip are taken back.")))
+            self.refundable()
+
+    @ui.refreshable_method
+    def refundable(self) -> None:
+        with self.services.sessions() as session:
+            jobs = credited_jobs(session)
+        if not jobs:
+            ui.label(self.tr(t("No picked-up part with a designer's credit."))).classes("text-gray-600")
+        for job in jobs:
+            with ui.row().classes("items-center gap-4 border-b py-1 w-full").mark(f"credited-{job.job_id}"):
+                ui.label(job.display_name).classes("font-bold w-48")
+                ui.label(job.designer).classes("w-40")
+                ui.label(format_money(job.amount, job.currency, self.lang)).classes("w-24")
+                ui.button(self.tr(t("Refund")), on_click=lambda j=job.job_id: self.refund(j), color="red").props(
+                    f"outline data-testid=refund-{job.job_id}"
+                ).mark(f"refund-{job.job_id}")
+
+    async def refund(self, job_id: str) -> None:
+        await self.do(lambda w: self.store.refund(w, job_id), t("Refunded: the designer's credit was taken back."))
+        self.refundable.refresh()

@@ -15,7 +15,7 @@ from nicegui import core, ui
 from nicegui.testing import User
 
 from app.access import Action, Principal, Role
-from app.backing import support
+from app.backing import ledger, support
 from app.backing.showcase import designer_named
 from app.jobs import JobState
 from app.models import JobRow, QuoteRow
@@ -135,6 +135,9 @@ async def test_a_phone_backs_the_designer_and_the_designer_reads_the_statement(u
     await clerk.open("/staff/owed?lang=en")
     await clerk.should_see("Only an admin may see what is owed to designers.")
     assert (await clerk.http_client.get(f"/staff/owed/{lena_id}.csv")).status_code == 403
+    clerk.find(marker=f"refund-{job_id}").click()  # the customer brought it back: staff refund it
+    await eventually(lambda: _credit(job_id) == 0, timeout=10)
+    await clerk.should_see("No picked-up part with a designer's credit.")
     assert JobState(shop.jobs.get(job_id).state) is JobState.COLLECTED
 
 
@@ -196,3 +199,9 @@ async def test_a_remote_order_takes_a_tip_within_the_stores_limit(user: User) ->
     with shop.sessions() as session:
         (row,) = session.query(JobRow).all()
         assert row.tip == shop.settings.designers.max_tip == Decimal("50")
+
+
+def _credit(job_id: str) -> Decimal:
+    """What the job still owes its designer, from the ledger."""
+    with services().sessions() as session:
+        return sum((e.amount for e in ledger.entries_of_job(session, job_id)), Decimal("0"))
