@@ -34,8 +34,8 @@ class DesignerFilter:
     def __init__(self, screen: Screen, current: str, on_pick: Callable[[str], None]) -> None:
         """Designers
 
-        "Designers of <city> first, the most loved first", then one button per designer (the city's first) and
-        one for everyone; the chosen one is marked.
+        "Most loved in <city> first", and a choice of one designer's designs (the city's designers listed first)
+        or everyone's; small enough to sit on the catalog's heading line, so the kiosk's screen need not scroll.
 
         :param screen: the page the filter is drawn on
         :param current: the designer shown now ("" for everyone)
@@ -43,14 +43,15 @@ class DesignerFilter:
         """
         services = screen.services
         city = services.settings.store.city
-        names = designers_in(services.catalog.values(), city)
-        with ui.row().classes("items-center gap-2 w-full").props("data-testid=designer-filter").mark("designer-filter"):
-            ui.label(screen.tr(t("Most loved in {city} first", city=city))).classes("text-lg text-gray-700 mr-4")
-            for name, label in [("", screen.tr(t("All designers")))] + [(n, n) for n in names]:
-                chosen = name == current
-                ui.button(label, on_click=lambda n=name: on_pick(n)).props(
-                    ("unelevated" if chosen else "outline") + f" no-caps aria-pressed={str(chosen).lower()}"
-                ).props(f"data-testid=designer-{name.replace(' ', '-') or 'all'}").mark(f"designer-{name or 'all'}")
+        options = {"": screen.tr(t("All designers"))} | {n: n for n in designers_in(services.catalog.values(), city)}
+        with ui.row().classes("items-center gap-3").props("data-testid=designer-filter").mark("designer-filter"):
+            ui.label(screen.tr(t("Most loved in {city} first", city=city))).classes("text-base text-gray-700")
+            ui.select(
+                options,
+                value=current if current in options else "",
+                label=screen.tr(t("Designer")),
+                on_change=lambda e: on_pick(str(e.value or "")),
+            ).props("outlined data-testid=designer-choice").classes("w-56").mark("designer-choice")
 
 
 def stars_text(rating: support.Loved) -> Text:

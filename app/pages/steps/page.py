@@ -178,8 +178,16 @@ class StepsPage:
     def catalog(self) -> None:
         with self.services.sessions() as session:
             self._loved = support.loved(session)
+        Catalog(
+            self.screen,
+            self.templates(),
+            self.template_card,
+            lambda: self.go(Step.UPLOAD),
+            self.designer_filter,
+        )
+
+    def designer_filter(self) -> None:
         DesignerFilter(self.screen, self.designer, self.filter_designer)
-        Catalog(self.screen, self.templates(), self.template_card, lambda: self.go(Step.UPLOAD))
 
     def filter_designer(self, designer: str) -> None:
         self.designer = designer
