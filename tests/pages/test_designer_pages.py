@@ -143,3 +143,22 @@ async def test_the_designer_door_has_the_staff_doors_protections_and_opens_only_
     assert await sign_in(designer, "bea", PASSWORD) == "/staff/login?lang=en&error=wrong"
     designer.http_client.cookies.set("fabkiosk_staff", designer.http_client.cookies.get("fabkiosk_designer") or "")
     assert (await designer.http_client.get("/staff")).headers["location"].startswith("/staff/login")
+
+
+async def test_a_designer_edits_their_profile_on_its_page(user: User) -> None:
+    designer = browser()
+    await join_and_sign_in(designer)
+    await designer.open("/designer/profile?lang=en")
+    await designer.should_see("Your page: /designer/ayla")
+    designer.find(marker="city").clear().type("Bonn")
+    designer.find(marker="about-en").type("I make things for kitchens.")
+    designer.find(marker="about-de").type("Ich mache Dinge für Küchen.")
+    designer.find(marker="save-profile").click()
+    await designer.should_see("Saved.")
+    who = services().staff.principal(designer.http_client.cookies.get("fabkiosk_designer"))
+    assert who is not None and who.designer_id is not None
+    profile = services().designers.profile(who.designer_id)
+    assert (profile.city, profile.about) == (
+        "Bonn",
+        {"de": "Ich mache Dinge für Küchen.", "en": "I make things for kitchens."},
+    )
