@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from urllib.parse import quote
 
 from nicegui import ui
@@ -13,7 +14,9 @@ from nicegui import ui
 from app.backing import support
 from app.i18n import t
 from app.jobs import JobRefused, JobState
+from app.models import JobRow, QuoteRow
 from app.pages.common import language_switch
+from app.production.quotes import format_money
 from app.services import Services
 from app.tracking import LiveJob
 
@@ -34,6 +37,15 @@ class SupportPanel:
             page = designer.name if designer else ""
             following = support.follows(session, job_id)
             rating = support.rating_of(session, job_id)
+            job = session.get(JobRow, job_id)
+            quote = session.get(QuoteRow, job.quote_id) if job is not None else None
+            tip = job.tip if job is not None and quote is not None else Decimal("0")
+            currency = quote.currency if quote is not None else ""
+        if designer is not None and tip:
+            words = t(
+                "Your tip for {name}: {tip}. Thank you!", name=self.designer_name, tip=format_money(tip, currency, lang)
+            )
+            ui.label(words.render(lang)).classes("text-lg").props("data-testid=tip-given").mark("tip-given")
         if designer is not None:
             with ui.column().classes("w-full gap-2") as follow_box:
                 ui.link(

@@ -70,6 +70,7 @@ async def test_a_phone_backs_the_designer_and_the_designer_reads_the_statement(u
     await phone.open(f"/job/{token}?lang=en")
     await eventually(lambda: seen(phone, marker="ready"), timeout=90)
     await phone.should_see("More by Lena Vogt")
+    await phone.should_see("Your tip for Lena Vogt: €2.50. Thank you!")
     phone.find(marker="follow").click()
     await phone.should_see("You follow Lena Vogt.")
     phone.find(marker="unfollow").click()
