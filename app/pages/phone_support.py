@@ -38,9 +38,9 @@ class SupportPanel:
             following = support.follows(session, job_id)
             rating = support.rating_of(session, job_id)
             job = session.get(JobRow, job_id)
-            quote = session.get(QuoteRow, job.quote_id) if job is not None else None
-            tip = job.tip if job is not None and quote is not None else Decimal("0")
-            currency = quote.currency if quote is not None else ""
+            priced = session.get(QuoteRow, job.quote_id) if job is not None else None
+            tip = job.tip if job is not None and priced is not None else Decimal("0")
+            currency = priced.currency if priced is not None else ""
         if designer is not None and tip:
             words = t(
                 "Your tip for {name}: {tip}. Thank you!", name=self.designer_name, tip=format_money(tip, currency, lang)
