@@ -15,11 +15,14 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.backing import ledger
+from app.backing.support import checked_tip
 from app.config import Settings
 from app.fleet import Fleet
 from app.i18n import Text, t
@@ -100,9 +103,11 @@ class JobService:
         customer_name: str = "",
         hq_order_id: str | None = None,
         link_hash: str | None = None,
+        tip: Decimal = Decimal("0"),
     ) -> NewJob:
         """Accept a quote as a job. A kiosk job within the approval policy waits at once for the customer beside
         the machine to start it; a larger one, and every remote order, waits for staff to approve it first.
+        `tip`: added to the price, all of it for the template's designer (credited at collection).
 
         An order placed at the head office (`hq_order_id`) keeps the link its customer already holds (`link_hash`,
         the hash of its token): the returned token is then a new one nobody is given."""
@@ -111,6 +116,7 @@ class JobService:
             quote = session.get(QuoteRow, quote_id, with_for_update=True)
             if quote is None:
                 raise JobRefused(t("This price is not known. Start again from the design."))
+            tip = checked_tip(tip, self.settings.designers, quote.designer_id is not None)
             if quote.locked_by_job is not None:
                 raise JobRefused(t("This price was already accepted for another job."))
             if utc(quote.valid_until) < self.clock():
@@ -136,6 +142,7 @@ class JobService:
                 position=last + 1,
                 customer_name=customer_name,
                 hq_order_id=hq_order_id,
+                tip=tip,
             )
             session.add(row)
             session.flush()  # the job row first: its events refer to it
@@ -297,6 +304,17 @@ class JobService:
             assert row is not None
             row.refund = refund
         return Job.of(row)
+
+    def refund(self, job_id: str) -> Job:
+        """Staff flag a finished job's money to be given back: whatever its designer was credited is reversed in the
+        same transaction, and a job not yet collected is never credited."""
+        with self._lock, self.sessions.begin() as session:
+            row = session.get(JobRow, job_id, with_for_update=True)
+            if row is None or JobState(row.state) not in ENDED:
+                raise JobRefused(t("Only a job that has ended can be refunded."))
+            row.refund = True
+            ledger.reverse(session, row.id, self.clock(), self.settings.chain.store_id)
+            return Job.of(row)
 
     def confirm_ready(self, machine_id: str) -> None:
         """The ready handshake: someone at the machine confirmed the bed is clear and the material is right."""
@@ -600,6 +618,7 @@ class JobService:
         row.state = to.value
         row.reason = reason
         session.add(self._event(row.id, current, to, actor, reason))
+        ledger.on_move(session, row, to, self.clock(), self.settings.chain.store_id)  # what the designer is owed
 
     def _event(self, job_id: str, old: JobState | None, new: JobState, actor: Actor, reason: str) -> JobEventRow:
         return JobEventRow(

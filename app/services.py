@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.chain.facts import stamp_facts
+from app.chain.links import receives_catalog
 from app.chain.upgrade import migrate_member
 from app.config import Settings
 from app.db import make_engine, session_factory
@@ -71,7 +72,9 @@ def build_services(settings: Settings) -> Services:
     sessions = session_factory(engine)
     # a standalone store owns its catalog: the shipped templates are its first versions (a chain's stores receive
     # theirs from the head office)
-    seed_demo_templates(sessions, settings.templates_dir)
+    owns_catalog = not receives_catalog(engine, settings.chain)
+    if owns_catalog:
+        seed_demo_templates(sessions, settings.templates_dir)
     catalog = VersionedCatalog(sessions, settings.data_dir / "templates", settings.store.city)
     stamp_facts(sessions, settings.chain.store_id, machines)
     pipeline = Pipeline(settings, machines, catalog, laser_materials, cnc_materials, sessions)
@@ -82,7 +85,7 @@ def build_services(settings: Settings) -> Services:
     intake = Intake(
         intake_pipeline, Pictures(settings.cache_dir, catalog, settings.render_timeout_s), settings.render_timeout_s
     )
-    submissions = Submissions(sessions, catalog, intake, settings.designers)
+    submissions = Submissions(sessions, catalog, intake, settings.designers, owns_catalog=owns_catalog)
     return Services(
         settings,
         engine,

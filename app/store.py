@@ -123,6 +123,14 @@ class StoreOps:
         self._record(who, "cancel_and_refund", job_id=job_id)
         return job
 
+    def refund(self, who: Principal, job_id: str) -> Job:
+        """Staff give a finished job's money back (a part brought back, a sale undone): its designer's credit is
+        reversed."""
+        authorize(who, Action.CANCEL_AND_REFUND, job_id)
+        job = self.jobs.refund(job_id)
+        self._record(who, "refund", job_id=job_id)
+        return job
+
     # --- machines -----------------------------------------------------------------------------------------
 
     def confirm_ready(self, who: Principal, machine_id: str) -> None:

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 
 from app.chain.publications import (
@@ -39,6 +39,7 @@ from app.chain.tables import (
     store_role,
     store_subscription,
 )
+from app.config import ChainSettings
 
 
 @dataclass(frozen=True)
@@ -224,3 +225,16 @@ def _make_slot(connection: Connection, slot: str, fresh: bool) -> None:
 
 def _quoted(value: str) -> str:
     return value.replace("'", "''")
+
+
+def receives_catalog(engine: Engine, chain: ChainSettings) -> bool:
+    """Whether this member's catalog comes from a head office: a store that joined a chain. Such a store never
+    writes its catalog (no demo seeding, no publishing): the head office's rows arrive by replication, and the
+    one-writer guard would refuse a local write."""
+    if chain.role == "hq" or engine.dialect.name != "postgresql":
+        return False
+    with engine.connect() as connection:
+        subscribed = connection.scalar(
+            text("SELECT count(*) FROM pg_subscription WHERE subname = :s"), {"s": store_subscription(chain.store_id)}
+        )
+    return bool(subscribed)

@@ -77,8 +77,11 @@ class Submissions:
         intake: Intake,
         policy: DesignerPolicy,
         clock: Clock | None = None,
+        owns_catalog: bool = True,
     ) -> None:
         self.sessions = sessions
+        # a store of a chain receives its catalog from the head office: templates are approved there
+        self.owns_catalog = owns_catalog
         self.catalog = catalog
         self.intake = intake
         self.policy = policy
@@ -176,6 +179,8 @@ class Submissions:
     def approve(self, who: Principal, submission_id: str) -> TemplateVersionRow:
         """Publish the submission as the template's next version; the catalog shows it from now on."""
         authorize(who, Action.REVIEW_SUBMISSIONS)
+        if not self.owns_catalog:
+            raise DesignerError(t("This store receives its catalog from the head office: approve templates there."))
         now = self.clock()
         with self.sessions.begin() as session:
             row = session.get(SubmissionRow, submission_id, with_for_update=True)

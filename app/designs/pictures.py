@@ -61,9 +61,16 @@ def mesh_picture(mesh: trimesh.Trimesh, colour_hex: str, size: int = 320) -> str
     return "".join(parts)
 
 
-def share_card(picture_svg: str, title: str, credit: str, store: str, made_at: str) -> str:
-    """A square card to save or share: the part, its name, the designer's credit and the store."""
+def share_card(picture_svg: str, title: str, credit: str, store: str, made_at: str, link: str = "") -> str:
+    """A square card to save or share: the part, its name, the designer's credit and the store; `link`: the
+    designer's page, written under the credit (and a link where the card is opened as a drawing)."""
     picture = base64.b64encode(picture_svg.encode("utf-8")).decode("ascii")
+    page = (
+        f'<a href="{escape(link, {chr(34): "&quot;"})}"><text x="540" y="1064" font-family="Liberation Sans, '
+        f'sans-serif" font-size="24" text-anchor="middle" fill="#1d4ed8">{escape(link)}</text></a>'
+        if link
+        else ""
+    )
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1080 1080" width="1080" height="1080">'
         '<rect width="1080" height="1080" fill="#fbfaf7"/>'
@@ -74,7 +81,7 @@ def share_card(picture_svg: str, title: str, credit: str, store: str, made_at: s
         f'text-anchor="middle" fill="#444">{escape(credit)}</text>'
         f'<text x="540" y="1020" font-family="Liberation Sans, sans-serif" font-size="32" text-anchor="middle" '
         f'fill="#666">{escape(made_at)} {escape(store)}</text>'
-        "</svg>"
+        f"{page}</svg>"
     )
 
 

@@ -11,12 +11,15 @@ def register_pages(services: Services) -> None:
     from app.pages import (
         designer,
         designer_profile,
+        designer_public,
+        designer_statement,
         designer_submit,
         kiosk,
         kiosk_pairing,
         order,
         phone,
         staff,
+        staff_owed,
         staff_submissions,
     )
 
@@ -33,3 +36,6 @@ def register_pages(services: Services) -> None:
     settings = services.settings
     register_upload_route(handoffs, settings.uploads, settings.uploads_dir / "incoming")
     kiosk_pairing.register(services)
+    staff_owed.register(services)
+    designer_statement.register(services)
+    designer_public.register(services)  # last: /designer/<name> never shadows a page of the designer's own area

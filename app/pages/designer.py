@@ -59,7 +59,11 @@ def designer_header(services: Services, who: Principal, lang: str) -> None:
     with ui.header().classes("items-center justify-between bg-slate-800 px-6"):
         ui.label(f"{services.settings.store_name}: {tr(t('Designers'))}").classes("text-2xl font-bold")
         with ui.row().classes("items-center gap-4"):
-            for words, path in ((t("My designs"), "/designer"), (t("Submit a template"), "/designer/submit")):
+            for words, path in (
+                (t("My designs"), "/designer"),
+                (t("Submit a template"), "/designer/submit"),
+                (t("Statement"), "/designer/statement"),
+            ):
                 ui.link(tr(words), f"{path}?lang={lang}").classes("inline-block py-3 px-1 text-white")
             ui.link(tr(t("Profile")), f"/designer/profile?lang={lang}").classes("inline-block py-3 px-1 text-white")
             language_switch(services.settings, lang, lambda code: ui.navigate.to(f"?lang={code}"))

@@ -104,7 +104,7 @@ class Kiosk:
         result = self.visit.result
         assert result is not None
         try:
-            new = self.jobs.create(result.quote_id, source="kiosk", actor=Actor.KIOSK)
+            new = self.jobs.create(result.quote_id, source="kiosk", actor=Actor.KIOSK, tip=self.visit.tip)
         except JobRefused as e:
             ui.notify(self.screen.tr(e.message), type="warning", position="center")
             return

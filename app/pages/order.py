@@ -80,7 +80,13 @@ class RemoteOrder:
             message.set_text(self.screen.tr(t("Give a name of 1 to 40 characters.")))
             return
         try:
-            new = self.jobs.create(result.quote_id, source="remote", actor=Actor.PHONE, customer_name=name.strip())
+            new = self.jobs.create(
+                result.quote_id,
+                source="remote",
+                actor=Actor.PHONE,
+                customer_name=name.strip(),
+                tip=self.page.visit.tip,
+            )
         except JobRefused as e:
             message.set_text(self.screen.tr(e.message))
             return

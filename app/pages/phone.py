@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from nicegui import app, ui
 
 from app.access import Action, client_address, phone_customer
+from app.backing.support import designer_of_job
 from app.designs.customizer import TextParam
 from app.designs.pictures import share_card
 from app.handoff import Handoffs, TooManyAttempts
@@ -22,6 +23,8 @@ from app.job_states import ON_MACHINE
 from app.jobs import Actor, JobRefused, JobService, JobState
 from app.machine_control import act
 from app.pages.common import language_switch, not_found, reader_language, touch_page
+from app.pages.designer_public import page_url
+from app.pages.phone_support import SupportPanel, after_pickup
 from app.production.quotes import format_money
 from app.services import Services
 from ui_components.file_sender import FileSender
@@ -80,8 +83,8 @@ def register(services: Services, handoffs: Handoffs) -> None:
     title = services.settings.store_name
 
     @app.get("/job/{token}/card.svg")
-    def share_card_route(token: str, lang: str | None = None) -> Response:
-        return share_card_response(services, token, lang)
+    def share_card_route(token: str, request: Request, lang: str | None = None) -> Response:
+        return share_card_response(services, token, request, lang)
 
     @ui.page("/job/{token}", title=title)
     def job_route(token: str, request: Request, lang: str | None = None) -> None:
@@ -96,7 +99,7 @@ def register(services: Services, handoffs: Handoffs) -> None:
         send_page(services, handoffs, inbox, request, lang)
 
 
-def share_card_response(services: Services, token: str, lang: str | None) -> Response:
+def share_card_response(services: Services, token: str, request: Request, lang: str | None) -> Response:
     """The share card of a finished job: the part, its designer, the store. Same key as the job page."""
     settings, jobs = services.settings, services.jobs
     assert jobs is not None
@@ -118,7 +121,10 @@ def share_card_response(services: Services, token: str, lang: str | None) -> Res
         if template
         else ""
     )
-    card = share_card(picture, title, credit, settings.store_name, t("Made at").render(lang))
+    with services.sessions() as session:
+        designer = designer_of_job(session, job.id)
+        link = page_url(services, request, designer.name) if designer else ""
+    card = share_card(picture, title, credit, settings.store_name, t("Made at").render(lang), link)
     return Response(
         card,
         media_type="image/svg+xml",
@@ -137,9 +143,12 @@ def job_page(services: Services, token: str, request: Request, lang: str | None)
     lang = reader_language(settings, lang, request)
     touch_page(lang)
     ui.add_head_html('<meta name="robots" content="noindex">' + SHARE_JS)
-    job = jobs.find(token)
+    job = jobs.find(token, collected=True)
     if job is None:
         not_found(settings, lang)
+        return
+    if job.state is JobState.COLLECTED:  # the job's own page closed at pickup: its card and designer stay
+        after_pickup(services, job.id, token, job.display_name, lang)
         return
     JobFollower(services, jobs, job.id, token, lang)
 
@@ -265,6 +274,7 @@ class JobFollower:
                 ).props("size=lg data-testid=share-card").mark("share-card")
                 ui.link(t("Save the share card").render(lang), card, new_tab=True).classes("text-xl py-3")
             ready.bind_visibility_from(live, "state", lambda s: s == JobState.READY_FOR_PICKUP)
+            SupportPanel(services, job_id, lang, live)  # follow the designer; after pickup, rate the part
             ui.label(
                 t("Price: {price}", price=format_money(summary.price, summary.currency, lang)).render(lang)
             ).classes("text-lg text-gray-700")

@@ -167,6 +167,9 @@ class StaffConsole:
                 ui.link(self.tr(t("Designers")), f"/staff/submissions?lang={self.lang}").classes(
                     TOUCH_LINK + " text-white"
                 )
+                ui.link(self.tr(t("Owed to designers")), f"/staff/owed?lang={self.lang}").classes(
+                    TOUCH_LINK + " text-white"
+                )
                 language_switch(self.services.settings, self.lang, lambda code: ui.navigate.to(f"?lang={code}"))
                 ui.label(self.name).classes("text-lg")
                 ui.html(

@@ -101,10 +101,12 @@ async def test_a_keychain_is_made_from_the_kiosk_and_followed_on_a_phone(user: U
     jobs = services().jobs
     assert jobs is not None
     (job,) = [j for j in jobs.queue() if j.state.value == "ready_for_pickup"]
-    jobs.mark_collected(job.id)  # picked up: the job's page closes, its share card stays
+    jobs.mark_collected(job.id)  # picked up: the job's page closes, its share card and designer stay
     assert (await phone.http_client.get(f"{job_path}/card.svg?lang=en")).status_code == 200
     await phone.open(f"{job_path}?lang=en")
-    await phone.should_see("This link does not open anything (any more).")
+    await phone.should_see("How did it turn out?")
+    await phone.should_not_see(marker="stop")
+    await phone.should_not_see("Tell me when it is ready")
 
     user.find(kind=ui.button, content="Done: next customer").click()
     await user.should_see("What would you like to make?")

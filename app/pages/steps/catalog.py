@@ -28,6 +28,7 @@ class Catalog:
         templates: Sequence[Template],
         card: Callable[[Template], object],
         on_own_file: Callable[[], None],
+        beside_heading: Callable[[], None] | None = None,
     ) -> None:
         """Choose
 
@@ -38,9 +39,15 @@ class Catalog:
         :param templates: the templates to show, in the order to show them
         :param card: draws one template's card (`TemplateCard` by default, a page may draw its own)
         :param on_own_file: called when the customer chooses to bring their own file
+        :param beside_heading: draws more controls on the heading's line (the filter by designer)
         """
         tr = screen.tr
-        ui.label(tr(t("What would you like to make?"))).classes("text-4xl font-bold").props("role=heading aria-level=1")
+        with ui.row().classes("w-full items-center justify-between gap-4"):  # the kiosk's screen never scrolls
+            ui.label(tr(t("What would you like to make?"))).classes("text-4xl font-bold").props(
+                "role=heading aria-level=1"
+            )
+            if beside_heading is not None:
+                beside_heading()
         by_kind: dict[str, list[Template]] = {}
         for template in templates:
             by_kind.setdefault(template.machine_kinds[0], []).append(template)

@@ -13,12 +13,14 @@ from collections.abc import Callable, Mapping, Sequence
 from nicegui import ui
 from nicegui.events import GenericEventArguments
 
+from app.backing import support
 from app.designs.catalog import Template
 from app.handoff import Handoffs
 from app.kiosks import KioskDevice
 from app.pages.common import show_language, touch_page
 from app.pages.steps import Step
 from app.pages.steps.catalog import Catalog, TemplateCard
+from app.pages.steps.designers import DesignerFilter, TipLine, ordered_templates, rating_line
 from app.pages.steps.floor import ShopFloor
 from app.pages.steps.own_file import OwnFile
 from app.pages.steps.personalise import Personalise
@@ -71,7 +73,10 @@ class StepsPage:
         self.last_touch = time.monotonic()
         self.after_touch: Callable[[], None] = lambda: None  # the kiosk closes its "are you still there?" here
         self.personalising: Personalise | None = None  # the personalise step, while it is shown
-        self.price_lines: list[PriceLine] = []  # more lines under the price, drawn in order
+        # more lines under the price, drawn in order; first the tip for the design's designer
+        self.price_lines: list[PriceLine] = [TipLine(self.screen, lambda: self.visit)]
+        self.designer = ""  # the catalog shows only this designer's designs; "" for everyone's
+        self._loved: dict[str, support.Loved] = {}  # the ratings on the cards, read once per drawing of the catalog
         self._pending_upload: tuple[bytes, str] | None = None  # a file a phone sent, for this page to take
         self._inbox: str | None = None
         self._steps: dict[Step, Callable[[], None]] = {}
@@ -145,6 +150,7 @@ class StepsPage:
         self._close_inbox()
         self._pending_upload = None
         self.visit = Visit()
+        self.designer = ""  # the next customer sees every designer's designs
         self.go(Step.CATALOG)
 
     def _body(self) -> None:
@@ -161,14 +167,31 @@ class StepsPage:
     # --- choose -------------------------------------------------------------------------------------------
 
     def templates(self) -> Sequence[Template]:
-        """The templates the catalog shows, in order."""
-        return list(self.services.catalog.values())
+        """The templates the catalog shows, in order: the city's designers first, the most loved first."""
+        return ordered_templates(self.screen, self.designer)
 
     def template_card(self, template: Template) -> None:
-        TemplateCard(self.screen, self.floor, template, self.choose)
+        card = TemplateCard(self.screen, self.floor, template, self.choose)
+        with card.text:
+            rating_line(self.screen, template, self._loved)
 
     def catalog(self) -> None:
-        Catalog(self.screen, self.templates(), self.template_card, lambda: self.go(Step.UPLOAD))
+        with self.services.sessions() as session:
+            self._loved = support.loved(session)
+        Catalog(
+            self.screen,
+            self.templates(),
+            self.template_card,
+            lambda: self.go(Step.UPLOAD),
+            self.designer_filter,
+        )
+
+    def designer_filter(self) -> None:
+        DesignerFilter(self.screen, self.designer, self.filter_designer)
+
+    def filter_designer(self, designer: str) -> None:
+        self.designer = designer
+        self.go(Step.CATALOG)
 
     def choose(self, template: Template) -> None:
         machine_id = self.floor.machine_for(template.machine_kinds)  # asked again: machines come and go

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from app.designs.catalog import Template
@@ -29,6 +30,7 @@ class Visit:
     token: str | None = None
     code: str | None = None
     upload: tuple[bytes, str] | None = None  # the customer's file and its name, until it is checked
+    tip: Decimal = Decimal("0")  # added to the price, all of it for the design's designer
 
 
 @dataclass

@@ -2,16 +2,16 @@
 figures the head office shows; job events are keyed by store and id on PostgreSQL; ratings, ledger entries and
 follows carry their store
 
-Revision ID: 0008
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 # facts of the designers' work (migration 0005) whose ids are uuid hex already: they only need their store

@@ -1,0 +1,1 @@
+"""Customers backing designers: tips, follows, ratings, the designers' ledger and their statements."""
