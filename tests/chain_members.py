@@ -21,7 +21,7 @@ from app.config import Settings, load_settings
 from app.fleet import Fleet
 from app.jobs import Actor, JobState
 from app.services import Services, build_services
-from tests.conftest import machines_file, wait_for
+from tests.conftest import eventually, machines_file
 
 
 @dataclass
@@ -107,7 +107,7 @@ def running_chain(
             member.fleet.connect_all()
             member.snapshots = MachineSnapshots(member.services.sessions, member.fleet, store, every_s=1.0).start()
         reported = "SELECT count(DISTINCT store) FROM machine_snapshots"
-        wait_for(lambda: hq.scalar(reported) == len(stores))
+        eventually(lambda: hq.scalar(reported) == len(stores))
         yield hq, joined
     finally:
         for member in members:
@@ -132,9 +132,9 @@ def kiosk_job(store: Member, template: str = "keychain", machine_id: str = "prin
         quote = services.pipeline.quote_template(template, values or {"name": "Anna"}, machine_id)
         job_id = jobs.create(quote.quote_id).job.id
         machine = store.fleet.machines[machine_id]
-        wait_for(lambda: machine.status.state.value == "idle", 30)
+        eventually(lambda: machine.status.state.value == "idle", 30)
         jobs.start(job_id, Actor.KIOSK)
-        wait_for(lambda: jobs.get(job_id).state is JobState.READY_FOR_PICKUP, 60)
+        eventually(lambda: jobs.get(job_id).state is JobState.READY_FOR_PICKUP, 60)
         jobs.mark_collected(job_id)
     return job_id
 

@@ -11,7 +11,7 @@ from app.access import Forbidden, Principal, Role
 from app.designers.accounts import DesignerError
 from app.models import SubmissionRow, TemplateVersionRow
 from app.services import Services, build_services
-from tests.conftest import wait_for
+from tests.conftest import eventually
 from tests.designer_helpers import COASTER, COASTER_FIXED, coaster_form, designer, submitted
 
 ADMIN = Principal(Role.ADMIN, name="ada")
@@ -90,4 +90,4 @@ def test_intake_cut_short_by_a_stop_is_done_again_at_the_next_start(services: Se
         row.status, row.intake = "checking", []  # as a stop in the middle of intake leaves it
     restarted = build_services(services.settings)
     assert restarted.submissions.resume() == 1
-    wait_for(lambda: restarted.submissions.get(who, waiting.id).status == "in_review", timeout=240)
+    eventually(lambda: restarted.submissions.get(who, waiting.id).status == "in_review", timeout=240)

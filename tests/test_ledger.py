@@ -24,7 +24,7 @@ from app.jobs import Actor, JobRefused, JobState
 from app.models import DesignerRow, JobRow, LedgerEntryRow, QuoteRow
 from app.services import Services
 from machine_adapters.base import MachineState
-from tests.conftest import running_store, stl_bytes, wait_for
+from tests.conftest import eventually, running_store, stl_bytes
 
 STAFF = Principal(Role.STAFF, name="sam")
 ADMIN = Principal(Role.ADMIN, name="ada")
@@ -63,13 +63,13 @@ def make(services: Services, job_id: str) -> None:
     job = jobs.get(job_id)
     machine = services.fleet.machines[job.machine_id] if services.fleet else None
     assert machine is not None
-    wait_for(lambda: machine.status.state is MachineState.IDLE, 60)
+    eventually(lambda: machine.status.state is MachineState.IDLE, 60)
     if job.state is JobState.AWAITING_APPROVAL:
         store.approve(STAFF, job_id)
     store.confirm_ready(STAFF, job.machine_id)
-    wait_for(lambda: jobs.get(job_id).state is JobState.WAITING_FOR_MACHINE_READY)
+    eventually(lambda: jobs.get(job_id).state is JobState.WAITING_FOR_MACHINE_READY)
     store.job_action(STAFF, job_id, Action.START)
-    wait_for(lambda: jobs.get(job_id).state is JobState.READY_FOR_PICKUP, 90)
+    eventually(lambda: jobs.get(job_id).state is JobState.READY_FOR_PICKUP, 90)
 
 
 def entries_of(services: Services, job_id: str) -> list[LedgerEntryRow]:
