@@ -209,3 +209,26 @@ def test_a_store_away_is_marked_stale_at_the_head_office(chain: Chain) -> None:
     finally:
         stores["leipzig"].cluster.start()
     wait_until(lambda: not report("leipzig").stale, 60)
+
+
+def test_a_store_that_joined_takes_its_catalog_from_the_head_office_only(chain: Chain) -> None:
+    """A joined store never seeds the shipped templates again: a template the head office took away stays away
+    after the store restarts (a local write would also be refused by the one-writer guard)."""
+    hq, stores = chain
+    store = stores["leipzig"]
+    assert store.services is not None
+    assert links.receives_catalog(store.services.engine, store.settings.chain)
+    at_hq = build_services(hq.settings)
+    try:
+        assert not links.receives_catalog(at_hq.engine, hq.settings.chain)
+        with at_hq.sessions.begin() as session:
+            session.query(TemplateVersionRow).filter(TemplateVersionRow.template_id == "plant_tag").delete()
+    finally:
+        at_hq.engine.dispose()
+    wait_until(lambda: store.scalar("SELECT count(*) FROM template_versions WHERE template_id = 'plant_tag'") == 0, 30)
+    restarted = build_services(store.settings)  # as the store's server does at every start
+    try:
+        assert "plant_tag" not in restarted.catalog
+        assert store.scalar("SELECT count(*) FROM template_versions WHERE template_id = 'plant_tag'") == 0
+    finally:
+        restarted.engine.dispose()
