@@ -1,4 +1,8 @@
-"""Database tables (SQLAlchemy 2). Every change to them comes with an Alembic migration in app/migrations."""
+"""Database tables (SQLAlchemy 2). Every change to them comes with an Alembic migration in app/migrations.
+
+Longer than 400 lines because every table is here, so one file answers what the migrations must build
+(tests/test_db.py compares them) and what a chain replicates (app/chain/tables.py names the tables).
+"""
 
 from __future__ import annotations
 

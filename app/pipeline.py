@@ -2,6 +2,9 @@
 
 Blocking and CPU-heavy (OpenSCAD, trimesh, PrusaSlicer): pages call it through the design-work queue
 (`app/design_queue.py`).
+
+Longer than 400 lines because the four steps share their cache keys and stored rows; the checks, slicing and
+toolpaths they call live in app/designs/ and app/production/.
 """
 
 from __future__ import annotations

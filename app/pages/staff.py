@@ -5,7 +5,8 @@ it acts (StoreOps checks the role), so a page left open after sign-out or expiry
 over the page's own socket, which only pages of this server's origin may open (see app/server.py). Signing in (a
 plain HTML form posted to the server, which sets the session cookie) and the accounts page are
 app/pages/staff_accounts.py; the machine cards app/pages/staff_machine_card.py; the audit log
-app/pages/staff_audit.py; the kiosks app/pages/staff_kiosks.py.
+app/pages/staff_audit.py; the kiosks app/pages/staff_kiosks.py. (Just over 400 lines: the console's three
+sections redraw from one snapshot and belong together.)
 """
 
 from __future__ import annotations
