@@ -22,6 +22,7 @@ from app.access import LOOPBACK_NAMES, host_name
 from app.chain.orders import OrderIntake, keep_taking_orders
 from app.chain.snapshots import MachineSnapshots
 from app.config import Settings
+from app.designers.versions import keep_catalog_fresh
 from app.designs.pictures import Pictures
 from app.dispatch import reconcile, reconcile_unavailable
 from app.fleet import Fleet
@@ -231,6 +232,7 @@ def create_app(settings: Settings) -> Services:
         services.pictures.start()
         services.submissions.resume()  # designers' templates whose intake the last stop cut short
         background_tasks.create(keep_dispatching(services), name="dispatch")
+        background_tasks.create(keep_catalog_fresh(services.catalog), name="catalog")
         assert services.design_queue is not None
         background_tasks.create(keep_taking_orders(intake, services.design_queue), name="head-office orders")
         if snapshots is not None:

@@ -75,7 +75,9 @@ def build_services(settings: Settings) -> Services:
     owns_catalog = not receives_catalog(engine, settings.chain)
     if owns_catalog:
         seed_demo_templates(sessions, settings.templates_dir)
-    catalog = VersionedCatalog(sessions, settings.data_dir / "templates", settings.store.city)
+    # the head office offers every version wherever it is offered; a store, those offered in its city
+    city = None if settings.chain.role == "hq" else settings.store.city
+    catalog = VersionedCatalog(sessions, settings.data_dir / "templates", city)
     stamp_facts(sessions, settings.chain.store_id, machines)
     pipeline = Pipeline(settings, machines, catalog, laser_materials, cnc_materials, sessions)
     staff = StaffAccounts(sessions, settings.staff, store=settings.chain.store_id)

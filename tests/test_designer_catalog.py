@@ -4,13 +4,14 @@ newest non-withdrawn version offered in the store's city, a quote keeping its ve
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from app.config import load_settings
-from app.designers.versions import DEMO_SHARE_PERCENT, publish_version
+from app.designers.versions import CATALOG_EVERY_S, DEMO_SHARE_PERCENT, keep_catalog_fresh, publish_version
 from app.models import DesignerRow, JobRow, PlanRow, QuoteRow, TemplateVersionRow
 from app.pipeline import QuoteResult, designer_share
 from app.services import Services, build_services
@@ -104,3 +105,53 @@ def test_a_job_started_after_a_newer_version_makes_the_quoted_version(fast: Serv
     newer = services.pipeline.quote_template("keychain", {"name": "Lena"}, "printer-1")
     assert newer.plan.program_path != quote.plan.program_path  # the newer version makes another program
     assert newer.part.size[2] > quote.part.size[2]  # a thicker tag: the job made the quoted, thinner one
+
+
+def test_a_version_that_arrives_in_the_tables_is_offered_without_a_restart(services: Services) -> None:
+    """In a chain, versions arrive in a store's own tables by replication and the head office's console changes
+    where one is offered: the running catalog follows both, and the head office's catalog offers every version."""
+    catalog = services.catalog
+    assert not catalog.reload_if_changed()  # nothing changed since the start
+    publish_version_directly(services)  # as replication writes it: nobody calls reload
+    assert catalog["keychain"].version == 1
+    assert catalog.reload_if_changed() and catalog["keychain"].version == 2
+    with services.sessions.begin() as session:  # the head office offers it in Berlin only
+        second = session.scalars(select(TemplateVersionRow).where(TemplateVersionRow.version == 2)).one()
+        second.cities = ["Berlin"]
+    assert catalog.reload_if_changed() and catalog["keychain"].version == 1  # not offered in Köln any more
+    office = build_services(load_settings(None, data_dir=str(services.settings.data_dir), chain={"role": "hq"}))
+    assert office.catalog["keychain"].version == 2  # the head office sees every version wherever it is offered
+
+
+def test_the_server_keeps_its_catalog_fresh(services: Services) -> None:
+    """The background task a server runs: a version written to the tables is offered within a few seconds."""
+    catalog = services.catalog
+
+    async def follow() -> None:
+        task = asyncio.create_task(keep_catalog_fresh(catalog))
+        try:
+            publish_version_directly(services)
+            deadline = asyncio.get_running_loop().time() + 10 * CATALOG_EVERY_S
+            while catalog["keychain"].version != 2:
+                assert asyncio.get_running_loop().time() < deadline, "the catalog did not follow its tables"
+                await asyncio.sleep(0.1)
+        finally:
+            task.cancel()
+
+    asyncio.run(follow())
+
+
+def publish_version_directly(services: Services) -> None:
+    """The keychain's next version written straight to the tables, as replication brings it to a store."""
+    with services.sessions.begin() as session:
+        newest = session.scalars(select(TemplateVersionRow).where(TemplateVersionRow.template_id == "keychain")).one()
+        publish_version(
+            session,
+            "keychain",
+            newest.designer_id,
+            newest.meta_toml,
+            newest.scad_source + "\n",
+            Decimal("20"),
+            "hq:hugo",
+            datetime.now(UTC),
+        )

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi.responses import RedirectResponse
-from nicegui import app
+from nicegui import app, background_tasks
 
 from app.chain.hq_console import HqConsole
 from app.chain.hq_orders import HqOrders
 from app.config import Settings
 from app.design_queue import DesignQueue
+from app.designers.versions import keep_catalog_fresh
 from app.designs.pictures import Pictures
 from app.fleet import Fleet
 from app.jobs import JobService
@@ -57,9 +58,13 @@ def create_hq_app(settings: Settings) -> Services:
     services = office.services
     services.pictures = Pictures(settings.cache_dir, services.catalog, settings.render_timeout_s)
 
+    services.catalog.on_change.append(services.pictures.start)  # a version published here gets its picture
+
     def start() -> None:
         assert services.pictures is not None
         services.pictures.start()
+        # where a version is offered changes here (the console's publishing); designers' versions arrive too
+        background_tasks.create(keep_catalog_fresh(services.catalog), name="catalog")
 
     app.on_startup(start)
 

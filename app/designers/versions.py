@@ -8,6 +8,8 @@ chain receives them by replication and never calls `publish_version` or `seed_de
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
 import secrets
 import threading
@@ -94,8 +96,9 @@ def seed_demo_templates(sessions: sessionmaker[Session], templates_dir: Path, no
     return added
 
 
-def newest_versions(session: Session, city: str) -> list[tuple[TemplateVersionRow, DesignerRow]]:
-    """The newest version of each template that is not withdrawn and is offered in `city` (no cities: everywhere)."""
+def newest_versions(session: Session, city: str | None) -> list[tuple[TemplateVersionRow, DesignerRow]]:
+    """The newest version of each template that is not withdrawn and is offered in `city` (no cities: everywhere;
+    `city` None: wherever it is offered, as the head office sees its catalog)."""
     rows = session.execute(
         select(TemplateVersionRow, DesignerRow)
         .join(DesignerRow, DesignerRow.id == TemplateVersionRow.designer_id)
@@ -107,7 +110,7 @@ def newest_versions(session: Session, city: str) -> list[tuple[TemplateVersionRo
         if version.template_id in newest:
             continue
         cities = [str(c).casefold() for c in (version.cities or [])]
-        if cities and city.casefold() not in cities:
+        if cities and city is not None and city.casefold() not in cities:
             continue
         newest[version.template_id] = (version, designer)
     return list(newest.values())
@@ -139,16 +142,47 @@ class VersionedCatalog(Mapping[str, Template]):
     """The catalog the kiosk, /order and the pipeline read: a mapping by template id, rebuilt from the database
     when a version is published (the whole mapping is swapped, so a reader never sees half of it)."""
 
-    def __init__(self, sessions: sessionmaker[Session], folder: Path, city: str) -> None:
+    def __init__(self, sessions: sessionmaker[Session], folder: Path, city: str | None) -> None:
         self.sessions = sessions
         self.folder = folder
-        self.city = city
+        self.city = city  # None: every version wherever it is offered (the head office's catalog)
         self._templates: dict[str, Template] = {}
+        self._fingerprint = ""
         self._lock = threading.Lock()
         self.on_change: list[Callable[[], None]] = []  # e.g. catalog pictures for new versions
         self.reload()
 
+    def reload_if_changed(self) -> bool:
+        """Reload when the published versions or their designers changed since the last load: in a chain they
+        arrive in this store's own tables by replication, with nothing here writing them. Blocking (a query)."""
+        if self.fingerprint() == self._fingerprint:
+            return False
+        self.reload()
+        return True
+
+    def fingerprint(self) -> str:
+        """A digest of what the catalog is built from: every version's id, cities and withdrawal, every designer's
+        page, name and city. The tables are small (a catalog, not an order book)."""
+        digest = hashlib.sha256()
+        with self.sessions() as session:
+            versions = session.execute(
+                select(TemplateVersionRow.id, TemplateVersionRow.cities, TemplateVersionRow.withdrawn_at).order_by(
+                    TemplateVersionRow.id
+                )
+            )
+            for row in versions:
+                digest.update(repr(tuple(row)).encode())
+            designers = session.execute(
+                select(DesignerRow.id, DesignerRow.name, DesignerRow.display_name, DesignerRow.city).order_by(
+                    DesignerRow.id
+                )
+            )
+            for row in designers:
+                digest.update(repr(tuple(row)).encode())
+        return digest.hexdigest()
+
     def reload(self) -> None:
+        fingerprint = self.fingerprint()
         templates: dict[str, Template] = {}
         with self.sessions() as session:
             for version, designer in newest_versions(session, self.city):
@@ -158,6 +192,7 @@ class VersionedCatalog(Mapping[str, Template]):
                     log.exception("published version %s cannot be read; left out", version.id)
         with self._lock:
             self._templates = dict(sorted(templates.items()))
+            self._fingerprint = fingerprint
         for listener in list(self.on_change):
             listener()
 
@@ -179,3 +214,18 @@ class VersionedCatalog(Mapping[str, Template]):
 
     def __len__(self) -> int:
         return len(self._templates)
+
+
+CATALOG_EVERY_S = 2.0  # how soon a version that arrived by replication (or was published elsewhere) is offered
+
+
+async def keep_catalog_fresh(catalog: VersionedCatalog) -> None:
+    """Reload the catalog whenever its tables changed under it: a store of a chain receives versions from the head
+    office by replication, and the head office's console changes where a version is offered. Reads this server's
+    own database only, off the event loop."""
+    while True:
+        await asyncio.sleep(CATALOG_EVERY_S)
+        try:
+            await asyncio.to_thread(catalog.reload_if_changed)
+        except Exception:  # a failed round must not stop the catalog from following for the day
+            log.exception("reloading the catalog failed")
