@@ -188,6 +188,8 @@ def _designer(settings: Settings, args: argparse.Namespace) -> int:
     base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
     print(f"{base}/designer/join/{token}")
     print(f"The link works once, for {args.days:g} days.")
+    if not settings.public_url:
+        print("(The address is this server's from its settings; set public_url to the address designers reach.)")
     return 0
 
 

@@ -5,6 +5,8 @@ every store or to chosen cities."""
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
@@ -14,6 +16,7 @@ from sqlalchemy import select
 
 from app.access import Forbidden, Principal, Role, phone_customer
 from app.chain.hq_server import HeadOffice
+from app.config import ASSETS_DIR
 from app.jobs import JobRefused
 from app.models import DesignerRow, RatingRow, TemplateVersionRow
 from tests.test_hq_orders import NOW, Clock, arrive, head_office, job, machine, store
@@ -63,15 +66,25 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeadOffice]:
     yield office
 
 
+VERSION_NUMBERS = itertools.count(2)
+
+
+def shipped(template_id: str, suffix: str) -> str:
+    """A shipped template's file, so a designer's version in these tests is a template the catalog can read."""
+    path = ASSETS_DIR / "templates" / f"{template_id}.{suffix}"
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
 def version(id: str, template_id: str, designer_id: str) -> TemplateVersionRow:
+    """A designer's version as it arrives from publishing: numbered after the shipped catalog's version 1."""
     return TemplateVersionRow(
         id=id,
         template_id=template_id,
-        version=1,
+        version=next(VERSION_NUMBERS),
         designer_id=designer_id,
-        meta_toml="",
-        scad_source="",
-        content_hash="0" * 64,
+        meta_toml=shipped(template_id, "toml"),
+        scad_source=shipped(template_id, "scad"),
+        content_hash=hashlib.sha256(shipped(template_id, "scad").encode()).hexdigest(),
         share_percent=Decimal("10"),
         cities=[],
         published_at=NOW,

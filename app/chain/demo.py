@@ -8,8 +8,6 @@ A fresh chain every run: the clusters' ports are chosen anew, and the links name
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import shlex
 import shutil
 import signal
@@ -53,19 +51,6 @@ def _fabkiosk(config: Path, *args: str) -> str:
     return done.stdout
 
 
-def _serve_hq_args() -> list[str]:
-    """The head office's server. `serve --role hq` brings the head office's own pages where this version has
-    them; otherwise the server starts as it is, on the head office's database ([chain] role = "hq")."""
-    from app.__main__ import _parser
-
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            _parser().parse_args(["serve", "--role", "hq"])
-        return ["serve", "--role", "hq"]
-    except SystemExit:
-        return ["serve"]
-
-
 def _stop_on_term(_signal: int, _frame: object) -> None:
     raise KeyboardInterrupt  # stopped like Ctrl-C: everything started is stopped in turn
 
@@ -82,6 +67,7 @@ def main() -> int:
     servers: list[subprocess.Popen[bytes]] = []
     signal.signal(signal.SIGTERM, _stop_on_term)
     try:
+        print("Starting the head office's database…", flush=True)
         hq_cluster = Cluster(base / "hq", name="hq").create().start()
         clusters.append(hq_cluster)
         hq_port = _port(HQ_PORT)
@@ -90,6 +76,7 @@ def main() -> int:
         addresses = [("head office", hq_port)]
         store_configs = []
         for i, (store, (city, name)) in enumerate(STORES.items()):
+            print(f"Starting {name} ({city}) and joining it to the head office…", flush=True)
             cluster = Cluster(base / store, name=store).create().start()
             clusters.append(cluster)
             port = _port(FIRST_STORE_PORT + i)
@@ -99,7 +86,8 @@ def main() -> int:
             _fabkiosk(config, *shlex.split(join)[1:])
             store_configs.append(config)
             addresses.append((f"{name} ({city})", port))
-        for config, extra in [(hq_config, _serve_hq_args()), *[(c, ["serve"]) for c in store_configs]]:
+        print("Starting the three servers…", flush=True)
+        for config, extra in [(hq_config, ["serve", "--role", "hq"]), *[(c, ["serve"]) for c in store_configs]]:
             log = open(config.parent / "server.log", "ab")  # noqa: SIM115 - the server writes it while it runs
             servers.append(
                 subprocess.Popen(
@@ -111,6 +99,8 @@ def main() -> int:
         for label, port in addresses:
             print(f"  {label:34} http://127.0.0.1:{port}/")
         print(f"\nLinks: .venv/bin/fabkiosk --config {hq_config} chain status")
+        print(f"Head-office staff for /hq: .venv/bin/fabkiosk --config {hq_config} user add NAME --role hq")
+        print(f"A store's staff for /staff: .venv/bin/fabkiosk --config {store_configs[0]} user add NAME --role staff")
         print(f"Logs and databases: {base}\nCtrl-C stops everything.")
         while all(server.poll() is None for server in servers):
             time.sleep(1)

@@ -181,8 +181,21 @@ class HqConsole:
     def travelling_designers(self, who: Principal) -> list[TravellingDesigner]:
         """Designers whose designs were made in stores of other cities than their own, most travelled first."""
         authorize(who, Action.VIEW_HQ)
-        # a template's designer is on its published versions (the head office's catalog)
-        designer_of = select(TemplateVersionRow.template_id, TemplateVersionRow.designer_id).distinct().subquery()
+        # a template's designer is on its newest published version (the head office's catalog): one per template
+        newest = (
+            select(TemplateVersionRow.template_id, func.max(TemplateVersionRow.version).label("version"))
+            .group_by(TemplateVersionRow.template_id)
+            .subquery()
+        )
+        designer_of = (
+            select(TemplateVersionRow.template_id, TemplateVersionRow.designer_id)
+            .join(
+                newest,
+                (newest.c.template_id == TemplateVersionRow.template_id)
+                & (newest.c.version == TemplateVersionRow.version),
+            )
+            .subquery()
+        )
         with self.sessions() as session:
             rows = session.execute(
                 select(DesignerRow.id, DesignerRow.display_name, DesignerRow.city, StoreRow.city, func.count())

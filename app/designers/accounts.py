@@ -74,10 +74,16 @@ def check_designer_fields(name: str, city: str, display_name: str) -> None:
 
 
 def add_designer_row(
-    session: Session, user_id: int | None, name: str, city: str, display_name: str, now: datetime
+    session: Session,
+    user_id: int | None,
+    name: str,
+    city: str,
+    display_name: str,
+    now: datetime,
+    row_id: str | None = None,
 ) -> DesignerRow:
     """The designer's row, in the caller's transaction; an existing row of that page name (a demo designer seeded
-    before they had an account) is taken over by the new account."""
+    before they had an account) is taken over by the new account. `row_id`: a fixed id (the shipped catalog's)."""
     page = page_name(name)
     row = session.scalar(select(DesignerRow).where(DesignerRow.name == page))
     if row is not None and row.user_id is not None:
@@ -85,7 +91,7 @@ def add_designer_row(
 
         raise StaffError(f"there is already a designer called {page}")
     if row is None:
-        row = DesignerRow(id=secrets.token_hex(16), name=page, about={}, created_at=now)
+        row = DesignerRow(id=row_id or secrets.token_hex(16), name=page, about={}, created_at=now)
         session.add(row)
     row.display_name = display_name.strip() or name
     row.city = city.strip()

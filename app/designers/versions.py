@@ -13,6 +13,7 @@ import hashlib
 import logging
 import secrets
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -41,6 +42,7 @@ def publish_version(
     now: datetime,
     cities: list[str] | None = None,
     submission_id: str | None = None,
+    row_id: str | None = None,
 ) -> TemplateVersionRow:
     """Add version n+1 of a template, in the caller's transaction. Older versions are never changed: quotes and
     jobs keep the version they were made from."""
@@ -50,7 +52,7 @@ def publish_version(
         select(func.max(TemplateVersionRow.version)).where(TemplateVersionRow.template_id == template_id)
     )
     row = TemplateVersionRow(
-        id=secrets.token_hex(16),
+        id=row_id or secrets.token_hex(16),
         template_id=template_id,
         version=(newest or 0) + 1,
         designer_id=designer_id,
@@ -68,6 +70,16 @@ def publish_version(
     return row
 
 
+def shipped_id(key: str) -> str:
+    """The id of a row of the shipped catalog: the same on every server that ships it, so a store that seeded
+    its catalog before joining a chain keeps every reference (quotes, ledger) when the head office's copy of the
+    same rows replaces its own."""
+    return uuid.uuid5(SHIPPED_NAMESPACE, key).hex
+
+
+SHIPPED_NAMESPACE = uuid.UUID("6f1d3c4e-2b7a-5e90-8c1f-4a6b2d9e0f17")
+
+
 def seed_demo_templates(sessions: sessionmaker[Session], templates_dir: Path, now: datetime | None = None) -> int:
     """The shipped templates as version 1, with their designers (page: a slug of the name), where they are
     missing; how many were added. Idempotent: a template with any version is left alone."""
@@ -81,7 +93,9 @@ def seed_demo_templates(sessions: sessionmaker[Session], templates_dir: Path, no
             page = page_name(template.designer.name)
             designer = session.scalar(select(DesignerRow).where(DesignerRow.name == page))
             if designer is None:
-                designer = add_designer_row(session, None, page, template.designer.city, template.designer.name, now)
+                designer = add_designer_row(
+                    session, None, page, template.designer.city, template.designer.name, now, shipped_id(page)
+                )
             publish_version(
                 session,
                 template.id,
@@ -91,6 +105,7 @@ def seed_demo_templates(sessions: sessionmaker[Session], templates_dir: Path, no
                 DEMO_SHARE_PERCENT,
                 SEEDED_BY,
                 now,
+                row_id=shipped_id(f"{template.id}:1:{template.content_hash}"),
             )
             added += 1
     return added

@@ -10,7 +10,7 @@ from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 from nicegui import app, ui
 
-from app.access import Principal, client_address
+from app.access import Principal, Role, client_address
 from app.config import Settings
 from app.i18n import t
 from app.pages.common import reader_language, touch_page
@@ -18,6 +18,9 @@ from app.pages.staff_accounts import SIGN_IN_ERRORS, same_origin
 from app.staff import DEVICE_COOKIE, SignInRefused, StaffAccounts
 
 HQ_COOKIE = "fabkiosk_hq"
+
+
+HQ_DOOR = frozenset({Role.HQ, Role.ADMIN})
 
 
 def to_sign_in(settings: Settings, lang: str | None, error: str = "") -> RedirectResponse:
@@ -39,7 +42,9 @@ def register(settings: Settings, accounts: StaffAccounts) -> None:
             peer = client_address(
                 request.client.host if request.client else "?", request.headers, settings.trusted_proxies
             )
-            token = accounts.sign_in(name.strip(), password, peer, request.cookies.get(DEVICE_COOKIE))
+            token = accounts.sign_in(  # head-office staff, and the head office's admins
+                name.strip(), password, peer, request.cookies.get(DEVICE_COOKIE), roles=HQ_DOOR
+            )
         except SignInRefused as e:
             error = next((k for k, v in SIGN_IN_ERRORS.items() if v.msgid == e.message.msgid), "wrong")
             return to_sign_in(settings, lang, error)

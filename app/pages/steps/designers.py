@@ -90,7 +90,7 @@ class TipLine:
         screen = self.screen
         limit = screen.services.settings.designers.max_tip
         currency = result.quote.currency
-        with ui.column().classes("items-end gap-1").props("data-testid=tip").mark("tip"):
+        with ui.column().classes("items-start gap-2 text-lg").props("data-testid=tip").mark("tip"):
             ui.label(screen.tr(t("A tip for {name}? All of it goes to the designer.", name=template.designer.name)))
             with ui.row().classes("gap-2"):
                 for amount in (Decimal("0"), *[a for a in TIP_CHOICES if a <= limit]):
@@ -100,8 +100,8 @@ class TipLine:
                     ).mark(f"tip-{amount}")
             self.other = (
                 ui.number(screen.tr(t("Another amount")), min=0, max=float(limit), step=0.5, format="%.2f")
-                .props("outlined dense")
-                .classes("w-40")
+                .props("outlined")
+                .classes("w-48")
                 .props("data-testid=tip-amount")
                 .mark("tip-amount")
             )

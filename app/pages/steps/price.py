@@ -44,7 +44,7 @@ class Price:
         :param result: the quote the customer is shown
         :param floor: the machines the page offers (whether this one can take the job now)
         :param actions: draws the way on (and back) under the price
-        :param lines: draw more lines under the price, in order, above the part
+        :param lines: draw more lines about the price (a tip), in order, under the facts beside it
         """
         self.screen = screen
         tr = screen.tr
@@ -82,6 +82,8 @@ class Price:
                     ui.label(floor.material_words(machine, result.plan.material, screen.lang)).mark("material")
                 if result.plan.material_grams:
                     ui.label(tr(t("{grams} g of material", grams=f"{result.plan.material_grams:.0f}")))
+                for line in lines:  # beside the facts, so the price and the part keep their place above the actions
+                    line(result)
             with ui.column().classes("gap-2 items-end"):
                 self.total = (
                     ui.label(format_money(result.quote.total, result.quote.currency, screen.lang))
@@ -90,8 +92,6 @@ class Price:
                     .mark("price")
                 )
                 ui.label(tr(t("including everything"))).classes("text-xl text-gray-600")
-                for line in lines:
-                    line(result)
                 self.part_beside_the_price(result)
         actions(machine, free_at)
 
