@@ -17,17 +17,18 @@ from fastapi import Form, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from nicegui import app, ui
 
-from app.access import Principal, Role, client_address
+from app.access import Principal, Role
 from app.designers.accounts import DesignerError
 from app.i18n import Text, t
 from app.pages.common import language_switch, reader_language, touch_page
-from app.pages.staff_accounts import SIGN_IN_ERRORS, same_origin
+from app.pages.sign_in_door import FORM_INPUT, Door, same_origin
 from app.services import Services
-from app.staff import SignInRefused
 
 COOKIE = "fabkiosk_designer"
 DEVICE_COOKIE = "fabkiosk_designer_device"
 DESIGNERS = frozenset({Role.DESIGNER})
+# designers only, at their own door (app/pages/sign_in_door.py)
+DESIGNER_DOOR = Door("/designer", COOKIE, DEVICE_COOKIE, DESIGNERS, t("Designer sign-in"))
 _PORTRAIT_NAME = re.compile(r"^[0-9a-f]{32}\.png$")
 STATUS_WORDS: dict[str, Text] = {
     "checking": t("Being checked"),
@@ -37,7 +38,6 @@ STATUS_WORDS: dict[str, Text] = {
     "approved": t("Published"),
     "withdrawn": t("Withdrawn"),
 }
-FORM_INPUT = 'class="border rounded p-3 w-full min-h-[48px]"'
 
 
 def designer_of(services: Services, request: Request) -> Principal | None:
@@ -47,9 +47,7 @@ def designer_of(services: Services, request: Request) -> Principal | None:
 
 
 def to_sign_in(services: Services, lang: str | None, error: str = "") -> RedirectResponse:
-    query = {"lang": lang if lang in services.settings.languages else "", "error": error}
-    filled = urlencode({key: value for key, value in query.items() if value})
-    return RedirectResponse("/designer/login" + (f"?{filled}" if filled else ""), 303)
+    return DESIGNER_DOOR.to_form(services.settings, lang, error)
 
 
 def designer_header(services: Services, who: Principal, lang: str) -> None:
@@ -82,74 +80,15 @@ def register(services: Services) -> None:
 
     @app.post("/designer/session")
     def sign_in(request: Request, name: str = Form(""), password: str = Form(""), lang: str = Form("")) -> Response:
-        if not same_origin(request):
-            return to_sign_in(services, lang, "origin")
-        try:
-            peer = client_address(
-                request.client.host if request.client else "?", request.headers, settings.trusted_proxies
-            )
-            token = accounts.sign_in(name.strip(), password, peer, request.cookies.get(DEVICE_COOKIE), DESIGNERS)
-        except SignInRefused as e:
-            error = next((k for k, v in SIGN_IN_ERRORS.items() if v.msgid == e.message.msgid), "wrong")
-            return to_sign_in(services, lang, error)
-        response = RedirectResponse(f"/designer?lang={lang}" if lang in settings.languages else "/designer", 303)
-        secure = request.url.scheme == "https"
-        device = accounts.remember_device(token)
-        if device is not None:
-            response.set_cookie(
-                DEVICE_COOKIE,
-                device,
-                365 * 86400,
-                path="/designer/session",
-                httponly=True,
-                samesite="strict",
-                secure=secure,
-            )
-        response.set_cookie(
-            COOKIE,
-            token,
-            max_age=int(settings.staff.session_hours * 3600),
-            path="/designer",
-            httponly=True,
-            samesite="strict",
-            secure=secure,
-        )
-        return response
+        return DESIGNER_DOOR.sign_in(settings, accounts, request, name, password, lang)
 
     @app.post("/designer/session/end")
     def sign_out(request: Request) -> Response:
-        if same_origin(request):
-            accounts.sign_out(request.cookies.get(COOKIE))
-        response = to_sign_in(services, None)
-        response.delete_cookie(COOKIE, path="/designer")
-        return response
+        return DESIGNER_DOOR.sign_out(settings, accounts, request)
 
     @ui.page("/designer/login", title=settings.store_name)
     def login_page(request: Request, lang: str | None = None, error: str = "", joined: str = "") -> None:
-        lang = reader_language(settings, lang, request)
-        touch_page(lang)
-
-        def tr(text: Text) -> str:
-            return html.escape(text.render(lang))
-
-        with ui.column().classes("w-full max-w-md mx-auto mt-16 gap-6"):
-            ui.label(t("Designer sign-in").render(lang)).classes("text-3xl font-bold").props(
-                "role=heading aria-level=1"
-            )
-            if joined:
-                ui.label(t("Your account is ready. Sign in.").render(lang)).classes("text-lg text-green-800")
-            if error in SIGN_IN_ERRORS:
-                ui.label(SIGN_IN_ERRORS[error].render(lang)).classes("text-lg text-red-800").mark("sign-in-error")
-            ui.html(
-                '<form method="post" action="/designer/session" class="flex flex-col gap-4">'
-                f'<input type="hidden" name="lang" value="{html.escape(lang)}">'
-                f'<label>{tr(t("Name"))}<br><input name="name" autocomplete="username" required {FORM_INPUT}></label>'
-                f"<label>{tr(t('Password'))}<br>"
-                f'<input name="password" type="password" autocomplete="current-password" required {FORM_INPUT}></label>'
-                f'<button type="submit" class="bg-blue-700 text-white rounded p-3 min-h-[48px]">{tr(t("Sign in"))}'
-                "</button></form>",
-                sanitize=False,
-            )
+        DESIGNER_DOOR.form(settings, request, lang, error, t("Your account is ready. Sign in.") if joined else None)
 
     @app.post("/designer/join")
     def join(

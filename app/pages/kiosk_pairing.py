@@ -18,7 +18,7 @@ from app.access import client_address, is_local_browser
 from app.i18n import t
 from app.kiosks import CLAIM_COOKIE, CODE_MINUTES, DEVICE_COOKIE, KioskDevice, KioskError, local_kiosk
 from app.pages.common import reader_language
-from app.pages.staff_accounts import same_origin
+from app.pages.sign_in_door import same_origin
 from app.services import Services
 
 DEVICE_COOKIE_DAYS = 3650  # a kiosk stays paired until staff revoke it
