@@ -21,12 +21,12 @@ from app.chain.hq_orders import StoreChoice
 from app.chain.hq_server import HeadOffice
 from app.designs.catalog import Template
 from app.handoff import Handoffs
-from app.i18n import t
+from app.i18n import Text, t
 from app.jobs import JobRefused
 from app.pages.common import KIND_WORDS, language_switch, reader_language
-from app.pages.order import NAME_MAX, _name_ok
 from app.pages.steps import Step, back_button, show_problems
 from app.pages.steps.page import StepsPage
+from app.pages.steps.pickup_name import PickupName
 from app.pages.steps.toolpaths import toolpaths_view
 from app.pages.steps.visit import Visit
 from app.production.quotes import format_money
@@ -202,36 +202,20 @@ class HeadOfficeOrder:
     # --- a name for pickup, and the order -------------------------------------------------------------------
 
     def pickup_name(self) -> None:
-        tr = self.screen.tr
-        ui.label(tr(t("Your name for pickup"))).classes("text-4xl font-bold")
-        name = (
-            ui.input(tr(t("Name")), validation={tr(t("Give a name of 1 to 40 characters.")): _name_ok})
-            .props(f"maxlength={NAME_MAX} autocomplete=name")
-            .classes("w-full text-2xl")
-            .mark("customer-name")
-        )
-        message = ui.label().classes("text-xl text-red-800").mark("order-message")
-        with ui.row().classes("gap-4 mt-auto"):
-            back_button(self.screen.lang, lambda: self.page.go(Step.PRICE))
-            ui.button(
-                tr(t("Send the order")), on_click=lambda: self.submit(name.value or "", message), icon="send"
-            ).props("size=xl color=green").classes("min-h-[64px]").mark("send-order")
+        PickupName(self.screen, lambda: self.page.go(Step.PRICE), self.send)
 
-    def submit(self, name: str, message: ui.label) -> None:
+    def send(self, name: str) -> Text | None:
         result = self.page.visit.result
         assert result is not None
-        if not _name_ok(name):
-            message.set_text(self.screen.tr(t("Give a name of 1 to 40 characters.")))
-            return
         if self.store is None:
             self.page.go(Step.PRICE)
-            return
+            return None
         try:
-            token = self.orders.place(result, self.store, name.strip())
+            token = self.orders.place(result, self.store, name)
         except JobRefused as e:
-            message.set_text(self.screen.tr(e.message))
-            return
+            return e.message
         ui.navigate.to(f"/job/{token}?lang={self.screen.lang}")
+        return None
 
 
 def register(office: HeadOffice) -> None:

@@ -11,15 +11,14 @@ from fastapi import Request
 from nicegui import ui
 
 from app.handoff import Handoffs
-from app.i18n import t
+from app.i18n import Text, t
 from app.jobs import Actor, JobRefused, JobService
 from app.pages.common import language_switch, reader_language, store_text
 from app.pages.steps import Step, back_button
 from app.pages.steps.page import StepsPage
+from app.pages.steps.pickup_name import PickupName
 from app.services import Services
 from machine_adapters.base import Machine, MachineState
-
-NAME_MAX = 40
 
 
 class RemoteOrder:
@@ -58,44 +57,19 @@ class RemoteOrder:
 
     def pickup_name(self) -> None:
         """Instead of the machine's checklist: the name the part is picked up under."""
-        tr = self.screen.tr
-        ui.label(tr(t("Your name for pickup"))).classes("text-4xl font-bold")
-        name = (
-            ui.input(tr(t("Name")), validation={tr(t("Give a name of 1 to 40 characters.")): _name_ok})
-            .props(f"maxlength={NAME_MAX} autocomplete=name")
-            .classes("w-full text-2xl")
-            .mark("customer-name")
-        )
-        message = ui.label().classes("text-xl text-red-800")
-        with ui.row().classes("gap-4 mt-auto"):
-            back_button(self.screen.lang, lambda: self.page.go(Step.PRICE))
-            ui.button(
-                tr(t("Send the order")), on_click=lambda: self.submit(name.value or "", message), icon="send"
-            ).props("size=xl color=green").classes("min-h-[64px]").mark("send-order")
+        PickupName(self.screen, lambda: self.page.go(Step.PRICE), self.send)
 
-    def submit(self, name: str, message: ui.label) -> None:
+    def send(self, name: str) -> Text | None:
         result = self.page.visit.result
         assert result is not None
-        if not _name_ok(name):
-            message.set_text(self.screen.tr(t("Give a name of 1 to 40 characters.")))
-            return
         try:
             new = self.jobs.create(
-                result.quote_id,
-                source="remote",
-                actor=Actor.PHONE,
-                customer_name=name.strip(),
-                tip=self.page.visit.tip,
+                result.quote_id, source="remote", actor=Actor.PHONE, customer_name=name, tip=self.page.visit.tip
             )
         except JobRefused as e:
-            message.set_text(self.screen.tr(e.message))
-            return
+            return e.message
         ui.navigate.to(f"/job/{new.token}?lang={self.screen.lang}")
-
-
-def _name_ok(value: str) -> bool:
-    value = (value or "").strip()
-    return 1 <= len(value) <= NAME_MAX and value.isprintable()
+        return None
 
 
 def register(services: Services, handoffs: Handoffs) -> None:
