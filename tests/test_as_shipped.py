@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.server_process import free_port, get
 
 PROJECT = Path(__file__).resolve().parents[1]
 # what a fresh clone holds: everything but what running and testing leave behind
@@ -29,6 +34,40 @@ def shipped_env(copy: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FABKIOSK_")}
     env["PYTHONPATH"] = str(copy)  # the copy's code, not this checkout's
     return env
+
+
+@contextlib.contextmanager
+def served_as_make_run(copy: Path) -> Iterator[str]:
+    """`make run PORT=…` in the copy: `python -m app serve --host 127.0.0.1 --port P` from the copy's folder, with
+    nothing passed in; the base URL once the kiosk page answers, the server stopped afterwards."""
+    port = free_port()
+    env = {k: v for k, v in shipped_env(copy).items() if not k.startswith("PYTEST")}  # NiceGUI reads these as tests
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=copy,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if get(base + "/")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @pytest.mark.slow

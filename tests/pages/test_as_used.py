@@ -8,8 +8,6 @@ kiosk and phone sizes, and nothing else sits under it. Screenshots go to screens
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -20,8 +18,7 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from tests.pages.person import Person, until
 from tests.pages.test_browser import KIOSK, PHONE, browser, set_viewport, shoot
-from tests.server_process import free_port, get
-from tests.test_as_shipped import fresh_copy, shipped_env
+from tests.test_as_shipped import fresh_copy, served_as_make_run
 
 pytestmark = pytest.mark.slow  # Chromium against a real server process
 
@@ -35,34 +32,8 @@ TAP_BUDGET = 8
 def shipped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`make run PORT=…` in a fresh copy: `python -m app serve --host 127.0.0.1 --port P`, from the copy's folder."""
     copy = fresh_copy(tmp_path_factory.mktemp("shipped"))
-    port = free_port()
-    env = {k: v for k, v in shipped_env(copy).items() if not k.startswith("PYTEST")}  # NiceGUI reads these as tests
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=copy,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if get(base + "/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.3)
+    with served_as_make_run(copy) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
     assert (copy / "data").is_dir() and not os.path.isabs("data")  # the relative default was used
 
 

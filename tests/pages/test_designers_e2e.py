@@ -26,8 +26,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from tests.designer_helpers import COASTER, COASTER_FIXED
 from tests.pages.person import Person, until
 from tests.pages.test_browser import KIOSK, PHONE, browser, set_viewport, shoot
-from tests.server_process import free_port, get
-from tests.test_as_shipped import fresh_copy, shipped_env
+from tests.test_as_shipped import fresh_copy, served_as_make_run, shipped_env
 
 __all__ = ["browser"]  # the Chromium fixture, shared with the other browser tests
 
@@ -51,33 +50,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]
         timeout=120,
     )
     assert made.returncode == 0, made.stderr
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=copy,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if get(base + "/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.3)
+    with served_as_make_run(copy) as base:
         yield base, copy
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def field(person: Person, label: str, kind: str = "input") -> WebElement:
